@@ -1,0 +1,1 @@
+"""DINAMIS catalogue core: settings, embedded database, command line."""

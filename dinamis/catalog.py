@@ -1,0 +1,35 @@
+"""Collections of the catalogue: read from ``collections/*.json`` and upserted into pgSTAC."""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from pypgstac.load import Loader, Methods
+
+from dinamis.database import pgstac_db
+
+log = logging.getLogger(__name__)
+
+
+def read_collections(folder: Path) -> list[dict[str, Any]]:
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no collection JSON in {folder}")
+    collections = []
+    for path in files:
+        try:
+            collections.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON ({error})") from error
+    return collections
+
+
+def load_collections(url: str, folder: Path) -> list[str]:
+    """Upsert every collection of ``folder`` in one transaction; return their ids."""
+    collections = read_collections(folder)
+    with pgstac_db(url) as db:
+        Loader(db).load_collections(iter(collections), insert_mode=Methods.upsert)
+    ids = [c["id"] for c in collections]
+    log.info("loaded collections: %s", ", ".join(ids))
+    return ids

@@ -1,0 +1,55 @@
+"""Running ASGI applications with uvicorn: for good (the CLI) or in a thread (tests, benchmarks)."""
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def _config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, proxy_headers=True, access_log=False
+    )
+
+
+def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") -> None:
+    """Serve each app on its port in one event loop until interrupted."""
+    servers = [uvicorn.Server(_config(app, host, port, log_level)) for port, app in apps.items()]
+
+    async def main() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(main())
+
+
+@dataclass
+class BackgroundServer:
+    """One app served from a daemon thread; ``url`` is ready once ``start`` returns."""
+
+    app: FastAPI
+    port: int
+    host: str = "127.0.0.1"
+    _server: uvicorn.Server = field(init=False)
+    _thread: threading.Thread = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60) -> "BackgroundServer":
+        self._server = uvicorn.Server(_config(self.app, self.host, self.port, "warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)

@@ -1,0 +1,1 @@
+"""Turn delivered DIMAP products into COGs and STAC items in pgSTAC."""

@@ -1,0 +1,1 @@
+"""STAC API (stac-fastapi-pgstac) for the DINAMIS catalogue."""

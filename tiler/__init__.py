@@ -1,0 +1,1 @@
+"""Tile server (titiler-pgstac) for the DINAMIS catalogue."""
