@@ -4,6 +4,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import psycopg
@@ -15,6 +16,8 @@ from dinamis.embedded import EmbeddedDatabaseError as EmbeddedDatabaseError
 from dinamis.settings import Settings
 
 log = logging.getLogger(__name__)
+
+QUERYABLES_SQL = Path(__file__).with_name("sql") / "queryables.sql"
 
 
 def external_url(settings: Settings) -> str | None:
@@ -78,11 +81,13 @@ def pgstac_db(url: str) -> Iterator[PgstacDB]:
 
 
 def migrate(url: str) -> str:
-    """Install PostGIS and bring pgSTAC to the version of the installed pypgstac."""
+    """Install PostGIS, bring pgSTAC to the installed pypgstac's version, declare queryables."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     with pgstac_db(url) as db:
         version = Migrate(db).run_migration()
+    with psycopg.connect(url) as conn:
+        conn.execute(QUERYABLES_SQL.read_text())
     log.info("pgSTAC schema at version %s", version)
     return version
 

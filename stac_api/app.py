@@ -3,20 +3,22 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from asyncpg.exceptions import RaiseError
+from fastapi import FastAPI, status
+from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
-from stac_fastapi.pgstac.models.extensions import Extensions
 
 from dinamis.database import postgres_env
+from stac_api.extensions import extensions as build_extensions
 from stac_api.settings import ApiSettings
 
 
 def create_app(database_url: str | None = None, settings: ApiSettings | None = None) -> FastAPI:
     """A STAC API on ``database_url`` (else the PG* environment, as stac-fastapi-pgstac reads it)."""
     settings = settings or ApiSettings()
-    extensions = Extensions(settings=settings)
+    extensions = build_extensions(settings)
     postgres = (
         PostgresSettings(**{k.lower(): v for k, v in postgres_env(database_url).items()})
         if database_url
@@ -33,4 +35,10 @@ def create_app(database_url: str | None = None, settings: ApiSettings | None = N
         yield
         await close_db_connection(app)
 
-    return instantiate_api(extensions=extensions, lifespan=lifespan, settings=settings).app
+    api = instantiate_api(extensions=extensions, lifespan=lifespan, settings=settings)
+    # The client's landing id defaults to a module-level settings object read at import.
+    api.client.landing_page_id = settings.stac_fastapi_landing_id
+    # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
+    # RAISE EXCEPTION: the request was at fault, not the server.
+    add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})
+    return api.app

@@ -1,0 +1,162 @@
+"""The ``dinamis`` command: database, collections, ingestion and the servers."""
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from dinamis import database
+from dinamis.catalog import load_collections
+from dinamis.embedded import EmbeddedDatabaseError
+from dinamis.settings import Settings, get_settings
+
+console = Console(stderr=True)
+app = typer.Typer(
+    help="DINAMIS catalogue and tiling server for Pléiades, SPOT 6/7 and Spot World Heritage.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="The PostgreSQL + PostGIS + pgSTAC database.", no_args_is_help=True)
+collections_app = typer.Typer(help="The catalogue's collections.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(collections_app, name="collections")
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")]
+
+
+@app.callback()
+def main(verbose: Verbose = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+
+
+def _fail(error: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+def _start_database(settings: Settings) -> str:
+    try:
+        return database.start(settings)
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (first time), start and migrate the embedded database, or migrate the external one."""
+    settings = get_settings()
+    url = _start_database(settings)
+    where = "external" if database.external_url(settings) else f"embedded in {settings.pgdata}"
+    console.print(f"[green]database ready[/green] ({where}): {_redact(url)}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded database (an external one is left alone)."""
+    settings = get_settings()
+    if database.external_url(settings):
+        console.print("external database in use: nothing to stop")
+        return
+    try:
+        database.embedded_cluster(settings).stop()
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+    console.print("database stopped")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say which database is configured and whether the embedded one runs."""
+    settings = get_settings()
+    if url := database.external_url(settings):
+        console.print(f"external database: {_redact(url)}")
+        return
+    try:
+        cluster = database.embedded_cluster(settings)
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+    state = "running" if cluster.running() else (
+        "stopped" if cluster.initialised else "not created yet"
+    )
+    console.print(f"embedded database in {settings.pgdata}, port {settings.pg_port}: {state}")
+    if state != "running":
+        raise typer.Exit(code=3)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (with its password) for psql, QGIS or pypgstac."""
+    try:
+        typer.echo(database.database_url(get_settings()))
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Bring the schema of the database in use to the current version."""
+    try:
+        version = database.migrate(database.database_url(get_settings()))
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+    console.print(f"pgSTAC at version {version}")
+
+
+@collections_app.command("load")
+def collections_load() -> None:
+    """Upsert the collections of collections/*.json into the catalogue."""
+    settings = get_settings()
+    try:
+        ids = load_collections(database.database_url(settings), settings.collections_dir)
+    except (EmbeddedDatabaseError, ValueError, FileNotFoundError) as error:
+        raise _fail(error) from error
+    console.print(f"collections loaded: {', '.join(ids)}")
+
+
+def _redact(url: str) -> str:
+    head, sep, tail = url.partition("@")
+    if not sep:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"
+
+
+@app.command()
+def serve() -> None:
+    """Serve the STAC API alone on the configured database (no start, no ingest)."""
+    from dinamis.serve import serve_forever
+    from stac_api.app import create_app
+
+    settings = get_settings()
+    try:
+        url = database.database_url(settings)
+    except EmbeddedDatabaseError as error:
+        raise _fail(error) from error
+    console.print(f"STAC API on {settings.api_url}")
+    serve_forever({settings.api_port: create_app(url)}, settings.host)
+
+
+@app.command()
+def up() -> None:
+    """Start everything: database, collections, sample products and the servers."""
+    from dinamis.serve import serve_forever
+    from stac_api.app import create_app
+
+    settings = get_settings()
+    url = _start_database(settings)
+    ids = load_collections(url, settings.collections_dir)
+    console.print(f"collections: {', '.join(ids)}")
+    console.print(
+        f"\n[bold green]DINAMIS is up[/bold green]\n"
+        f"  STAC API     {settings.api_url}  (docs: {settings.api_url}/api.html)\n"
+        f"  database     {_redact(url)}\n"
+        "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
+    )
+    serve_forever({settings.api_port: create_app(url)}, settings.host)

@@ -1,0 +1,25 @@
+"""Landing page, conformance and collections over real HTTP, read with pystac-client."""
+
+import httpx
+from pystac_client import Client
+
+
+def test_landing_page_names_the_programme(api_url: str) -> None:
+    landing = httpx.get(api_url).json()
+    assert landing["title"] == "DINAMIS catalogue"
+    assert landing["id"] == "dinamis"
+
+
+def test_conformance_advertises_search_filter_sort_fields(api_url: str) -> None:
+    client = Client.open(api_url)
+    for conformance in ("ITEM_SEARCH", "FILTER", "SORT", "FIELDS", "QUERY", "FEATURES"):
+        assert client.conforms_to(conformance), conformance
+
+
+def test_collections_are_listed_and_fetched(api_url: str, collection_ids: list[str]) -> None:
+    client = Client.open(api_url)
+    listed = {c.id for c in client.get_collections()}
+    assert listed == {"pleiades", "pleiades-neo", "spot-6-7", "spot-world-heritage"}
+    swh = client.get_collection("spot-world-heritage")
+    assert swh.license == "etalab-2.0"
+    assert "SPOT5" in swh.summaries.get_list("platform")
