@@ -81,8 +81,10 @@ def db_status() -> None:
         cluster = database.embedded_cluster(settings)
     except EmbeddedDatabaseError as error:
         raise _fail(error) from error
-    state = "running" if cluster.running() else (
-        "stopped" if cluster.initialised else "not created yet"
+    state = (
+        "running"
+        if cluster.running()
+        else ("stopped" if cluster.initialised else "not created yet")
     )
     console.print(f"embedded database in {settings.pgdata}, port {settings.pg_port}: {state}")
     if state != "running":

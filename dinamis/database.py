@@ -1,4 +1,4 @@
-"""Which database we talk to (external or embedded), and bringing it to the current pgSTAC schema."""
+"""Which database we talk to (external or embedded) and bringing it to the current schema."""
 
 import logging
 import os

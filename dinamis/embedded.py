@@ -27,10 +27,14 @@ class EmbeddedDatabaseError(RuntimeError):
 
 def find_bindir(explicit: Path | None = None) -> Path:
     """The folder with initdb and pg_ctl: the explicit one, else the newest under /usr/lib."""
-    candidates = [explicit] if explicit else sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-        reverse=True,
+    candidates = (
+        [explicit]
+        if explicit
+        else sorted(
+            Path("/usr/lib/postgresql").glob("*/bin"),
+            key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+            reverse=True,
+        )
     )
     for bindir in candidates:
         if bindir and (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
@@ -44,9 +48,13 @@ def find_bindir(explicit: Path | None = None) -> Path:
 
 
 def postgis_available(bindir: Path) -> bool:
-    sharedir = subprocess.run(
-        [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
-    ).stdout.strip() if (bindir / "pg_config").exists() else ""
+    sharedir = (
+        subprocess.run(
+            [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if (bindir / "pg_config").exists()
+        else ""
+    )
     roots = [Path(sharedir)] if sharedir else []
     roots.append(Path("/usr/share/postgresql") / bindir.parent.name)
     return any((root / "extension" / "postgis.control").exists() for root in roots)
@@ -122,8 +130,14 @@ class EmbeddedCluster:
         except KeyError:
             log.info("creating system user %s to own the database cluster", self.system_user)
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 self.system_user],
+                [
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    self.system_user,
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -173,9 +187,12 @@ class EmbeddedCluster:
         log.info("initialising PostgreSQL cluster in %s", self.pgdata)
         self._run(
             "initdb",
-            "-D", str(self.pgdata),
-            "-U", SUPERUSER,
-            "--pwfile", str(self.password_file),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--pwfile",
+            str(self.password_file),
             "--auth-local=scram-sha-256",
             "--auth-host=scram-sha-256",
             "--encoding=UTF8",
@@ -199,8 +216,18 @@ class EmbeddedCluster:
             "-c shared_buffers=256MB -c max_connections=200"
         )
         result = self._run(
-            "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),
-            "-l", str(self.log_file), "-o", options, check=False,
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log_file),
+            "-o",
+            options,
+            check=False,
         )
         if result.returncode != 0:
             tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""

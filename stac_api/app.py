@@ -16,7 +16,7 @@ from stac_api.settings import ApiSettings
 
 
 def create_app(database_url: str | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """A STAC API on ``database_url`` (else the PG* environment, as stac-fastapi-pgstac reads it)."""
+    """A STAC API on ``database_url``, else on the PG* variables stac-fastapi-pgstac reads."""
     settings = settings or ApiSettings()
     extensions = build_extensions(settings)
     postgres = (

@@ -50,8 +50,9 @@ def test_intersects_matches_bbox_search(api_url: str, search_items: list[dict]) 
 
 
 def test_datetime_range(api_url: str, search_items: list[dict]) -> None:
-    start, end = datetime.fromisoformat("2015-01-01T00:00:00+00:00"), datetime.fromisoformat(
-        "2018-12-31T23:59:59+00:00"
+    start, end = (
+        datetime.fromisoformat("2015-01-01T00:00:00+00:00"),
+        datetime.fromisoformat("2018-12-31T23:59:59+00:00"),
     )
     expected = {i["id"] for i in search_items if start <= when(i) <= end}
     found = search(api_url, datetime="2015-01-01T00:00:00Z/2018-12-31T23:59:59Z")
@@ -134,9 +135,7 @@ def test_prev_link_goes_back_to_the_first_page(api_url: str, search_items: list[
     second_url = next(link["href"] for link in first["links"] if link["rel"] == "next")
     second = httpx.get(second_url).json()
     # pgSTAC names it "previous"; the STAC API spec allows both spellings.
-    prev_url = next(
-        link["href"] for link in second["links"] if link["rel"] in ("prev", "previous")
-    )
+    prev_url = next(link["href"] for link in second["links"] if link["rel"] in ("prev", "previous"))
     back = httpx.get(prev_url).json()
     assert ids(back["features"]) == ids(first["features"])
     assert not ids(second["features"]) & ids(first["features"])
@@ -193,7 +192,12 @@ def test_cors_allows_web_maps(api_url: str) -> None:
     ],
 )
 def test_bad_input_is_a_clear_4xx(
-    api_url: str, search_items: list[dict], method: str, path: str, params: dict, status: int,
+    api_url: str,
+    search_items: list[dict],
+    method: str,
+    path: str,
+    params: dict,
+    status: int,
     words: str,
 ) -> None:
     response = httpx.request(method, f"{api_url}{path}", params=params)
@@ -205,7 +209,8 @@ def test_bad_input_is_a_clear_4xx(
 
 def test_invalid_cql2_json_is_a_400(api_url: str, search_items: list[dict]) -> None:
     response = httpx.post(
-        f"{api_url}/search", json={"filter": {"op": "frobnicate", "args": []}, "filter-lang": "cql2-json"}
+        f"{api_url}/search",
+        json={"filter": {"op": "frobnicate", "args": []}, "filter-lang": "cql2-json"},
     )
     assert response.status_code == 400, response.text
     assert "frobnicate" in response.json()["description"]
