@@ -1,12 +1,20 @@
 """Running ASGI applications with uvicorn: for good (the CLI) or in a thread (tests, benchmarks)."""
 
 import asyncio
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 
 import uvicorn
 from fastapi import FastAPI
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for throwaway servers in tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:

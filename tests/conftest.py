@@ -1,7 +1,6 @@
 """Session-wide real services: a throwaway PostgreSQL+PostGIS+pgSTAC cluster and the STAC API."""
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,16 +9,10 @@ import pytest
 
 from dinamis import database
 from dinamis.catalog import load_collections
-from dinamis.serve import BackgroundServer
+from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import REPO_ROOT, Settings
 
 SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR", REPO_ROOT.parent / "shared" / "samples"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,23 @@
+# One image for the STAC API, the tiler and the command line (ingest, migrations).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY dinamis ./dinamis
+COPY stac_api ./stac_api
+COPY tiler ./tiler
+COPY ingest ./ingest
+COPY access ./access
+COPY collections ./collections
+# Editable so that the package finds collections/ beside it, as in a checkout.
+RUN pip install -e . \
+    && useradd --system --uid 1000 dinamis \
+    && mkdir -p /var/lib/dinamis/storage && chown -R dinamis /var/lib/dinamis
+USER dinamis
+
+EXPOSE 8081 8082
+CMD ["dinamis", "--help"]
