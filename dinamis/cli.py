@@ -12,7 +12,7 @@ from dinamis.catalog import load_collections
 from dinamis.embedded import EmbeddedDatabaseError
 from dinamis.settings import Settings, get_settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
     help="DINAMIS catalogue and tiling server for Pléiades, SPOT 6/7 and Spot World Heritage.",
     no_args_is_help=True,

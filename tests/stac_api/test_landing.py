@@ -3,6 +3,10 @@
 import httpx
 from pystac_client import Client
 
+from dinamis.serve import BackgroundServer, free_port
+from stac_api.app import create_app
+from stac_api.settings import ApiSettings
+
 
 def test_landing_page_names_the_programme(api_url: str) -> None:
     landing = httpx.get(api_url).json()
@@ -23,3 +27,14 @@ def test_collections_are_listed_and_fetched(api_url: str, collection_ids: list[s
     swh = client.get_collection("spot-world-heritage")
     assert swh.license == "etalab-2.0"
     assert "SPOT5" in swh.summaries.get_list("platform")
+
+
+def test_transactions_are_off_unless_enabled(database_url: str, collection_ids: list[str]) -> None:
+    app = create_app(database_url, ApiSettings(enable_transactions_extensions=False))
+    server = BackgroundServer(app, free_port()).start()
+    try:
+        response = httpx.post(f"{server.url}/collections", json={"id": "intruder"})
+        assert response.status_code == 405
+        assert httpx.get(f"{server.url}/collections/pleiades").status_code == 200
+    finally:
+        server.stop()

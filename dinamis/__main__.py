@@ -1,0 +1,3 @@
+from dinamis.cli import app
+
+app(prog_name="dinamis")
