@@ -38,3 +38,16 @@ def test_transactions_are_off_unless_enabled(database_url: str, collection_ids: 
         assert httpx.get(f"{server.url}/collections/pleiades").status_code == 200
     finally:
         server.stop()
+
+
+def test_collection_free_text_search(api_url: str, collection_ids: list[str]) -> None:
+    found = httpx.get(f"{api_url}/collections", params={"q": "World Heritage"}).json()
+    assert [c["id"] for c in found["collections"]] == ["spot-world-heritage"]
+
+
+def test_collection_search_pages(api_url: str, collection_ids: list[str]) -> None:
+    first = httpx.get(f"{api_url}/collections", params={"limit": 2}).json()
+    assert len(first["collections"]) == 2
+    following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    second = httpx.get(following).json()
+    assert not {c["id"] for c in first["collections"]} & {c["id"] for c in second["collections"]}
