@@ -1,0 +1,150 @@
+"""Ingest throughput on generated products, against ``rio cogeo create`` on the same mosaic.
+
+    python -m benchmarks.ingest --size 10000 --bands 4 --tiles 2 --products 2
+
+(as a module: run as a file, its name would hide the ``ingest`` package).
+
+Generates ``--products`` Pléiades-like DIMAP v2 products (uint16, ``--tiles``² image files),
+starts a throwaway embedded pgSTAC (or uses DINAMIS_DATABASE_URL) and prints MB/s of raw
+pixels for: COG creation alone (ingest's writer), ``rio cogeo create`` with the same profile
+on the same VRT mosaic, and the whole ingest (parse, checksum, COG, item, load) with
+``--workers 1`` and ``--workers 2``.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dinamis import database
+from dinamis.catalog import load_collections
+from dinamis.settings import REPO_ROOT, Settings
+from ingest.bands import canonical_bands
+from ingest.cog import BLOCKSIZE, write_cog
+from ingest.detect import find_products
+from ingest.mosaic import mosaic_vrt
+from ingest.pipeline import ingest_paths, read_product
+from ingest.storage import source_checksum
+from ingest.testing import make_dimap2_product
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def catalogue(work: Path) -> Iterator[tuple[Settings, str]]:
+    """DINAMIS_DATABASE_URL if set, else an embedded cluster destroyed afterwards."""
+    external = os.environ.get("DINAMIS_DATABASE_URL")
+    settings = Settings(data_dir=work, database_url=external, pg_port=free_port())
+    url = database.start(settings)
+    load_collections(url, settings.collections_dir)
+    try:
+        yield settings, url
+    finally:
+        if not external:
+            database.embedded_cluster(settings).destroy()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000, help="width and height, pixels")
+    parser.add_argument("--bands", type=int, choices=(1, 4), default=4)
+    parser.add_argument("--tiles", type=int, default=2, help="image files per side")
+    parser.add_argument("--products", type=int, default=2)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
+    work.chmod(0o755)  # the embedded cluster's account must be able to enter it
+    try:
+        shape = f"{args.size}x{args.size}x{args.bands}"
+        print(f"generating {args.products} products of {shape} uint16...", flush=True)
+        volumes = [
+            make_dimap2_product(
+                work / f"delivery-{i}",
+                spectral="MS" if args.bands == 4 else "P",
+                width=args.size,
+                height=args.size,
+                tiles=(args.tiles, args.tiles),
+                acquired=datetime(2022, 1, 1 + i, 10, 0, tzinfo=UTC),
+            )
+            for i in range(args.products)
+        ]
+        megabytes = args.size * args.size * args.bands * 2 / 1e6
+        product = read_product(find_products(volumes[0], lambda: work)[0])
+        bands = canonical_bands(product, product.collection, REPO_ROOT / "collections")
+        vrt = work / "mosaic.vrt"
+        vrt.write_text(mosaic_vrt(product, [b.band for b in bands]))
+        # Read every tile once so that neither contender pays for a cold page cache.
+        source_checksum(product.source_files)
+
+        ours = timed(lambda: write_cog(str(vrt), work / "ours.tif"))
+        rio = shutil.which("rio", path=str(Path(sys.executable).parent)) or "rio"
+        baseline = timed(
+            lambda: subprocess.run(
+                [
+                    rio,
+                    "cogeo",
+                    "create",
+                    str(vrt),
+                    str(work / "rio.tif"),
+                    "--cog-profile",
+                    "deflate",
+                    "--co",
+                    "PREDICTOR=2",
+                    "--blocksize",
+                    str(BLOCKSIZE),
+                    "--overview-resampling",
+                    "average",
+                    "--nodata",
+                    "0",
+                    "--quiet",
+                    "--config",
+                    "GDAL_NUM_THREADS=ALL_CPUS",
+                ],
+                check=True,
+            )
+        )
+        print(f"\nmosaic {shape} uint16 = {megabytes:.0f} MB raw")
+        print(f"COG creation (ingest)    {ours:7.2f} s  {megabytes / ours:8.1f} MB/s")
+        print(f"rio cogeo create         {baseline:7.2f} s  {megabytes / baseline:8.1f} MB/s")
+        print(f"ratio ingest / rio cogeo {baseline / ours:7.2f} x (higher is faster)")
+        startup = timed(
+            lambda: subprocess.run([rio, "cogeo", "--version"], check=True, capture_output=True)
+        )
+        print(f"  without rio's start-up ({startup:.2f} s): {(baseline - startup) / ours:.2f} x")
+
+        with catalogue(work / "data") as (settings, url):
+            total = megabytes * args.products
+            for workers in (1, 2):
+                elapsed = timed(
+                    lambda w=workers: ingest_paths(
+                        volumes, settings, url, workers=w, force=True, progress=False
+                    )
+                )
+                print(
+                    f"whole ingest, --workers {workers}: {args.products} products "
+                    f"{elapsed:7.2f} s  {total / elapsed:8.1f} MB/s"
+                )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

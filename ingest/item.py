@@ -1,0 +1,253 @@
+"""The STAC 1.1 item of an ingested product."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+
+from ingest.bands import CanonicalBand
+from ingest.footprint import bbox
+from ingest.model import Geometry, Product
+from ingest.storage import multihash
+
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+EXTENSIONS = [
+    "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "https://stac-extensions.github.io/raster/v2.0.0/schema.json",
+    "https://stac-extensions.github.io/processing/v1.2.0/schema.json",
+    "https://stac-extensions.github.io/product/v0.1.0/schema.json",
+    "https://stac-extensions.github.io/file/v2.1.0/schema.json",
+    "https://stac-extensions.github.io/render/v2.0.0/schema.json",
+]
+LICENSE_URL = "https://dinamis.data-terra.org/conditions-dacces/"
+DINAMIS = {
+    "name": "DINAMIS",
+    "roles": ["host", "licensor"],
+    "url": "https://dinamis.data-terra.org",
+}
+# Pixels read to estimate statistics: the COG's overviews make this cheap at any size.
+STATISTICS_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class Sidecars:
+    """Delivered files published next to the COG as assets of their own."""
+
+    metadata: Path
+    preview: Path | None = None
+    rpc: Path | None = None
+
+    def files(self) -> list[Path]:
+        return [p for p in (self.metadata, self.preview, self.rpc) if p is not None]
+
+    def moved_to(self, folder: Path) -> "Sidecars":
+        return Sidecars(
+            *(folder / p.name if p else None for p in (self.metadata, self.preview, self.rpc))
+        )
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _statistics(cog: Path) -> list[dict[str, float]]:
+    with rasterio.open(cog) as src:
+        scale = max(1.0, max(src.width, src.height) / STATISTICS_SIZE)
+        shape = (src.count, max(1, int(src.height / scale)), max(1, int(src.width / scale)))
+        data = src.read(out_shape=shape, masked=True, resampling=Resampling.nearest)
+    stats = []
+    for band in data:
+        values = band.compressed()
+        if values.size == 0:
+            stats.append({})
+            continue
+        low, high = np.percentile(values, [2, 98])
+        stats.append(
+            {
+                "minimum": float(values.min()),
+                "maximum": float(values.max()),
+                "mean": round(float(values.mean()), 3),
+                "percentile_2": float(low),
+                "percentile_98": float(high),
+            }
+        )
+    return stats
+
+
+def _renders(bands: list[CanonicalBand], stats: list[dict[str, float]]) -> dict[str, Any]:
+    """Per-item renders with rescale from this scene's statistics, which titiler-pgstac reads."""
+
+    def rescale(index: int) -> list[float]:
+        low = stats[index].get("percentile_2", 0.0)
+        return [low, max(stats[index].get("percentile_98", 1.0), low + 1)]
+
+    common = [b.definition.get("eo:common_name") for b in bands]
+    base = {"assets": ["data"], "resampling": "bilinear"}
+    if len(bands) == 1 or common[:3] != ["red", "green", "blue"]:
+        renders = {
+            "grey": {**base, "title": "Grey", "asset_bidx": "data|1", "rescale": [rescale(0)]}
+        }
+    else:
+        renders = {
+            "true-color": {
+                **base,
+                "title": "True colour",
+                "asset_bidx": "data|1,2,3",
+                "rescale": [rescale(i) for i in range(3)],
+            }
+        }
+    if "nir" in common and {"red", "green"} <= set(common):
+        order = [common.index(name) for name in ("nir", "red", "green")]
+        renders["false-color"] = {
+            **base,
+            "title": "False colour infrared",
+            "asset_bidx": "data|" + ",".join(str(i + 1) for i in order),
+            "rescale": [rescale(i) for i in order],
+        }
+    return renders
+
+
+def _band(canonical: CanonicalBand, stats: dict[str, float]) -> dict[str, Any]:
+    band, definition = canonical.band, canonical.definition
+    out: dict[str, Any] = {
+        "name": definition["name"],
+        "description": definition.get("description"),
+        "eo:common_name": definition.get("eo:common_name"),
+        "eo:center_wavelength": band.center_wavelength or definition.get("eo:center_wavelength"),
+        "eo:full_width_half_max": band.full_width_half_max
+        or definition.get("eo:full_width_half_max"),
+        "eo:solar_illumination": band.solar_illumination,
+        "raster:scale": band.scale,
+        "raster:offset": band.offset,
+        "statistics": {k: v for k, v in stats.items() if k in ("minimum", "maximum", "mean")}
+        or None,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _projection(cog: Path) -> dict[str, Any]:
+    with rasterio.open(cog) as src:
+        if src.crs is None:
+            return {"proj:code": None, "proj:shape": [src.height, src.width]}
+        epsg = src.crs.to_epsg()
+        return {
+            "proj:code": f"EPSG:{epsg}" if epsg else None,
+            **({} if epsg else {"proj:wkt2": src.crs.to_wkt()}),
+            "proj:shape": [src.height, src.width],
+            "proj:transform": list(src.transform)[:6],
+            "proj:bbox": list(src.bounds),
+        }
+
+
+def build_item(
+    product: Product,
+    item_id: str,
+    collection: str,
+    bands: list[CanonicalBand],
+    cog: Path,
+    sidecars: Sidecars,
+    source_checksum: str,
+) -> dict[str, Any]:
+    with rasterio.open(cog) as src:
+        dtype = src.dtypes[0]
+    stats = _statistics(cog)
+    angles = product.angles
+    properties: dict[str, Any] = {
+        "datetime": _iso(product.datetime),
+        "start_datetime": _iso(product.start_datetime) if product.start_datetime else None,
+        "end_datetime": _iso(product.end_datetime) if product.end_datetime else None,
+        "title": product.name,
+        "platform": product.platform,
+        "constellation": product.constellation,
+        "instruments": [product.instrument],
+        "gsd": product.gsd,
+        "eo:cloud_cover": product.cloud_cover,
+        "eo:snow_cover": product.snow_cover,
+        "view:incidence_angle": angles.incidence,
+        "view:off_nadir": angles.off_nadir,
+        "view:azimuth": angles.azimuth,
+        "view:sun_azimuth": angles.sun_azimuth,
+        "view:sun_elevation": angles.sun_elevation,
+        "sat:absolute_orbit": product.absolute_orbit,
+        "processing:level": product.processing_level,
+        "product:type": product.spectral_processing,
+        "license": "other",
+        "providers": [
+            DINAMIS,
+            *([{"name": product.producer, "roles": ["producer"]}] if product.producer else []),
+        ],
+        "renders": _renders(bands, stats),
+        "dinamis:geometry": product.geometry.value,
+        "dinamis:source_checksum": source_checksum,
+        **_projection(cog),
+    }
+    if product.copyright:
+        properties["dinamis:copyright"] = product.copyright
+    data_title = "Image (Cloud Optimized GeoTIFF)"
+    if product.geometry is Geometry.sensor:
+        data_title += ", sensor geometry: " + ("RPC" if sidecars.rpc else "GCPs")
+    assets: dict[str, Any] = {
+        "data": {
+            "href": str(cog),
+            "type": COG_MEDIA_TYPE,
+            "title": data_title,
+            "roles": ["data"],
+            "data_type": dtype,
+            "raster:bits_per_sample": product.nbits,
+            **({"nodata": product.nodata} if product.nodata is not None else {}),
+            "bands": [_band(b, s) for b, s in zip(bands, stats, strict=True)],
+            "file:size": cog.stat().st_size,
+            "file:checksum": multihash(cog),
+        },
+        "metadata": _file_asset(
+            sidecars.metadata, "application/xml", "Original DIMAP metadata", ["metadata"]
+        ),
+    }
+    if sidecars.preview:
+        assets["thumbnail"] = _file_asset(
+            sidecars.preview,
+            "image/jpeg",
+            "Preview delivered with the product",
+            ["thumbnail", "overview"],
+        )
+    if sidecars.rpc:
+        assets["rpc"] = _file_asset(
+            sidecars.rpc, "application/xml", "Rational polynomial coefficients", ["metadata", "rpc"]
+        )
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "stac_extensions": EXTENSIONS,
+        "id": item_id,
+        "collection": collection,
+        "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in product.footprint]]},
+        "bbox": bbox(product.footprint),
+        "properties": {k: v for k, v in properties.items() if v is not None},
+        "links": [
+            {
+                "rel": "license",
+                "href": LICENSE_URL,
+                "type": "text/html",
+                "title": "DINAMIS licence",
+            },
+        ],
+        "assets": assets,
+    }
+
+
+def _file_asset(path: Path, media_type: str, title: str, roles: list[str]) -> dict[str, Any]:
+    return {
+        "href": str(path),
+        "type": media_type,
+        "title": title,
+        "roles": roles,
+        "file:size": path.stat().st_size,
+        "file:checksum": multihash(path),
+    }

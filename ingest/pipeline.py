@@ -1,0 +1,238 @@
+"""``dinamis ingest``: delivered products in, COGs in storage and items in pgSTAC out.
+
+Per product: parse → COG and sidecar copies in a partial folder → rename into place →
+upsert the item. The item is written last, so no item ever points at a missing file.
+"""
+
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rasterio.rpc import RPC
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dinamis.settings import Settings
+from ingest import dimap1, dimap2
+from ingest.bands import canonical_bands
+from ingest.cog import write_cog
+from ingest.detect import Format, Found, find_products
+from ingest.item import Sidecars, build_item
+from ingest.load import get_item, upsert_item
+from ingest.model import Geometry, IngestError, Product
+from ingest.mosaic import mosaic_vrt
+from ingest.rpc import read_rpc
+from ingest.storage import clean_stale, item_folder, partial_folder, publish, source_checksum
+
+log = logging.getLogger(__name__)
+
+STEPS = 4  # parse, COG, sidecars, catalogue
+
+
+class Status(StrEnum):
+    ingested = "ingested"
+    skipped = "skipped"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    product: str
+    """The product's metadata file (or the PATH given, when nothing could be read)."""
+    status: Status
+    message: str
+    item_id: str | None = None
+
+
+@dataclass
+class IngestReport:
+    ingested: list[Outcome] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def add(self, outcome: Outcome) -> None:
+        getattr(self, outcome.status.value).append(outcome)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        verb = "would ingest" if self.dry_run else "ingested"
+        return (
+            f"{verb} {len(self.ingested)}, skipped {len(self.skipped)}, failed {len(self.failed)}"
+        )
+
+
+def item_id(product: Product) -> str:
+    """Deterministic id from what identifies an acquisition product: satellite, time, kind."""
+    raw = (
+        f"{product.platform}_{product.datetime:%Y%m%d%H%M%S}_"
+        f"{product.spectral_processing}_{product.processing_level}"
+    )
+    return re.sub(r"[^a-z0-9-]+", "_", raw.lower()).strip("_")
+
+
+def read_product(found: Found) -> Product:
+    reader = dimap2.read_product if found.format is Format.dimap2 else dimap1.read_product
+    return reader(found.path)
+
+
+@dataclass(frozen=True)
+class _Run:
+    settings: Settings
+    database_url: str
+    collection: str | None
+    force: bool
+    dry_run: bool
+    progress: Progress | None
+
+    @contextmanager
+    def task(self, name: str) -> Iterator[int | None]:
+        if self.progress is None:
+            yield None
+            return
+        task = self.progress.add_task(name, total=STEPS)
+        try:
+            yield task
+        finally:
+            self.progress.remove_task(task)
+
+    def step(self, task: int | None, description: str) -> None:
+        if self.progress is not None and task is not None:
+            self.progress.update(task, advance=1, description=description)
+
+
+def _unchanged(run: _Run, collection: str, identifier: str, checksum: str) -> bool:
+    existing = get_item(run.database_url, collection, identifier)
+    if existing is None:
+        return False
+    same = existing.get("properties", {}).get("dinamis:source_checksum") == checksum
+    hrefs = [a["href"] for a in existing.get("assets", {}).values()]
+    return same and all(Path(urlsplit(h).path).is_file() for h in hrefs)
+
+
+def _rpc(product: Product, warnings: list[str]) -> RPC | None:
+    if product.rpc_file is None:
+        if product.geometry is Geometry.sensor and not product.gcps:
+            warnings.append(f"{product.metadata_file.name}: sensor geometry without RPC or GCPs")
+        return None
+    try:
+        return read_rpc(product.rpc_file)
+    except IngestError as error:
+        warnings.append(f"{error}; ingested without RPC")
+        return None
+
+
+def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
+    name = str(found.path)
+    if found.missing_from is not None:
+        reason = f"listed in {found.missing_from.name} but not delivered"
+        return Outcome(name, Status.skipped, reason)
+    with run.task(found.path.name) as task:
+        product = read_product(found)
+        collection = run.collection or product.collection
+        bands = canonical_bands(product, collection, run.settings.collections_dir)
+        identifier = item_id(product)
+        checksum = source_checksum(product.source_files)
+        if not run.force and _unchanged(run, collection, identifier, checksum):
+            return Outcome(name, Status.skipped, "unchanged since last ingest", identifier)
+        rpc = _rpc(product, warnings)
+        vrt = mosaic_vrt(product, [b.band for b in bands], rpc)
+        if run.dry_run:
+            return Outcome(name, Status.ingested, f"would ingest into {collection}", identifier)
+        run.step(task, f"{identifier}: COG")
+        folder = item_folder(run.settings.storage, collection, identifier)
+        cog = folder / f"{identifier}.tif"
+        # An RPC file that could not be read is not published as an asset either.
+        delivered = Sidecars(
+            product.metadata_file,
+            product.preview_file,
+            product.rpc_file if rpc is not None else None,
+        )
+        with partial_folder(folder) as work:
+            write_cog(vrt, work / cog.name)
+            run.step(task, f"{identifier}: copies")
+            for file in delivered.files():
+                shutil.copy2(file, work / file.name)
+            publish(work, folder)
+        run.step(task, f"{identifier}: catalogue")
+        item = build_item(
+            product, identifier, collection, bands, cog, delivered.moved_to(folder), checksum
+        )
+        upsert_item(run.database_url, item)
+        run.step(task, f"{identifier}: done")
+        return Outcome(name, Status.ingested, f"into {collection}", identifier)
+
+
+def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
+    """One product's failure is reported on one line and never stops the batch."""
+    try:
+        return _ingest_one(found, run, warnings)
+    except IngestError as error:
+        # The outcome already names the product file; keep the cause only.
+        cause = str(error).removeprefix(f"{found.path.name}: ")
+        return Outcome(str(found.path), Status.failed, cause)
+    except Exception as error:  # a batch must survive whatever one product raises
+        log.debug("unexpected failure on %s", found.path, exc_info=True)
+        cause = " ".join(str(error).split()) or type(error).__name__
+        return Outcome(str(found.path), Status.failed, f"{type(error).__name__}: {cause}")
+
+
+def _progress(enabled: bool) -> Progress | None:
+    if not enabled:
+        return None
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    )
+
+
+def ingest_paths(
+    paths: list[Path],
+    settings: Settings,
+    database_url: str,
+    collection: str | None = None,
+    workers: int = 1,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    """Ingest every product found under ``paths``; failures are reported, not raised."""
+    report = IngestReport(dry_run=dry_run)
+    storage = settings.storage
+    storage.mkdir(parents=True, exist_ok=True)
+    for stale in clean_stale(storage):
+        log.info("removed %s left by an interrupted ingest", stale)
+    with ExitStack() as stack:
+        found: list[Found] = []
+
+        def scratch() -> Path:
+            return stack.enter_context(partial_folder(storage))
+
+        for path in paths:
+            try:
+                found.extend(find_products(path, scratch))
+            except IngestError as error:
+                report.add(Outcome(str(path), Status.failed, str(error)))
+        bar = _progress(progress)
+        if bar is not None:
+            stack.enter_context(bar)
+        run = _Run(settings, database_url, collection, force, dry_run, bar)
+        batch = bar.add_task("products", total=len(found)) if bar else None
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(_safe_ingest_one, f, run, report.warnings) for f in found]
+            for future in futures:
+                report.add(future.result())
+                if bar is not None and batch is not None:
+                    bar.advance(batch)
+    for warning in report.warnings:
+        log.warning(warning)
+    return report

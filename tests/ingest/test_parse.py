@@ -1,0 +1,190 @@
+"""Metadata read from real samples and generated products, checked against their XML."""
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dinamis.settings import REPO_ROOT
+from ingest import dimap1, dimap2
+from ingest.bands import canonical_bands
+from ingest.detect import Format, find_products
+from ingest.model import Geometry, IngestError
+from ingest.rpc import read_rpc
+from ingest.testing import make_dimap1_product, make_dimap2_product
+
+COLLECTIONS = REPO_ROOT / "collections"
+MS_FS = "gdal-autotest/dimap2/vhr2020_ms_fs"
+
+
+def scratch_in(folder: Path) -> Callable[[], Path]:
+    return lambda: Path(tempfile.mkdtemp(dir=folder))
+
+
+def test_pneo_ms_fs_sample(samples: Path) -> None:
+    product = dimap2.read_product(samples / MS_FS / "MS-FS/DIM_MS-FS.XML")
+    assert (product.collection, product.platform, product.instrument) == (
+        "pleiades-neo",
+        "PNEO4",
+        "PNEO",
+    )
+    assert (product.processing_level, product.spectral_processing) == ("ORT", "MS-FS")
+    assert product.geometry is Geometry.map
+    assert product.cloud_cover == pytest.approx(77.98127298818147)
+    assert product.angles.incidence == pytest.approx(11.124561131602404)
+    assert product.angles.sun_elevation == pytest.approx(52.3271354095661)
+    assert product.datetime == datetime(2017, 4, 12, 11, 6, 2, 94000, tzinfo=UTC)
+    assert (product.width, product.height, product.nodata) == (1663, 1366, 0)
+    # Two band files: RGB holds R, G, B; NED holds NIR, RE, DB in that order.
+    assert [(b.id, b.source.tiles[0].path.name, b.source.index) for b in product.bands] == [
+        ("R", "IMG_RGB_R1C1.TIF", 1),
+        ("G", "IMG_RGB_R1C1.TIF", 2),
+        ("B", "IMG_RGB_R1C1.TIF", 3),
+        ("NIR", "IMG_NED_R1C1.TIF", 1),
+        ("RE", "IMG_NED_R1C1.TIF", 2),
+        ("DB", "IMG_NED_R1C1.TIF", 3),
+    ]
+    red = product.bands[0]
+    # Band_Spectral_Range of R is given in nanometres (619-690).
+    assert red.center_wavelength == pytest.approx(0.6545)
+    assert red.full_width_half_max == pytest.approx(0.071)
+    assert red.solar_illumination == pytest.approx(1553.1)
+    assert red.scale == pytest.approx(1e-4)  # reflectance product: Band_Reflectance GAIN 10000
+    lons = [p[0] for p in product.footprint]
+    assert min(lons) == pytest.approx(4.9191722725666835)
+    assert max(lons) == pytest.approx(4.937108342675127)
+
+
+def test_volume_lists_a_component_that_was_not_delivered(samples: Path, tmp_path: Path) -> None:
+    found = find_products(samples / MS_FS, scratch_in(tmp_path))
+    assert [(f.path.name, f.missing_from is None) for f in found] == [
+        ("DIM_MS-FS.XML", True),
+        ("DIM_PAN.XML", False),
+    ]
+
+
+def test_spot4_scene_1a_sample(samples: Path) -> None:
+    product = dimap1.read_product(samples / "gdal-autotest/dimap/METADATA.DIM")
+    assert (product.collection, product.platform, product.instrument) == (
+        "spot-world-heritage",
+        "SPOT4",
+        "HRVIR",
+    )
+    assert product.processing_level == "1A"
+    assert product.geometry is Geometry.sensor
+    assert product.angles.incidence == pytest.approx(19.977978043)
+    assert product.absolute_orbit == 298
+    assert [b.id for b in product.bands] == ["PAN"]
+    # Tie point (1, 1) of a POINT raster with origin 1 is the centre of GDAL's pixel (0, 0).
+    first = product.gcps[0]
+    assert (first.col, first.row, first.x, first.y) == (0.5, 0.5, 4.3641728203, 44.208225461)
+
+
+def test_real_pleiades_rpc_is_read_with_gdal_pixel_origin(samples: Path) -> None:
+    rpc = read_rpc(samples / "shareloc/rpc/RPC_PHR1B_P_201709281038045_SEN_PRG_FC_178608-001.XML")
+    assert rpc.line_off == pytest.approx(11470.5 - 1)
+    assert rpc.samp_off == pytest.approx(20000.5 - 1)
+    assert rpc.long_off == pytest.approx(7.178141415466419)
+    assert len(rpc.samp_num_coeff) == 20
+
+
+@pytest.mark.parametrize(
+    ("relative", "cause"),
+    [
+        ("gdal-autotest/dimap2/single_component/RPC_foo.XML", "RPC_foo.XML: "),
+        (
+            "gdal-autotest/dimap2/primary_rpc_center_h/RPC_PNEO3_STD_x_1_1_F_1.XML",
+            "is not a number",
+        ),
+    ],
+)
+def test_placeholder_rpc_is_a_clear_error(samples: Path, relative: str, cause: str) -> None:
+    with pytest.raises(IngestError, match=cause):
+        read_rpc(samples / relative)
+
+
+@pytest.mark.parametrize(
+    ("relative", "cause"),
+    [
+        ("gdal-autotest/dimap2/single_component/DIM_foo.XML", "no footprint corners"),
+        ("asp_plot/pleiades/DIM_PNEO3_202111071029126_PAN_trimmed.XML", "missing image file"),
+        (
+            "gdal-autotest/dimap2/primary_rpc_center_h/DIM_PNEO3_STD_x_1_1_F_1.XML",
+            "no Strip_Source",
+        ),
+    ],
+)
+def test_unusable_samples_fail_with_their_cause(samples: Path, relative: str, cause: str) -> None:
+    with pytest.raises(IngestError, match=cause):
+        dimap2.read_product(samples / relative)
+
+
+def test_generated_multi_tile_product(tmp_path: Path) -> None:
+    volume = make_dimap2_product(tmp_path, width=300, height=250, tiles=(3, 2), cloud_cover=12.0)
+    [found] = find_products(tmp_path, scratch_in(tmp_path))
+    assert found.format is Format.dimap2
+    assert found.path.parent.parent == volume.parent
+    product = dimap2.read_product(found.path)
+    assert len(product.tiles) == 6
+    assert {(t.row, t.col) for t in product.tiles} == {(r, c) for r in (1, 2, 3) for c in (1, 2)}
+    # Without a Raster_Index_List, Pléiades files hold the bands in display order.
+    assert [b.id for b in product.bands] == ["B2", "B1", "B0", "B3"]
+    assert product.cloud_cover == 12.0
+    assert product.rpc_file is None and product.preview_file is not None
+
+
+def test_canonical_order_follows_the_collection_not_the_files(tmp_path: Path) -> None:
+    dim = make_dimap2_product(
+        tmp_path, mission="PNEO", file_band_order=["B", "G", "R", "NIR", "DB", "RE"], volume=False
+    )
+    product = dimap2.read_product(dim)
+    assert [(b.id, b.source.index) for b in product.bands][:3] == [("B", 1), ("G", 2), ("R", 3)]
+    ordered = canonical_bands(product, product.collection, COLLECTIONS)
+    assert [c.band.id for c in ordered] == ["R", "G", "B", "NIR", "RE", "DB"]
+    assert [c.definition["eo:common_name"] for c in ordered][:4] == ["red", "green", "blue", "nir"]
+
+
+def test_generated_swh_scene(tmp_path: Path) -> None:
+    metadata = make_dimap1_product(tmp_path, sensor="I", incidence=-8.5)
+    product = dimap1.read_product(metadata)
+    assert [b.id for b in product.bands] == ["XS1", "XS2", "XS3", "SWIR"]
+    assert len(product.gcps) == 4
+    assert product.angles.incidence == 8.5
+    ordered = canonical_bands(product, product.collection, COLLECTIONS)
+    assert [c.definition["eo:common_name"] for c in ordered] == ["red", "green", "nir", "swir16"]
+
+
+def test_corrupt_xml_names_the_file(tmp_path: Path) -> None:
+    dim = make_dimap2_product(tmp_path, volume=False)
+    dim.write_text(dim.read_text()[:500])
+    with pytest.raises(IngestError, match=f"{dim.name}: not well-formed XML"):
+        dimap2.read_product(dim)
+
+
+def test_nonsense_footprint(tmp_path: Path) -> None:
+    dim = make_dimap2_product(tmp_path, volume=False)
+    text = dim.read_text().replace("<LAT>43.", "<LAT>143.", 1)
+    dim.write_text(text)
+    with pytest.raises(IngestError, match="is not lon/lat"):
+        dimap2.read_product(dim)
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("not a product")
+    with pytest.raises(IngestError, match="no DIMAP product found"):
+        find_products(tmp_path, scratch_in(tmp_path))
+    with pytest.raises(IngestError, match="unknown format"):
+        find_products(tmp_path / "readme.txt", scratch_in(tmp_path))
+
+
+def test_folder_with_archived_and_plain_deliveries(tmp_path: Path) -> None:
+    deliveries = tmp_path / "deliveries"
+    make_dimap2_product(deliveries / "plain")
+    make_dimap1_product(tmp_path / "swh")
+    shutil.make_archive(str(deliveries / "swh"), "gztar", tmp_path / "swh")
+    found = find_products(deliveries, scratch_in(tmp_path))
+    assert sorted(f.format for f in found) == [Format.dimap1, Format.dimap2]
+    assert next(f for f in found if f.format is Format.dimap1).path.name == "METADATA.DIM"
