@@ -11,6 +11,7 @@ from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.embedded import EmbeddedDatabaseError
 from dinamis.settings import Settings, get_settings
+from ingest.cli import app as ingest_app
 
 console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="The PostgreSQL + PostGIS + pgSTAC database.", no_args
 collections_app = typer.Typer(help="The catalogue's collections.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(collections_app, name="collections")
+app.add_typer(ingest_app)
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")]
 
@@ -130,35 +132,59 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{tail}"
 
 
-@app.command()
-def serve() -> None:
-    """Serve the STAC API alone on the configured database (no start, no ingest)."""
+def _serve(settings: Settings, url: str, with_tiler: bool) -> None:
     from dinamis.serve import serve_forever
-    from stac_api.app import create_app
+    from stac_api.app import create_app as create_api
+    from tiler.app import create_app as create_tiler
 
+    apps = {settings.api_port: create_api(url)}
+    lines = [f"  STAC API     {settings.api_url}  (docs: {settings.api_url}/api.html)"]
+    if with_tiler:
+        apps[settings.tiler_port] = create_tiler(url)
+        lines += [
+            f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)",
+            f"  web map      {settings.tiler_url}/viewer",
+        ]
+    lines.append(f"  database     {_redact(url)}")
+    console.print("\n[bold green]DINAMIS is serving[/bold green]\n" + "\n".join(lines))
+    console.print(
+        "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
+    )
+    serve_forever(apps, settings.host)
+
+
+@app.command()
+def serve(
+    tiler: Annotated[bool, typer.Option("--tiler/--no-tiler", help="Serve the tiler too.")] = False,
+) -> None:
+    """Serve the STAC API (and the tiler) on the configured database: no start, no ingest."""
     settings = get_settings()
     try:
         url = database.database_url(settings)
     except EmbeddedDatabaseError as error:
         raise _fail(error) from error
-    console.print(f"STAC API on {settings.api_url}")
-    serve_forever({settings.api_port: create_app(url)}, settings.host)
+    _serve(settings, url, with_tiler=tiler)
 
 
 @app.command()
-def up() -> None:
-    """Start everything: database, collections, sample products and the servers."""
-    from dinamis.serve import serve_forever
-    from stac_api.app import create_app
+def up(
+    samples: Annotated[
+        bool, typer.Option("--samples/--no-samples", help="Ingest the bundled sample products.")
+    ] = True,
+) -> None:
+    """Start everything: database, collections, sample products, the STAC API and the tiler."""
+    from ingest.cli import print_report
+    from ingest.pipeline import ingest_paths
+    from ingest.samples import sample_paths
 
     settings = get_settings()
     url = _start_database(settings)
     ids = load_collections(url, settings.collections_dir)
     console.print(f"collections: {', '.join(ids)}")
-    console.print(
-        f"\n[bold green]DINAMIS is up[/bold green]\n"
-        f"  STAC API     {settings.api_url}  (docs: {settings.api_url}/api.html)\n"
-        f"  database     {_redact(url)}\n"
-        "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
-    )
-    serve_forever({settings.api_port: create_app(url)}, settings.host)
+    if samples:
+        paths = sample_paths(settings.samples_dir, staging_dir=settings.data_dir / "samples")
+        if paths:
+            print_report(ingest_paths(paths, settings, url))
+        else:
+            console.print(f"no sample products in {settings.samples_dir}: nothing ingested")
+    _serve(settings, url, with_tiler=True)

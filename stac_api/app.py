@@ -11,6 +11,7 @@ from stac_fastapi.pgstac.config import PostgresSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 
 from dinamis.database import postgres_env
+from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
 from stac_api.settings import ApiSettings
 
@@ -35,7 +36,9 @@ def create_app(database_url: str | None = None, settings: ApiSettings | None = N
         yield
         await close_db_connection(app)
 
-    api = instantiate_api(extensions=extensions, lifespan=lifespan, settings=settings)
+    api = instantiate_api(
+        client=DinamisClient, extensions=extensions, lifespan=lifespan, settings=settings
+    )
     # The client's landing id defaults to a module-level settings object read at import.
     api.client.landing_page_id = settings.stac_fastapi_landing_id
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with

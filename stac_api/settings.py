@@ -1,6 +1,9 @@
 """STAC API settings: stac-fastapi-pgstac's own, with this programme's defaults."""
 
+from pydantic import Field
 from stac_fastapi.pgstac.config import Settings
+
+from dinamis.settings import get_settings
 
 
 class ApiSettings(Settings):
@@ -14,3 +17,6 @@ class ApiSettings(Settings):
     )
     stac_fastapi_version: str = "0.1.0"
     stac_fastapi_landing_id: str = "dinamis"
+
+    tiler_url: str = Field(default_factory=lambda: get_settings().tiler_url)
+    """Public URL of the tiler, for the links every item carries to its tiles and web map."""

@@ -54,7 +54,10 @@ def api_url(database_url: str, collection_ids: list[str], settings: Settings) ->
     from stac_api.app import create_app
     from stac_api.settings import ApiSettings
 
-    app = create_app(database_url, ApiSettings(enable_transactions_extensions=True))
+    app = create_app(
+        database_url,
+        ApiSettings(enable_transactions_extensions=True, tiler_url=settings.tiler_url),
+    )
     server = BackgroundServer(app, settings.api_port).start()
     yield server.url
     server.stop()

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from pystac_client import Client
 
+from dinamis.settings import Settings
 from tests.stac_api.conftest import COLLECTION
 
 BBOX = [0.0, 44.0, 3.0, 47.0]
@@ -214,3 +215,18 @@ def test_invalid_cql2_json_is_a_400(api_url: str, search_items: list[dict]) -> N
     )
     assert response.status_code == 400, response.text
     assert "frobnicate" in response.json()["description"]
+
+
+def test_items_link_to_their_tiles_wmts_preview_and_viewer(
+    api_url: str, search_items: list[dict], settings: Settings
+) -> None:
+    item_id = search_items[0]["id"]
+    item = httpx.get(f"{api_url}/collections/{COLLECTION}/items/{item_id}").json()
+    links = {link["rel"]: link["href"] for link in item["links"]}
+    for rel in ("tilesets-map", "xyz", "wmts", "preview", "viewer"):
+        assert rel in links, rel
+    assert links["wmts"] == (
+        f"{settings.tiler_url}/collections/{COLLECTION}/items/{item_id}/WMTSCapabilities.xml"
+    )
+    found = search(api_url, ids=[item_id])
+    assert any(link["rel"] == "wmts" for link in found[0]["links"])

@@ -1,0 +1,372 @@
+"""Tile latency and throughput of the tiler, against rio-tiler reading the same tiles in process.
+
+    python benchmarks/tiles.py --requests 200
+
+Starts a throwaway embedded database, writes Pléiades-like COGs (4 bands, 12-bit values, 0.5 m)
+and their items, serves the tiler with uvicorn in a separate process, and prints p50/p95
+latency and tiles/s with 1 and 8 concurrent clients for: item tiles at native zoom, item tiles
+at an overview zoom, and collection mosaic tiles. The in-process baseline opens the COG, reads
+the tile with the same render (bands 1,2,3, bilinear, 0-3000 stretch) and encodes the PNG; the
+ratio (server / in process) is the cost of HTTP, the database lookups and the app.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import morecantile
+import numpy as np
+import rasterio
+from pypgstac.load import Loader, Methods
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+from rasterio.warp import transform_bounds, transform_geom
+from rio_cogeo.cogeo import cog_translate
+from rio_cogeo.profiles import cog_profiles
+from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.io import Reader
+from rio_tiler.models import ImageData
+from rio_tiler.mosaic import mosaic_reader
+
+from dinamis import database
+from dinamis.catalog import load_collections
+from dinamis.serve import free_port
+from dinamis.settings import REPO_ROOT, Settings
+
+# The GDAL settings recommended for the tiler's container, used by both sides here.
+GDAL_ENV = {
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "GDAL_CACHEMAX": "512",
+    "GDAL_NUM_THREADS": "ALL_CPUS",
+    "VSI_CACHE": "TRUE",
+    "VSI_CACHE_SIZE": "50000000",
+    "GDAL_BAND_BLOCK_CACHE": "HASHSET",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.TIF,.tiff",
+    "GDAL_HTTP_MULTIPLEX": "YES",
+    "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+    "GDAL_INGESTED_BYTES_AT_OPEN": "32768",
+}
+TMS = morecantile.tms.get("WebMercatorQuad")
+CRS = "EPSG:32631"
+RES = 0.5
+ORIGIN = (374_000.0, 4_829_000.0)  # Toulouse
+RENDER = {"indexes": (1, 2, 3), "resampling_method": "bilinear"}
+RESCALE = ((0, 3000),) * 3
+CLIENTS = (1, 8)
+
+
+def pleiades_like(rows: int, cols: int, seed: int) -> np.ndarray:
+    """Smooth fields plus noise, 12-bit: compresses and reads like real imagery."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:rows, 0:cols].astype("float32")
+    data = np.empty((4, rows, cols), dtype="uint16")
+    for band in range(4):
+        field = 1200 + 600 * np.sin(x / (150 + 40 * band)) * np.cos(y / (190 + 30 * band))
+        data[band] = np.clip(field + rng.normal(0, 80, (rows, cols)), 1, 4095)
+    return data
+
+
+def write_cog(path: Path, data: np.ndarray, origin: tuple[float, float]) -> Path:
+    profile = {
+        "driver": "GTiff",
+        "count": 4,
+        "height": data.shape[1],
+        "width": data.shape[2],
+        "dtype": "uint16",
+        "crs": CRS,
+        "transform": from_origin(*origin, RES, RES),
+        "nodata": 0,
+    }
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as mem:
+            mem.write(data)
+        with memfile.open() as mem:
+            cog_translate(mem, str(path), cog_profiles.get("deflate"), quiet=True)
+    return path
+
+
+def stac_item(item_id: str, cog: Path) -> dict:
+    with rasterio.open(cog) as src:
+        bounds, shape, transform = src.bounds, src.shape, src.transform
+    ring = [
+        (bounds.left, bounds.bottom),
+        (bounds.right, bounds.bottom),
+        (bounds.right, bounds.top),
+        (bounds.left, bounds.top),
+        (bounds.left, bounds.bottom),
+    ]
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "id": item_id,
+        "collection": "pleiades",
+        "stac_extensions": ["https://stac-extensions.github.io/projection/v2.0.0/schema.json"],
+        "geometry": transform_geom(CRS, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]}),
+        "bbox": list(transform_bounds(CRS, "EPSG:4326", *bounds, densify_pts=21)),
+        "properties": {
+            "datetime": "2024-06-01T10:30:00Z",
+            "gsd": RES,
+            "proj:code": CRS,
+            "proj:shape": list(shape),
+            "proj:transform": list(transform)[:6],
+        },
+        "assets": {
+            "data": {
+                "href": str(cog),
+                "roles": ["data"],
+                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+            }
+        },
+        "links": [],
+    }
+
+
+def tiles_over(cogs: list[Path], zoom: int, limit: int) -> list[morecantile.Tile]:
+    """Tiles centred in the images' extent (they tile it without gaps), centre outwards."""
+    lefts, bottoms, rights, tops = zip(
+        *(transform_bounds(CRS, "EPSG:4326", *rasterio.open(c).bounds) for c in cogs), strict=True
+    )
+    west, south, east, north = min(lefts), min(bottoms), max(rights), max(tops)
+    centre = ((west + east) / 2, (south + north) / 2)
+    # Tile centres within the middle 80 % of the extent: every tile holds data.
+    dx, dy = (east - west) * 0.4, (north - south) * 0.4
+    tiles = [
+        t
+        for t in TMS.tiles(west, south, east, north, [zoom])
+        if abs((TMS.bounds(t).left + TMS.bounds(t).right) / 2 - centre[0]) <= dx
+        and abs((TMS.bounds(t).bottom + TMS.bounds(t).top) / 2 - centre[1]) <= dy
+    ]
+    tiles.sort(
+        key=lambda t: sum(
+            (a - b) ** 2
+            for a, b in zip(
+                (
+                    (TMS.bounds(t).left + TMS.bounds(t).right) / 2,
+                    (TMS.bounds(t).bottom + TMS.bounds(t).top) / 2,
+                ),
+                centre,
+                strict=True,
+            )
+        )
+    )
+    return tiles[:limit]
+
+
+def render_png(image: ImageData) -> bytes:
+    image.rescale(RESCALE)
+    return image.render(img_format="PNG")
+
+
+def in_process_item(cog: Path) -> Callable[[morecantile.Tile], bytes]:
+    def read(tile: morecantile.Tile) -> bytes:
+        with Reader(str(cog)) as src:
+            return render_png(src.tile(tile.x, tile.y, tile.z, **RENDER))
+
+    return read
+
+
+def in_process_mosaic(cogs: list[Path]) -> Callable[[morecantile.Tile], bytes]:
+    def reader(path: str, x: int, y: int, z: int) -> ImageData:
+        with Reader(path) as src:
+            return src.tile(x, y, z, **RENDER)
+
+    def read(tile: morecantile.Tile) -> bytes:
+        image, _ = mosaic_reader(
+            [str(c) for c in cogs],
+            reader,
+            tile.x,
+            tile.y,
+            tile.z,
+            allowed_exceptions=(TileOutsideBounds,),
+        )
+        return render_png(image)
+
+    return read
+
+
+def over_http(url_for: Callable[[morecantile.Tile], str]) -> Callable[[morecantile.Tile], bytes]:
+    local = threading.local()
+
+    def read(tile: morecantile.Tile) -> bytes:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=120)
+        response = local.client.get(url_for(tile))
+        response.raise_for_status()
+        return response.content
+
+    return read
+
+
+@dataclass
+class Result:
+    latencies: list[float]
+    seconds: float
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[94]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+def measure(
+    read: Callable[[morecantile.Tile], bytes],
+    tiles: list[morecantile.Tile],
+    requests: int,
+    clients: int,
+) -> Result:
+    for tile in tiles:  # warm: open files, caches, database plans, as a steady server is
+        read(tile)
+    work = [tiles[i % len(tiles)] for i in range(requests)]
+
+    def timed(tile: morecantile.Tile) -> float:
+        start = time.perf_counter()
+        read(tile)
+        return (time.perf_counter() - start) * 1000
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = list(pool.map(timed, work))
+    return Result(latencies, time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="tiles per measurement")
+    parser.add_argument("--size", type=int, default=4096, help="item width/height in pixels")
+    args = parser.parse_args()
+    os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
+
+    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
+    data_dir.chmod(0o755)
+    settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
+    url = database.start(settings)
+    try:
+        run(url, settings, args)
+    finally:
+        database.embedded_cluster(settings).destroy()
+
+
+def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
+    load_collections(url, settings.collections_dir)
+    storage = settings.storage
+    storage.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    item_cog = write_cog(storage / "item.tif", pleiades_like(args.size, args.size, 1), ORIGIN)
+    half = args.size // 2
+    mosaic_cogs = [
+        write_cog(
+            storage / f"mosaic-{row}{col}.tif",
+            pleiades_like(half, half, 10 + 2 * row + col),
+            (ORIGIN[0] + 5000 + col * half * RES, ORIGIN[1] - row * half * RES),
+        )
+        for row in range(2)
+        for col in range(2)
+    ]
+    items = [stac_item("BENCH_ITEM", item_cog)] + [
+        stac_item(f"BENCH_MOSAIC_{i}", cog) for i, cog in enumerate(mosaic_cogs)
+    ]
+    with database.pgstac_db(url) as db:
+        Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
+    print(
+        f"wrote {1 + len(mosaic_cogs)} COGs and items in {time.perf_counter() - start:.1f} s "
+        f"(item {args.size}x{args.size}, mosaic 2x2 of {half}x{half}, 4 bands, {RES} m)"
+    )
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **database.postgres_env(url),
+        "DINAMIS_TILER_STORAGE_ROOTS": str(storage),
+        "DINAMIS_TILER_STAC_API_URL": "http://127.0.0.1:1",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tiler.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    tiler = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{tiler}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with Reader(str(item_cog)) as src:
+            native = src.maxzoom
+        scenarios = [
+            (
+                f"item, native zoom {native}",
+                tiles_over([item_cog], native, 64),
+                f"{tiler}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
+                in_process_item(item_cog),
+            ),
+            (
+                f"item, overview zoom {native - 3}",
+                tiles_over([item_cog], native - 3, 16),
+                f"{tiler}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
+                in_process_item(item_cog),
+            ),
+            (
+                f"mosaic, zoom {native - 2}",
+                tiles_over(mosaic_cogs, native - 2, 64),
+                f"{tiler}/collections/pleiades/tiles/WebMercatorQuad",
+                in_process_mosaic(mosaic_cogs),
+            ),
+        ]
+        report(scenarios, args.requests)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def report(scenarios: list, requests: int) -> None:
+    print(f"\n{requests} PNG tiles (256 px) per row; latency in ms; ratio = server / in process")
+    header = (
+        f"{'tiles':<24}{'clients':>8}{'p50':>8}{'p95':>8}{'tiles/s':>9}"
+        f"{'local p50':>11}{'local p95':>11}{'local/s':>9}{'p50 x':>7}{'rate x':>8}"
+    )
+    print(header)
+    for name, tiles, base, local in scenarios:
+        # Same picture as in process: the collection's true-color render is the default.
+        http = over_http(lambda t, b=base: f"{b}/{t.z}/{t.x}/{t.y}.png")
+        for clients in CLIENTS:
+            served = measure(http, tiles, requests, clients)
+            baseline = measure(local, tiles, requests, clients)
+            print(
+                f"{name:<24}{clients:>8}{served.p50:>8.1f}{served.p95:>8.1f}"
+                f"{served.rate:>9.1f}{baseline.p50:>11.1f}{baseline.p95:>11.1f}"
+                f"{baseline.rate:>9.1f}{served.p50 / baseline.p50:>7.2f}"
+                f"{baseline.rate / served.rate:>8.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""stac-fastapi-pgstac's client, with each item linked to its tiles, WMTS, preview and web map."""
+
+from typing import Any
+
+import attr
+from stac_fastapi.pgstac.core import CoreCrudClient
+from stac_fastapi.types.stac import ItemCollection
+from starlette.requests import Request
+
+from tiler.links import item_links
+
+
+@attr.s
+class DinamisClient(CoreCrudClient):
+    """Every item path (search, item collection, single item) goes through ``_search_base``."""
+
+    async def _search_base(self, search_request: Any, request: Request) -> ItemCollection:
+        collection = await super()._search_base(search_request, request)
+        tiler_url: str = request.app.state.settings.tiler_url
+        for feature in collection["features"]:
+            # Absent when the fields extension excluded links or ids.
+            if "links" in feature and feature.get("collection") and feature.get("id"):
+                feature["links"].extend(item_links(tiler_url, feature["collection"], feature["id"]))
+        return collection

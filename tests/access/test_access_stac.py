@@ -1,0 +1,39 @@
+"""Items advertise the STAC Authentication extension for licensed collections only."""
+
+from access.stac import AUTH_EXTENSION, auth_fields, present_item
+
+API = "https://catalogue.dinamis.test"
+LICENSED = {"pleiades"}
+
+
+def item(collection: str) -> dict:
+    return {
+        "id": "X 1",
+        "collection": collection,
+        "properties": {},
+        "assets": {
+            "image": {"href": "/var/lib/dinamis/storage/x.tif"},
+            "quicklook": {"href": "https://provider.test/ql.jpg"},
+        },
+    }
+
+
+def test_auth_fields_for_licensed_and_open() -> None:
+    fields = auth_fields("pleiades", API, LICENSED)
+    assert fields["auth:schemes"]["dinamis-signed-url"]["authorizationApi"] == f"{API}/sign"
+    assert set(fields["auth:refs"]) == set(fields["auth:schemes"])
+    assert auth_fields("spot-world-heritage", API, LICENSED) == {}
+
+
+def test_present_item_rewrites_stored_assets_only() -> None:
+    licensed = present_item(item("pleiades"), API, LICENSED)
+    image = licensed["assets"]["image"]
+    assert image["href"] == f"{API}/collections/pleiades/items/X%201/assets/image/download"
+    assert image["auth:refs"]
+    assert "auth:refs" not in licensed["assets"]["quicklook"]
+    assert licensed["stac_extensions"] == [AUTH_EXTENSION]
+
+    open_item = present_item(item("spot-world-heritage"), API, LICENSED)
+    assert open_item["assets"]["image"]["href"].endswith("/download")
+    assert "auth:schemes" not in open_item["properties"]
+    assert "stac_extensions" not in open_item

@@ -1,0 +1,68 @@
+"""Small pure pieces: settings defaults, storage confinement, byte accounting, crop areas."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from access.assets import local_path, served_bytes
+from access.dependencies import bbox_area_km2
+from access.settings import SECRET_FILE, access_settings
+from dinamis.settings import Settings
+
+
+def test_secret_is_generated_once_and_private(tmp_path: Path) -> None:
+    project = Settings(data_dir=tmp_path, database_url=None)
+    first = access_settings(project)
+    second = access_settings(project)
+    assert first.secret_key.get_secret_value() == second.secret_key.get_secret_value()
+    assert os.stat(tmp_path / SECRET_FILE).st_mode & 0o777 == 0o600
+    assert first.storage_roots == [project.storage]
+    assert first.sign_origins == [project.api_url, project.tiler_url]
+
+
+def test_environment_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DINAMIS_ACCESS_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DINAMIS_ACCESS_STORAGE_ROOTS", '["/srv/cogs"]')
+    settings = access_settings(Settings(data_dir=tmp_path, database_url=None))
+    assert settings.secret_key.get_secret_value() == "from-env"
+    assert settings.storage_roots == [Path("/srv/cogs")]
+    assert not (tmp_path / SECRET_FILE).exists()
+
+
+def test_only_files_under_the_roots_are_served(tmp_path: Path) -> None:
+    root = tmp_path / "storage"
+    (root / "a").mkdir(parents=True)
+    cog = root / "a" / "x.tif"
+    cog.write_bytes(b"x")
+    (tmp_path / "secret").write_bytes(b"s")
+    (root / "link.tif").symlink_to(tmp_path / "secret")
+    assert local_path(str(cog), [root]) == cog.resolve()
+    assert local_path(f"file://{cog}", [root]) == cog.resolve()
+    assert local_path("a/x.tif", [root]) == cog.resolve()
+    assert local_path(str(root / "a" / ".." / ".." / "secret"), [root]) is None
+    assert local_path(str(root / "link.tif"), [root]) is None
+    assert local_path("https://example.org/x.tif", [root]) is None
+    assert local_path(str(root / "missing.tif"), [root]) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, 1000),
+        ("bytes=0-99", 100),
+        ("bytes=900-", 100),
+        ("bytes=-10", 10),
+        ("bytes=0-9, 20-29", 20),
+        ("bytes=990-2000", 10),
+        ("items=0-1", 1000),
+    ],
+)
+def test_served_bytes(header: str | None, expected: int) -> None:
+    assert served_bytes(header, 1000) == expected
+
+
+def test_bbox_area() -> None:
+    # One degree square at the equator: 111.2 km x 110.6 km on the authalic sphere.
+    assert bbox_area_km2(0, 0, 1, 1) == pytest.approx(12_363, rel=1e-3)
+    assert bbox_area_km2(179, 0, -179, 1) == pytest.approx(2 * bbox_area_km2(0, 0, 1, 1))

@@ -1,0 +1,307 @@
+"""The web map in a real headless Chromium, against the real STAC API and tiler over HTTP.
+
+Two small real COGs are catalogued in ``pleiades`` (plus a cloudy item that the search must
+leave out); the page searches by area, date and cloud cover, draws the footprints, shows the
+first item's tiles and offers the clip of the view.
+"""
+
+import re
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+import rasterio
+from fastapi import FastAPI
+from pypgstac.load import Loader, Methods
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+from rasterio.warp import transform_bounds, transform_geom
+from rio_cogeo.cogeo import cog_translate
+from rio_cogeo.profiles import cog_profiles
+
+from dinamis.database import pgstac_db
+from dinamis.serve import BackgroundServer
+from dinamis.settings import Settings
+from tiler.app import create_app
+from tiler.settings import TilerSettings
+from tiler.viewer import add_viewer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # WebGL without a GPU, for MapLibre.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+COLLECTION = "pleiades"
+CRS = "EPSG:32631"
+SIZE = 512
+PIXEL = 10.0
+# Near Albi, in July 2019: out of the way of the other suites' items.
+ORIGIN = (428_000.0, 4_872_000.0)
+SEARCH = {"bbox": "2.0, 43.8, 2.4, 44.1", "start": "2019-07-01", "end": "2019-07-31", "cloud": 30}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_cog(path: Path, origin: tuple[float, float], seed: int) -> None:
+    """A 4-band uint16 COG whose bands make a colourful pattern within the 0..3000 render."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    rings = (np.hypot(x - SIZE / 2, y - SIZE / 2) // 32 % 2) * 1500
+    bands = np.stack([x * 5.8, y * 5.8, rings + seed * 300, (x + y) * 2.9]).astype("uint16")
+    profile = {
+        "driver": "GTiff",
+        "count": 4,
+        "dtype": "uint16",
+        "width": SIZE,
+        "height": SIZE,
+        "crs": CRS,
+        "transform": from_origin(*origin, PIXEL, PIXEL),
+    }
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as dataset:
+            dataset.write(bands)
+        with memfile.open() as dataset:
+            cog_translate(dataset, str(path), cog_profiles.get("deflate"), quiet=True)
+
+
+def stac_item(item_id: str, cog: Path, datetime: str, cloud_cover: float) -> dict[str, Any]:
+    with rasterio.open(cog) as dataset:
+        bounds = dataset.bounds
+    minx, miny, maxx, maxy = bounds
+    footprint = {
+        "type": "Polygon",
+        "coordinates": [[(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (minx, miny)]],
+    }
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "id": item_id,
+        "collection": COLLECTION,
+        "geometry": transform_geom(CRS, "EPSG:4326", footprint),
+        "bbox": list(transform_bounds(CRS, "EPSG:4326", *bounds)),
+        "properties": {
+            "datetime": datetime,
+            "platform": "PHR1A",
+            "constellation": "pleiades",
+            "gsd": PIXEL,
+            "eo:cloud_cover": cloud_cover,
+            "proj:code": CRS,
+        },
+        "assets": {"data": {"href": str(cog), "type": COG_TYPE, "roles": ["data"]}},
+        "links": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def viewer_items(
+    database_url: str, collection_ids: list[str], settings: Settings
+) -> Iterator[list[dict[str, Any]]]:
+    folder = settings.storage / "viewer-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    west, east = folder / "west.tif", folder / "east.tif"
+    write_cog(west, ORIGIN, seed=0)
+    write_cog(east, (ORIGIN[0] + SIZE * PIXEL + 500, ORIGIN[1]), seed=3)
+    items = [
+        stac_item("viewer-test-west", west, "2019-07-12T10:31:00Z", 4.0),
+        stac_item("viewer-test-east", east, "2019-07-20T10:42:00Z", 22.0),
+        stac_item("viewer-test-cloudy", west, "2019-07-16T10:35:00Z", 85.0),
+    ]
+    with pgstac_db(database_url) as db:
+        Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
+    yield items
+    with pgstac_db(database_url) as db:
+        for item in items:
+            db.query_one("SELECT delete_item(%s, %s)", (item["id"], COLLECTION))
+
+
+def tiler_app(database_url: str, settings: Settings, api_url: str) -> FastAPI:
+    """The project's tiler application, reading the test storage, with the web map."""
+    app = create_app(
+        database_url, TilerSettings(storage_roots=[settings.storage], stac_api_url=api_url)
+    )
+    if not any(getattr(route, "path", None) == "/viewer" for route in app.routes):
+        add_viewer(app, api_url)
+    return app
+
+
+@dataclass
+class Services:
+    api_url: str
+    tiler_url: str
+
+
+@pytest.fixture(scope="module")
+def services(
+    api_url: str, database_url: str, settings: Settings, viewer_items: list[dict[str, Any]]
+) -> Iterator[Services]:
+    server = BackgroundServer(tiler_app(database_url, settings, api_url), free_port()).start()
+    yield Services(api_url, server.url)
+    server.stop()
+
+
+def test_viewer_page_is_self_contained(services: Services) -> None:
+    page = httpx.get(f"{services.tiler_url}/viewer")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'"stacApiUrl": "{services.api_url}"' in page.text
+    # Every script and stylesheet comes from the tiler itself: no CDN.
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+        assert not re.match(r"^(https?:)?//", ref), ref
+        assert httpx.get(f"{services.tiler_url}/{ref}").status_code == 200, ref
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_search_draws_footprints_tiles_and_offers_the_clip(
+    services: Services, viewer_items: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    from playwright.sync_api import Response, sync_playwright
+
+    responses: list[Response] = []
+    foreign: list[str] = []
+    errors: list[str] = []
+    local = ("http://127.0.0.1:", "data:", "blob:")
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        browser = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 700},
+        )
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on(
+                "console",
+                lambda message: errors.append(message.text) if message.type == "error" else None,
+            )
+            page.on(
+                "request",
+                lambda request: (
+                    None if request.url.startswith(local) else foreign.append(request.url)
+                ),
+            )
+            page.on("response", lambda response: responses.append(response))
+            page.goto(f"{services.tiler_url}/viewer")
+            page.wait_for_function("window.dinamisViewer && window.dinamisViewer.map.loaded()")
+            page.wait_for_selector("#collection option[value='pleiades']", state="attached")
+
+            page.select_option("#collection", COLLECTION)
+            page.fill("#bbox", SEARCH["bbox"])
+            page.fill("#start", SEARCH["start"])
+            page.fill("#end", SEARCH["end"])
+            page.fill("#cloud", str(SEARCH["cloud"]))
+            page.get_by_role("button", name="Search").click()
+
+            page.wait_for_function(
+                "() => /found|no image|failed|unreachable/i"
+                ".test(document.getElementById('status').textContent)"
+            )
+            assert "found" in page.text_content("#status"), page.text_content("#status")
+            listed = page.locator("#results button").evaluate_all(
+                "buttons => buttons.map(b => b.dataset.key)"
+            )
+            assert sorted(listed) == ["pleiades/viewer-test-east", "pleiades/viewer-test-west"]
+            footprints = page.evaluate(
+                "async () => (await dinamisViewer.map.getSource('footprints').getData())"
+                ".features.map(f => f.properties.key)"
+            )
+            assert sorted(footprints) == sorted(listed)
+
+            page.wait_for_function("dinamisViewer.map.loaded()")
+            drawn = page.evaluate(
+                "() => dinamisViewer.map.queryRenderedFeatures({layers: ['footprints-line']})"
+                ".map(f => f.properties.key)"
+            )
+            assert set(drawn) == set(listed), drawn
+            page.screenshot(path=tmp_path / "footprints.png")  # for a human look on failure
+
+            page.locator("#results button", has_text="viewer-test-west").click()
+            tiles_drawn = (
+                "() => { const m = dinamisViewer.map;"
+                " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }"
+            )
+            page.wait_for_function(tiles_drawn, timeout=20_000)
+            page.wait_for_timeout(300)  # let the last frame reach the screen
+            shot = page.locator("#map").screenshot()
+            page.screenshot(path=tmp_path / "tiles.png")
+            href = page.get_attribute("#download", "href")
+            by_default = {r.url for r in responses if "/tiles/WebMercatorQuad/" in r.url}
+
+            # A render of the collection chosen by name: its parameters go to the tiler.
+            page.select_option("#render", "true-color")
+            page.wait_for_function(
+                "() => dinamisViewer.state.tilejson?.tiles[0].includes('rescale=')"
+            )
+            page.wait_for_function(tiles_drawn, timeout=20_000)
+            status = page.text_content("#status")
+
+            # Clicking a footprint on the map selects that item.
+            east = next(i for i in viewer_items if i["id"] == "viewer-test-east")
+            lon = (east["bbox"][0] + east["bbox"][2]) / 2
+            lat = (east["bbox"][1] + east["bbox"][3]) / 2
+            page.evaluate(f"dinamisViewer.map.setCenter([{lon}, {lat}])")
+            page.wait_for_function("dinamisViewer.map.loaded()")
+            page.locator("#map canvas").click()  # the middle of the map
+            page.wait_for_function(
+                "document.getElementById('selection-title').textContent === 'viewer-test-east'"
+            )
+            assert page.get_attribute("#download", "href").count("/items/viewer-test-east/") == 1
+        finally:
+            browser.close()
+
+    failed = [(r.url, r.status) for r in responses if r.status >= 400]
+    assert not failed, failed
+    assert not errors, errors
+    tile_responses = [r for r in responses if "/tiles/WebMercatorQuad/" in r.url]
+    assert not foreign, f"requests outside localhost: {foreign}"
+    assert tile_responses, "no tile was requested"
+    assert all(r.status == 200 for r in tile_responses), [(r.url, r.status) for r in tile_responses]
+    # First the tiler's default render (no layer parameter), then the named one.
+    assert by_default and not any("assets=" in url for url in by_default), by_default
+    named = [
+        r.url for r in tile_responses if "/viewer-test-west/" in r.url and r.url not in by_default
+    ]
+    assert named and all("assets=data%7Cbidx%3D1%2C2%2C3" in url for url in named), named
+    assert "error" not in (status or "").lower(), status
+
+    # Drawn: sea, land, footprints and the image's many colours, not a blank canvas.
+    with MemoryFile(shot) as memfile, memfile.open() as png:
+        image = png.read(indexes=[1, 2, 3]).transpose(1, 2, 0)
+    colours = np.unique(image.reshape(-1, 3), axis=0)
+    assert len(colours) > 200, f"only {len(colours)} colours on the map"
+    assert image.std() > 20
+
+    # The clip of the view: a bbox GeoTIFF of the selected item on the tiler, and it works.
+    assert href is not None
+    number = r"-?\d+(?:\.\d+)?"
+    assert re.fullmatch(
+        rf"{re.escape(services.tiler_url)}/collections/{COLLECTION}/items/viewer-test-west"
+        rf"/bbox/{number},{number},{number},{number}\.tif\?assets=data",
+        href,
+    ), href
+    clip = httpx.get(href, timeout=30)
+    assert clip.status_code == 200, clip.text
+    with MemoryFile(clip.content) as memfile, memfile.open() as dataset:
+        assert dataset.driver == "GTiff"
+        assert dataset.count in (4, 5)  # the bands, and the mask as alpha
+        assert dataset.width > 100 and dataset.height > 100

@@ -1,0 +1,256 @@
+"""The tiler application, composed as titiler-pgstac's own ``main.py`` does it, with our settings.
+
+Items are read through ``ItemReader`` (storage guard, size limits), mosaics through
+``LimitedPgSTACBackend`` (zoom floor, items per tile). There is no endpoint taking a `url=`:
+titiler's external-dataset and per-asset routes are not mounted.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import jinja2
+import rasterio
+from fastapi import FastAPI, Request, status
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
+from pydantic import ValidationError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.templating import Jinja2Templates
+from starlette_cramjam.middleware import CompressionMiddleware
+from titiler.core import __version__ as titiler_version
+from titiler.core.dependencies import (
+    ColorMapParams,
+    DatasetParams,
+    DefaultDependency,
+    ImageRenderingParams,
+)
+from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from titiler.core.factory import (
+    AlgorithmFactory,
+    ColorMapFactory,
+    MultiBaseTilerFactory,
+    TMSFactory,
+)
+from titiler.core.middleware import CacheControlMiddleware
+from titiler.core.utils import update_openapi
+from titiler.extensions import wmtsExtension
+from titiler.mosaic.errors import MOSAIC_STATUS_CODES
+from titiler.mosaic.extensions.wmts import wmtsExtension as wmtsExtensionMosaic
+from titiler.pgstac import __version__ as titiler_pgstac_version
+from titiler.pgstac.db import close_db_connection, connect_to_db
+from titiler.pgstac.dependencies import CollectionIdParams, ItemIdParams, SearchIdParams
+from titiler.pgstac.errors import PGSTAC_STATUS_CODES
+from titiler.pgstac.extensions import searchInfoExtension
+from titiler.pgstac.factory import (
+    MosaicTilerFactory,
+    add_search_list_route,
+    add_search_register_route,
+)
+from titiler.pgstac.settings import PostgresSettings
+
+from tiler.dependencies import (
+    AssetsOptionalParams,
+    ItemReaderParams,
+    LayerParams,
+    MosaicBackendParams,
+    ReaderParams,
+    item_render_options,
+    mosaic_renders,
+)
+from tiler.errors import STATUS_CODES
+from tiler.limits import Limits
+from tiler.mosaic import LimitedPgSTACBackend
+from tiler.output import render
+from tiler.reader import ItemReader, MosaicItemReader
+from tiler.renders import search_renders, with_default_render
+from tiler.settings import TilerSettings
+from tiler.storage import StorageGuard
+
+ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
+COLLECTION_PREFIX = "/collections/{collection_id}"
+SEARCH_PREFIX = "/searches/{search_id}"
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader("titiler.pgstac", "templates"),
+                jinja2.PackageLoader("titiler.core", "templates"),
+            ]
+        ),
+    )
+)
+
+
+def create_app(database_url: str | None = None, settings: TilerSettings | None = None) -> FastAPI:
+    """The tiler on ``database_url`` (else the PG* environment, as titiler-pgstac reads it)."""
+    settings = settings or TilerSettings()
+    postgres = PostgresSettings(database_url=database_url) if database_url else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await connect_to_db(app, settings=postgres)
+        yield
+        await close_db_connection(app)
+
+    app = FastAPI(
+        title=settings.title,
+        description="Tiles, previews, mosaics and clipped downloads of the DINAMIS catalogue.",
+        version=titiler_pgstac_version,
+        openapi_url="/api",
+        docs_url="/api.html",
+        root_path=settings.root_path,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.guard = StorageGuard.from_settings(
+        settings.storage_roots, settings.allowed_url_prefixes
+    )
+    app.state.limits = Limits(max_crop_km2=settings.max_crop_km2, max_pixels=settings.max_pixels)
+
+    update_openapi(app)
+    add_exception_handlers(
+        app,
+        {
+            **DEFAULT_STATUS_CODES,
+            **MOSAIC_STATUS_CODES,
+            **PGSTAC_STATUS_CODES,
+            **STATUS_CODES,
+            ValidationError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+        },
+    )
+    _add_middlewares(app, settings)
+
+    _add_item_routes(app)
+    _add_mosaic_routes(app)
+    for factory in (
+        TMSFactory(templates=templates),
+        AlgorithmFactory(templates=templates),
+        ColorMapFactory(templates=templates),
+    ):
+        app.include_router(factory.router, tags=["Tiling resources"])
+    _add_health(app)
+
+    # The web map lives in its own module (tiler/viewer.py), imported last and only here.
+    from tiler.viewer import add_viewer
+
+    add_viewer(app, settings.stac_api_url)
+    return app
+
+
+def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(
+        CacheControlMiddleware,
+        cachecontrol=settings.cachecontrol,
+        exclude_path=set(settings.cachecontrol_exclude_paths),
+    )
+    # Pictures are compressed already.
+    app.add_middleware(
+        CompressionMiddleware,
+        exclude_mediatype={
+            "image/jpeg",
+            "image/jpg",
+            "image/png",
+            "image/jp2",
+            "image/webp",
+            "image/tiff",
+        },
+    )
+
+
+def _rendering(renders: Callable[..., dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """How pictures are made: dependencies a default render fills in when a request names no
+    layer, and the encoder (GeoTIFFs as COGs)."""
+    return {
+        "layer_dependency": with_default_render(LayerParams, renders),
+        "dataset_dependency": with_default_render(DatasetParams, renders),
+        "render_dependency": with_default_render(ImageRenderingParams, renders),
+        "colormap_dependency": with_default_render(ColorMapParams, renders),
+        "render_func": render,
+    }
+
+
+def _add_item_routes(app: FastAPI) -> None:
+    items = MultiBaseTilerFactory(
+        reader=ItemReader,
+        reader_dependency=ItemReaderParams,
+        path_dependency=ItemIdParams,
+        assets_dependency=AssetsOptionalParams,
+        router_prefix=ITEM_PREFIX,
+        get_renders=lambda src: src.renders,
+        extensions=[wmtsExtension()],
+        templates=templates,
+        **_rendering(item_render_options),
+    )
+    app.include_router(items.router, prefix=ITEM_PREFIX, tags=["STAC Item"])
+
+
+def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicTilerFactory:
+    return MosaicTilerFactory(
+        path_dependency=path_dependency,
+        router_prefix=prefix,
+        backend=LimitedPgSTACBackend,
+        backend_dependency=MosaicBackendParams,
+        dataset_reader=MosaicItemReader,
+        reader_dependency=ReaderParams,
+        # pgSTAC's scan/time/items limits stay the operator's, not the client's.
+        assets_accessor_dependency=DefaultDependency,
+        # Mosaic crops and statistics would read every item under an area: not offered.
+        add_part=False,
+        add_statistics=False,
+        get_renders=lambda backend: search_renders(backend.pool, backend.info()),
+        extensions=[searchInfoExtension(), wmtsExtensionMosaic()],
+        templates=templates,
+        **_rendering(mosaic_renders(path_dependency)),
+    )
+
+
+def _add_mosaic_routes(app: FastAPI) -> None:
+    searches = _mosaic_factory(SearchIdParams, SEARCH_PREFIX)
+    app.include_router(searches.router, prefix=SEARCH_PREFIX, tags=["STAC Search"])
+    add_search_list_route(app, prefix="/searches", tags=["STAC Search"])
+    add_search_register_route(
+        app,
+        prefix="/searches",
+        tile_dependencies=[
+            searches.layer_dependency,
+            searches.dataset_dependency,
+            searches.pixel_selection_dependency,
+            searches.process_dependency,
+            searches.render_dependency,
+            searches.reader_dependency,
+            searches.backend_dependency,
+        ],
+        tags=["STAC Search"],
+    )
+    collections = _mosaic_factory(CollectionIdParams, COLLECTION_PREFIX)
+    app.include_router(collections.router, prefix=COLLECTION_PREFIX, tags=["STAC Collection"])
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["Health Check"])
+    def healthz(request: Request) -> dict[str, Any]:
+        try:
+            with request.app.state.dbpool.connection(1) as conn:
+                conn.execute("SELECT 1")
+            database_online = True
+        except (OperationalError, PoolTimeout):
+            database_online = False
+        return {
+            "database_online": database_online,
+            "versions": {
+                "titiler": titiler_version,
+                "titiler.pgstac": titiler_pgstac_version,
+                "rasterio": rasterio.__version__,
+                "gdal": rasterio.__gdal_version__,
+            },
+        }

@@ -1,0 +1,100 @@
+"""FastAPI dependencies: what the factories inject into readers and backends."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import pystac
+from fastapi import Depends, Query
+from pydantic import AfterValidator
+from starlette.requests import Request
+from titiler.core.dependencies import (
+    AssetsExprParams,
+    AssetsParams,
+    DefaultDependency,
+    _parse_asset,
+)
+from titiler.pgstac.backend import PGSTACBackend
+from titiler.pgstac.dependencies import BackendParams, ItemIdParams
+
+from tiler.limits import Limits
+from tiler.renders import item_renders, search_renders
+from tiler.storage import StorageGuard
+
+
+@dataclass(init=False)
+class ReaderParams(DefaultDependency):
+    """The storage guard and limits of the app, for every reader (hidden from OpenAPI)."""
+
+    guard: StorageGuard = field(init=False)
+    limits: Limits = field(init=False)
+
+    def __init__(self, request: Request):
+        self.guard = request.app.state.guard
+        self.limits = request.app.state.limits
+
+
+@dataclass(init=False)
+class MosaicBackendParams(BackendParams):
+    """The database pool plus the mosaic limits from the settings."""
+
+    min_zoom: int = field(init=False)
+    max_items: int = field(init=False)
+
+    def __init__(self, request: Request):
+        super().__init__(request)
+        settings = request.app.state.settings
+        self.min_zoom = settings.mosaic_min_zoom
+        self.max_items = settings.mosaic_max_items
+
+
+# Optional where titiler requires it: the default render, else the item's data assets (every
+# asset for /info), are used when a request leaves it out.
+OptionalAssets = Annotated[
+    list[str] | None,
+    AfterValidator(lambda values: _parse_asset(values) if values else values),
+    Query(
+        title="Asset names",
+        description="Asset names, optionally with options (`data|bidx=4,1,2`). "
+        "Defaults to the item's render for pictures, else to its data assets.",
+    ),
+]
+
+
+@dataclass
+class AssetsOptionalParams(AssetsParams):
+    assets: OptionalAssets = None
+
+
+@dataclass
+class LayerParams(AssetsExprParams):
+    assets: OptionalAssets = None
+
+
+@dataclass(init=False)
+class ItemReaderParams(ReaderParams):
+    """Reader parameters of an item, with its renders (its own, else its collection's)."""
+
+    renders: dict[str, dict[str, Any]] = field(init=False)
+
+    def __init__(self, request: Request, item: Annotated[pystac.Item, Depends(ItemIdParams)]):
+        super().__init__(request)
+        self.renders = item_renders(request.app.state.dbpool, item)
+
+
+def item_render_options(
+    params: Annotated[ItemReaderParams, Depends(ItemReaderParams)],
+) -> dict[str, dict[str, Any]]:
+    return params.renders
+
+
+def mosaic_renders(path_dependency: Callable[..., str]) -> Callable[..., dict[str, dict[str, Any]]]:
+    """The renders of the mosaic ``path_dependency`` names (a collection or a search)."""
+
+    def renders_of_mosaic(
+        request: Request, search_id: Annotated[str, Depends(path_dependency)]
+    ) -> dict[str, dict[str, Any]]:
+        pool = request.app.state.dbpool
+        return search_renders(pool, PGSTACBackend(search_id, pool=pool).info())
+
+    return renders_of_mosaic

@@ -1,0 +1,54 @@
+"""Links from catalogue items to the tiler, for the STAC API to add to every item it serves."""
+
+from urllib.parse import quote
+
+TILE_MATRIX_SET = "WebMercatorQuad"
+
+
+def item_links(tiler_url: str, collection_id: str, item_id: str) -> list[dict[str, str | bool]]:
+    """TileJSON, tiles, WMTS, preview and web map links of one item (as eoAPI's API adds them).
+
+    ``tiler_url`` is the tiler's public URL. No rendering parameter is needed: the tiler
+    renders an item with its default render when a request names none.
+    """
+    base = (
+        f"{tiler_url.rstrip('/')}/collections/{quote(collection_id, safe='')}"
+        f"/items/{quote(item_id, safe='')}"
+    )
+    return [
+        {
+            "rel": "tilesets-map",
+            "href": f"{base}/{TILE_MATRIX_SET}/tilejson.json",
+            "type": "application/json",
+            "title": "TileJSON of the item (default rendering)",
+        },
+        {
+            "rel": "xyz",
+            "href": f"{base}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}",
+            "type": "image/png",
+            "title": "XYZ tiles (template URL)",
+            "templated": True,
+        },
+        {
+            "rel": "wmts",
+            "href": f"{base}/WMTSCapabilities.xml",
+            "type": "application/xml",
+            "title": "WMTS capabilities (QGIS, ArcGIS)",
+        },
+        {
+            "rel": "preview",
+            "href": f"{base}/preview.png",
+            "type": "image/png",
+            "title": "Preview image",
+        },
+        {
+            "rel": "viewer",
+            "href": f"{tiler_url.rstrip('/')}/viewer?{_viewer_query(collection_id, item_id)}",
+            "type": "text/html",
+            "title": "Web map",
+        },
+    ]
+
+
+def _viewer_query(collection_id: str, item_id: str) -> str:
+    return f"collection={quote(collection_id, safe='')}&item={quote(item_id, safe='')}"

@@ -1,0 +1,44 @@
+"""pgSTAC mosaics with a floor on zoom and a ceiling on items per tile.
+
+Pléiades footprints are small: a low-zoom tile over France would open hundreds of COGs.
+"""
+
+from typing import Any
+
+import attr
+from geojson_pydantic.geometries import Geometry
+from morecantile import Tile
+from titiler.pgstac.backend import PGSTACBackend
+from titiler.pgstac.reader import Item
+
+from tiler.errors import LimitExceededError
+
+
+@attr.s
+class LimitedPgSTACBackend(PGSTACBackend):
+    min_zoom: int = attr.ib(kw_only=True)
+    max_items: int = attr.ib(kw_only=True)
+
+    @property
+    def minzoom(self) -> int:  # type: ignore[override]
+        # TileJSON and WMTS advertise the floor, so map clients do not ask below it.
+        return max(super().minzoom, self.min_zoom)
+
+    def assets_for_tile(self, x: int, y: int, z: int, **kwargs: Any) -> list[Item]:
+        if z < self.min_zoom:
+            raise LimitExceededError(
+                f"mosaic tiles are served from zoom {self.min_zoom} up (asked for {z}): zoom in"
+            )
+        items = super().assets_for_tile(x, y, z, **kwargs)
+        if len(items) > self.max_items:
+            bounds = self.tms.bounds(Tile(x, y, z))
+            raise LimitExceededError(
+                f"tile {z}/{x}/{y} ({', '.join(f'{v:.4f}' for v in bounds)}) needs more than "
+                f"{self.max_items} items, the limit per mosaic tile: zoom in"
+            )
+        return items
+
+    def get_assets(self, geom: Geometry, **kwargs: Any) -> list[Item]:
+        # One item over the limit is enough to refuse; never let pgSTAC gather more.
+        kwargs["items_limit"] = self.max_items + 1
+        return super().get_assets(geom, **kwargs)

@@ -1,0 +1,209 @@
+"""Readers that open only what the operator allowed, within the request size limits.
+
+``ItemReader`` (item endpoints) and ``MosaicItemReader`` (mosaic endpoints) check every asset
+href with the ``StorageGuard`` before anything is opened; both read through ``SecureReader``.
+"""
+
+from math import ceil, floor
+from typing import Any
+
+import attr
+import rasterio
+from rasterio import windows
+from rasterio.crs import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rio_tiler.constants import WGS84_CRS
+from rio_tiler.io import Reader
+from rio_tiler.models import ImageData
+from rio_tiler.types import AssetInfo, AssetType, BBox
+from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
+
+from tiler.errors import ForbiddenAssetError
+from tiler.limits import Limits
+from tiler.storage import StorageGuard
+
+# GTiff reads COGs too. Restricting the drivers keeps GDAL from following a VRT, or any other
+# format that names further files or URLs, planted under a storage root.
+ALLOWED_DRIVER = "GTiff"
+
+
+@attr.s
+class SecureReader(Reader):
+    """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS."""
+
+    limits: Limits = attr.ib(kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.dataset:
+            try:
+                self.dataset = self._ctx_stack.enter_context(
+                    rasterio.open(self.input, driver=ALLOWED_DRIVER)
+                )
+            except RasterioIOError as error:
+                if "not recognized as" in str(error):
+                    raise ForbiddenAssetError(
+                        f"{self.input}: only GeoTIFF assets are served"
+                    ) from error
+                raise
+        # Level-1 (sensor geometry) products carry RPCs and no geotransform: warp them with
+        # the RPC model so they show in place. GCP-located images are warped by rio-tiler.
+        if self.dataset.crs is None and self.dataset.rpcs and not self.dataset.gcps[0]:
+            self.dataset = self._ctx_stack.enter_context(
+                WarpedVRT(
+                    self.dataset,
+                    crs=WGS84_CRS,
+                    warp_extras={"SRC_METHOD": "RPC"},
+                    add_alpha=self.dataset.nodata is None,
+                    nodata=self.dataset.nodata,
+                )
+            )
+        super().__attrs_post_init__()
+
+    def tile(
+        self, tile_x: int, tile_y: int, tile_z: int, tilesize: int | None = None, **kwargs: Any
+    ) -> ImageData:
+        # Unset, the size comes from the tile matrix set (256 or 512).
+        if tilesize:
+            self.limits.check_pixels(tilesize, tilesize, "tile")
+        return super().tile(tile_x, tile_y, tile_z, tilesize=tilesize, **kwargs)
+
+    def preview(
+        self,
+        max_size: int | None = 1024,
+        height: int | None = None,
+        width: int | None = None,
+        **kwargs: Any,
+    ) -> ImageData:
+        cols, rows = _output_size(self.width, self.height, max_size, height, width)
+        self.limits.check_pixels(cols, rows, "preview")
+        return super().preview(max_size=max_size, height=height, width=width, **kwargs)
+
+    def part(
+        self,
+        bbox: BBox,
+        dst_crs: CRS | None = None,
+        bounds_crs: CRS = WGS84_CRS,
+        max_size: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        **kwargs: Any,
+    ) -> ImageData:
+        # Crops default to the image's CRS (rio-tiler would use the bbox's), so a bbox given
+        # in degrees still yields native pixels.
+        dst_crs = dst_crs or self.crs
+        self.limits.check_area(bbox, bounds_crs)
+        self._check_part_size(bbox, bounds_crs, max_size, height, width)
+        if dst_crs == self.crs and not (max_size or height or width):
+            # Native crop: widen the bbox to whole source pixels, so the GeoTIFF's pixels are
+            # the source's own, not resampled ones shifted by a fraction of a pixel.
+            bbox, bounds_crs = self._on_pixel_grid(bbox, bounds_crs), self.crs
+        return super().part(
+            bbox,
+            dst_crs=dst_crs,
+            bounds_crs=bounds_crs,
+            max_size=max_size,
+            height=height,
+            width=width,
+            **kwargs,
+        )
+
+    def feature(self, shape: dict, dst_crs: CRS | None = None, **kwargs: Any) -> ImageData:
+        return super().feature(shape, dst_crs=dst_crs or self.crs, **kwargs)
+
+    def _on_pixel_grid(self, bbox: BBox, bounds_crs: CRS) -> BBox:
+        bounds = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
+        window = windows.from_bounds(*bounds, transform=self.transform)
+        col, row = floor(window.col_off), floor(window.row_off)
+        snapped = windows.Window(
+            col,
+            row,
+            ceil(window.col_off + window.width) - col,
+            ceil(window.row_off + window.height) - row,
+        )
+        return windows.bounds(snapped, self.transform)
+
+    def _check_part_size(
+        self,
+        bbox: BBox,
+        bounds_crs: CRS,
+        max_size: int | None,
+        height: int | None,
+        width: int | None,
+    ) -> None:
+        left, bottom, right, top = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
+        native = ((right - left) / abs(self.transform.a), (top - bottom) / abs(self.transform.e))
+        cols, rows = _output_size(*native, max_size, height, width)
+        self.limits.check_pixels(cols, rows, "crop")
+
+
+def _output_size(
+    cols: float, rows: float, max_size: int | None, height: int | None, width: int | None
+) -> tuple[float, float]:
+    """The size rio-tiler will give an image of ``cols`` x ``rows`` native pixels."""
+    if width and height:
+        return width, height
+    if width:
+        return width, width * rows / cols
+    if height:
+        return height * cols / rows, height
+    if max_size:  # rio-tiler scales the longest side to max_size, up or down
+        scale = max_size / max(cols, rows)
+        return cols * scale, rows * scale
+    return cols, rows
+
+
+def _data_assets(assets: dict[str, Any], names: list[str]) -> list[AssetType] | None:
+    """Assets with the `data` role: what a request naming no asset reads (point, GeoTIFF crop)."""
+
+    def roles(asset: Any) -> list[str]:
+        return (asset.get("roles") if isinstance(asset, dict) else asset.roles) or []
+
+    return [name for name in names if "data" in roles(assets[name])] or None
+
+
+class _GuardedAssets:
+    """What both STAC readers share: each asset href through the guard, the limits handed on
+    to ``SecureReader``, the data assets read when a request names none."""
+
+    guard: StorageGuard
+    limits: Limits
+    reader_options: dict[str, Any]
+    default_assets: list[AssetType] | None
+
+    def _guard(self, assets: dict[str, Any], names: list[str]) -> None:
+        self.default_assets = self.default_assets or _data_assets(assets, names)
+        self.reader_options = {**self.reader_options, "limits": self.limits}
+
+    def _get_asset_info(self, asset: AssetType) -> AssetInfo:
+        info = super()._get_asset_info(asset)  # type: ignore[misc]
+        info["url"] = self.guard.check(info["url"])
+        return info
+
+
+@attr.s
+class ItemReader(_GuardedAssets, PgSTACReader):
+    """One catalogue item, with its renders for TileJSON and WMTS layers."""
+
+    guard: StorageGuard = attr.ib(kw_only=True)
+    limits: Limits = attr.ib(kw_only=True)
+    renders: dict[str, dict[str, Any]] = attr.ib(factory=dict, kw_only=True)
+    reader: type[SecureReader] = attr.ib(default=SecureReader)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self._guard(self.item.assets, list(self.assets))
+
+
+@attr.s
+class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
+    """One item of a mosaic, as pgSTAC's search returns it."""
+
+    guard: StorageGuard = attr.ib(kw_only=True)
+    limits: Limits = attr.ib(kw_only=True)
+    reader: type[SecureReader] = attr.ib(default=SecureReader)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self._guard(self.input["assets"], list(self.assets))

@@ -1,0 +1,72 @@
+"""Tiler settings, read from the environment (``DINAMIS_TILER_*``) or a ``.env`` file."""
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dinamis.settings import Settings
+
+
+def _default_storage_roots() -> list[Path]:
+    return [Settings().storage]
+
+
+def _split(value: object) -> object:
+    # Operators write lists in the environment as `a,b`, not as JSON.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class TilerSettings(BaseSettings):
+    """What the tiler may read, how much work one request may ask for, how it is served."""
+
+    model_config = SettingsConfigDict(env_prefix="DINAMIS_TILER_", env_file=".env", extra="ignore")
+
+    title: str = "DINAMIS tiler"
+
+    storage_roots: Annotated[list[Path], NoDecode] = Field(default_factory=_default_storage_roots)
+    """Folders whose files may be read; every local asset href must resolve under one of them."""
+
+    allowed_url_prefixes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """http(s) prefixes assets may be read from (none by default); private hosts stay refused."""
+
+    max_crop_km2: float = Field(default=100.0, gt=0)
+    """Largest area a bbox/feature crop may cover."""
+
+    max_pixels: int = Field(default=25_000_000, gt=0)
+    """Largest image (width x height) any request may produce: crops, previews, tiles."""
+
+    mosaic_min_zoom: int = Field(default=9, ge=0)
+    """Collection and search mosaics are served from this zoom level up."""
+
+    mosaic_max_items: int = Field(default=20, gt=0)
+    """Most catalogue items one mosaic tile may read."""
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+
+    public_url: str | None = None
+    """Where clients reach the tiler (behind a proxy, its path becomes the app's root path)."""
+
+    stac_api_url: str = Field(default_factory=lambda: Settings().api_url)
+    """The STAC API the web map searches (default: the project's API URL)."""
+
+    cachecontrol: str = "public, max-age=3600"
+    cachecontrol_exclude_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [r"/healthz", r"/searches(/)?$", r"/searches/list$"]
+    )
+
+    _split_lists = field_validator(
+        "storage_roots",
+        "allowed_url_prefixes",
+        "cors_origins",
+        "cachecontrol_exclude_paths",
+        mode="before",
+    )(_split)
+
+    @property
+    def root_path(self) -> str:
+        return urlsplit(self.public_url).path.rstrip("/") if self.public_url else ""

@@ -1,0 +1,46 @@
+"""The web map: a static page that searches the STAC API and shows items through the tiler.
+
+Everything the page loads is served from ``tiler/static`` (MapLibre GL JS, the country outlines
+and the page's own script are vendored there), so it works offline. The page learns where the
+STAC API and the tiler are from a JSON block injected into its HTML.
+"""
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATE = STATIC_DIR / "viewer.html"
+CONFIG_PLACEHOLDER = "{{ config }}"
+STATIC_PATH = "/viewer/static"
+
+
+def viewer_config(stac_api_url: str, tiler_url: str = "") -> str:
+    """The page's configuration as JSON safe inside a ``<script>`` element.
+
+    An empty ``tiler_url`` means "the server that serves the page": the page resolves it
+    against its own address, which keeps working behind a reverse proxy with a path prefix.
+    """
+    config = {"stacApiUrl": stac_api_url.rstrip("/"), "tilerUrl": tiler_url.rstrip("/")}
+    text = json.dumps(config)
+    # Neither "</script>" nor an HTML comment opener can end or confuse the element.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_viewer(stac_api_url: str, tiler_url: str = "") -> str:
+    return TEMPLATE.read_text(encoding="utf-8").replace(
+        CONFIG_PLACEHOLDER, viewer_config(stac_api_url, tiler_url)
+    )
+
+
+def add_viewer(app: FastAPI, stac_api_url: str, tiler_url: str = "") -> None:
+    """Serve the web map at ``GET /viewer`` and its files under ``/viewer/static`` on ``app``."""
+    html = render_viewer(stac_api_url, tiler_url)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="viewer-static")
+
+    @app.get("/viewer", response_class=HTMLResponse, include_in_schema=False)
+    def viewer() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
