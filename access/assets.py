@@ -1,0 +1,47 @@
+"""From a STAC asset to the file it names, and how many bytes a (ranged) read sends."""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+def local_path(href: str, roots: list[Path]) -> Path | None:
+    """The real file behind ``href`` when it lies under one of ``roots``, else ``None``.
+
+    Symbolic links and ``..`` are resolved first, so an item cannot point the download
+    endpoint at, say, /etc/passwd.
+    """
+    parts = urlsplit(href)
+    if parts.scheme == "file":
+        path = Path(unquote(parts.path))
+    elif parts.scheme:  # http(s), s3...: not a file this server holds
+        return None
+    else:
+        path = Path(href)
+    if not path.is_absolute():
+        if not roots:
+            return None
+        path = roots[0] / path
+    real = path.resolve()
+    if not real.is_file():
+        return None
+    if any(real.is_relative_to(root.resolve()) for root in roots):
+        return real
+    return None
+
+
+def served_bytes(range_header: str | None, size: int) -> int:
+    """Bytes a response sends for ``Range: bytes=...`` (the whole file without a valid range)."""
+    if not range_header or not range_header.startswith("bytes="):
+        return size
+    total = 0
+    for spec in range_header.removeprefix("bytes=").split(","):
+        start, _, end = spec.strip().partition("-")
+        try:
+            if not start:  # suffix range: the last N bytes
+                total += min(int(end), size)
+            else:
+                last = min(int(end), size - 1) if end else size - 1
+                total += max(0, last - int(start) + 1)
+        except ValueError:
+            return size
+    return total

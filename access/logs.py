@@ -1,0 +1,50 @@
+"""Keeping credentials out of logs, whichever logger or handler writes them."""
+
+import logging
+import re
+
+MASK = "***"
+_PATTERNS = (
+    (re.compile(r"(access_token=)[^&\s\"'#]+"), rf"\g<1>{MASK}"),
+    (re.compile(r"(Bearer\s+)[^\s\"',]+", re.IGNORECASE), rf"\g<1>{MASK}"),
+    (re.compile(r"(X-API-Key[\"']?\s*[:=,]\s*[\"']?)[^\s\"',]+", re.IGNORECASE), rf"\g<1>{MASK}"),
+    (re.compile(r"\bdnm_[A-Za-z0-9_-]+"), f"dnm_{MASK}"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites a record's message with API keys and tokens masked; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_installed = False
+
+
+def install_secret_filter() -> None:
+    """Mask every record when it is created, so no handler (file, console, uvicorn's, pytest's)
+    ever sees a secret: a filter on one handler or logger would miss propagated records."""
+    global _installed
+    if _installed:
+        return
+    factory = logging.getLogRecordFactory()
+    secret_filter = SecretFilter()
+
+    def masking_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        secret_filter.filter(record)
+        return record
+
+    logging.setLogRecordFactory(masking_factory)
+    _installed = True

@@ -1,0 +1,188 @@
+"""Endpoints of access control, mounted on the STAC API (and optionally the tiler)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+
+from access import store
+from access.assets import local_path, served_bytes
+from access.dependencies import (
+    authenticated,
+    get_access,
+    key_authenticated,
+    require_collection_access,
+)
+from access.models import DownloadEvent, EventKind, Principal, User, UserStatus
+from access.state import AccessState
+from access.tokens import issue_token
+from access.urls import origin, with_token
+
+router = APIRouter(tags=["Access"])
+
+Access = Annotated[AccessState, Depends(get_access)]
+Authenticated = Annotated[Principal, Depends(authenticated)]
+KeyAuthenticated = Annotated[Principal, Depends(key_authenticated)]
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+@router.get("/auth/me", summary="Who the credentials belong to and what they may read")
+async def me(principal: Authenticated, access: Access) -> dict[str, Any]:
+    licences = await access.licences()
+    collections = {}
+    for collection_id in sorted(licences):
+        decision = await access.decide(principal, collection_id)
+        collections[collection_id] = {"allowed": decision.allowed, "reason": decision.reason}
+    return {
+        "user": {
+            "id": principal.user_id,
+            "email": principal.email,
+            "role": principal.role,
+            "status": principal.user_status,
+        },
+        "entity": {
+            "id": principal.entity_id,
+            "name": principal.entity_name,
+            "category": principal.entity_category,
+            "status": principal.entity_status,
+            "membership_accepted": principal.membership_accepted,
+        },
+        "licensed_collections": collections,
+    }
+
+
+@router.post("/auth/token", summary="A short-lived access token, for web maps and GDAL URLs")
+async def token(principal: KeyAuthenticated, access: Access) -> dict[str, Any]:
+    value, expires = issue_token(access.secret, principal.key_id, access.settings.token_ttl)
+    return {
+        "access_token": value,
+        "token_type": "Bearer",
+        "expires_in": access.settings.token_ttl,
+        "expires_at": _iso(expires),
+    }
+
+
+@router.get("/sign", summary="An href of this service with a short-lived access token added")
+async def sign(
+    request: Request,
+    principal: KeyAuthenticated,
+    access: Access,
+    href: Annotated[str, Query(description="URL of an asset, tile or download of DINAMIS.")],
+) -> dict[str, Any]:
+    # Only our own origins: a token appended to a third party's URL would leak to it.
+    origins = {origin(o) for o in access.settings.sign_origins} or {origin(str(request.base_url))}
+    if origin(href) not in origins:
+        raise HTTPException(400, f"only URLs of {', '.join(sorted(origins))} can be signed.")
+    value, expires = issue_token(access.secret, principal.key_id, access.settings.token_ttl)
+    return {"href": with_token(href, value), "expires_at": _iso(expires)}
+
+
+@router.post("/auth/licences/{code}/acknowledge", summary="Acknowledge a licence as a user")
+async def acknowledge(code: str, principal: Authenticated, access: Access) -> dict[str, str]:
+    try:
+        await access.run(store.acknowledge_licence, principal.user_id, code)
+    except store.NotFoundError as error:
+        raise HTTPException(404, f"no licence '{code}'.") from error
+    access.forget()
+    return {"licence": code, "status": "acknowledged"}
+
+
+def _manager(principal: Principal) -> Principal:
+    if principal.user_status is not UserStatus.ACTIVE:
+        raise HTTPException(403, f"your account is {principal.user_status.value}.")
+    return principal
+
+
+@router.get("/entities/{entity_id}/users", summary="Users of an entity (its referent or admins)")
+async def entity_users(
+    entity_id: int, principal: Authenticated, access: Access
+) -> list[dict[str, Any]]:
+    try:
+        store.check_manages(_manager(principal), entity_id)
+    except store.ForbiddenError as error:
+        raise HTTPException(
+            403, "only the entity's referent or an admin lists its users."
+        ) from error
+    users = await access.run(store.list_users, entity_id)
+    return [_user_json(user) for user in users]
+
+
+@router.post("/users/{user_id}/activate", summary="Activate a user (their referent or admins)")
+async def activate_user(user_id: int, principal: Authenticated, access: Access) -> dict[str, Any]:
+    try:
+        user = await access.run(store.activate_user, user_id, _manager(principal))
+    except store.NotFoundError as error:
+        raise HTTPException(404, f"no user {user_id}.") from error
+    except store.ForbiddenError as error:
+        raise HTTPException(
+            403, "a referent can only activate users of their own entity."
+        ) from error
+    access.forget()
+    return _user_json(user)
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "entity_id": user.entity_id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "status": user.status,
+    }
+
+
+async def _asset_file(
+    access: AccessState, collection_id: str, item_id: str, asset: str
+) -> tuple[Path, str | None]:
+    key = (collection_id, item_id, asset)
+    cached = access.cached_asset(key)
+    if cached and cached[0].is_file():  # a re-ingest may have replaced it meanwhile
+        return cached
+    item = await access.run(store.get_item, collection_id, item_id)
+    if item is None:
+        raise HTTPException(404, f"no item '{item_id}' in collection '{collection_id}'.")
+    entry = item.get("assets", {}).get(asset)
+    if entry is None:
+        raise HTTPException(404, f"item '{item_id}' has no asset '{asset}'.")
+    path = local_path(entry["href"], access.settings.storage_roots)
+    if path is None:
+        raise HTTPException(404, f"asset '{asset}' of '{item_id}' is not stored on this server.")
+    access.remember_asset(key, (path, entry.get("type")))
+    return path, entry.get("type")
+
+
+@router.api_route(
+    "/collections/{collection_id}/items/{item_id}/assets/{asset}/download",
+    methods=["GET", "HEAD"],
+    summary="Download an asset (HTTP Range supported: GDAL /vsicurl/ reads COGs through it)",
+    response_class=FileResponse,
+)
+async def download(
+    request: Request,
+    collection_id: str,
+    item_id: str,
+    asset: str,
+    access: Access,
+    background: BackgroundTasks,
+    principal: Annotated[Principal | None, Depends(require_collection_access())],
+) -> FileResponse:
+    path, media_type = await _asset_file(access, collection_id, item_id, asset)
+    if request.method == "GET":
+        event = DownloadEvent(
+            collection=collection_id,
+            item=item_id,
+            asset=asset,
+            kind=EventKind.DOWNLOAD,
+            user_id=principal.user_id if principal else None,
+            entity_id=principal.entity_id if principal else None,
+            bytes=served_bytes(request.headers.get("range"), path.stat().st_size),
+        )
+        # After the response: a ranged COG read must not wait for an INSERT.
+        background.add_task(access.record, event)
+    return FileResponse(path, media_type=media_type, filename=path.name)

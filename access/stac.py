@@ -1,0 +1,96 @@
+"""How STAC items tell clients to authenticate: the STAC Authentication extension, and
+public download URLs in place of the server's storage paths."""
+
+from collections.abc import Collection
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+AUTH_EXTENSION = "https://stac-extensions.github.io/authentication/v1.1.0/schema.json"
+
+
+# The write routes of stac-fastapi's transaction extensions, for ``StacApi.add_route_dependencies``.
+TRANSACTION_SCOPES = [
+    {"path": "/collections", "method": "POST"},
+    *(
+        {"path": "/collections/{collection_id}", "method": method}
+        for method in ("PUT", "PATCH", "DELETE")
+    ),
+    {"path": "/collections/{collection_id}/items", "method": "POST"},
+    {"path": "/collections/{collection_id}/bulk_items", "method": "POST"},
+    *(
+        {"path": "/collections/{collection_id}/items/{item_id}", "method": method}
+        for method in ("PUT", "PATCH", "DELETE")
+    ),
+]
+
+
+def auth_schemes(api_url: str) -> dict[str, dict[str, Any]]:
+    api_url = api_url.rstrip("/")
+    return {
+        "dinamis-key": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "DINAMIS API key (dnm_...) as 'Authorization: Bearer <key>' "
+            "(or in an X-API-Key header).",
+        },
+        "dinamis-token": {
+            "type": "apiKey",
+            "in": "query",
+            "name": "access_token",
+            "description": f"Short-lived token from POST {api_url}/auth/token.",
+        },
+        "dinamis-signed-url": {
+            "type": "signedUrl",
+            "description": "The href with a short-lived access_token, for clients that cannot "
+            "send headers (pystac-client: access.client.sign_modifier).",
+            "method": "GET",
+            "authorizationApi": f"{api_url}/sign",
+            "parameters": {
+                "href": {
+                    "in": "query",
+                    "required": True,
+                    "description": "The asset href to sign.",
+                    "schema": {"type": "string"},
+                }
+            },
+            "responseField": "href",
+        },
+    }
+
+
+def auth_fields(collection_id: str, api_url: str, licensed: Collection[str]) -> dict[str, Any]:
+    """``auth:schemes`` (for item properties) and ``auth:refs`` (for each served asset) of an
+    item of ``collection_id``; empty for an open collection, whose assets need no credential.
+
+    ``licensed`` is the set of licensed collection ids (``AccessState.licences()`` keys).
+    """
+    if collection_id not in licensed:
+        return {}
+    schemes = auth_schemes(api_url)
+    return {"auth:schemes": schemes, "auth:refs": list(schemes)}
+
+
+def download_href(api_url: str, collection_id: str, item_id: str, asset: str) -> str:
+    collection, item, key = (quote(part, safe="") for part in (collection_id, item_id, asset))
+    return f"{api_url.rstrip('/')}/collections/{collection}/items/{item}/assets/{key}/download"
+
+
+def present_item(item: dict[str, Any], api_url: str, licensed: Collection[str]) -> dict[str, Any]:
+    """The item as the public sees it (modified in place and returned): assets stored on this
+    server point at the download endpoint, and licensed ones carry ``auth:refs``."""
+    collection_id, item_id = item.get("collection"), item.get("id")
+    if not collection_id or not item_id:  # the fields extension may leave them out
+        return item
+    fields = auth_fields(collection_id, api_url, licensed)
+    for key, asset in item.get("assets", {}).items():
+        if urlsplit(asset.get("href", "")).scheme not in ("", "file"):
+            continue  # already a public URL (e.g. a provider's quicklook)
+        asset["href"] = download_href(api_url, collection_id, item_id, key)
+        if fields:
+            asset["auth:refs"] = fields["auth:refs"]
+    if fields:
+        item.setdefault("properties", {})["auth:schemes"] = fields["auth:schemes"]
+        extensions = item.setdefault("stac_extensions", [])
+        if AUTH_EXTENSION not in extensions:
+            extensions.append(AUTH_EXTENSION)
+    return item

@@ -1,0 +1,140 @@
+"""Per-application access state: a connection pool and the short-lived caches that keep
+authorisation off the database on the hot path (tiles, ranged COG reads)."""
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+import psycopg
+from cachetools import TTLCache
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+
+from access import store
+from access.migrate import migrate
+from access.models import DownloadEvent, Licence, Principal
+from access.oidc import OidcVerifier
+from access.policy import Decision, can_access
+from access.settings import AccessSettings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_LICENCES = "licences"
+
+
+class AccessState:
+    """Caches are only touched from the event loop (database calls run in worker threads and
+    return their result), so cachetools' unsynchronised caches are safe here."""
+
+    def __init__(self, database_url: str, settings: AccessSettings) -> None:
+        if settings.secret_key is None:
+            raise ValueError("access settings need a secret_key (see access_settings())")
+        self.settings = settings
+        self.secret = settings.secret_key.get_secret_value()
+        self.pool = ConnectionPool(database_url, min_size=1, max_size=8, open=False)
+        ttl = settings.cache_ttl
+        self._principals: TTLCache[tuple[str, str | int], Principal | None] = TTLCache(10_000, ttl)
+        self._licences: TTLCache[str, dict[str, Licence]] = TTLCache(1, ttl)
+        self.oidc = OidcVerifier.from_settings(settings)
+        # An OpenID Connect login, by token hash: the principal and the token's expiry.
+        self._logins: TTLCache[str, tuple[Principal | None, float]] = TTLCache(10_000, ttl)
+        self._searches: TTLCache[str, list[str] | None] = TTLCache(10_000, ttl)
+        self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None]] = TTLCache(
+            10_000, ttl
+        )
+
+    async def run(
+        self,
+        function: Callable[Concatenate[psycopg.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``function(connection, ...)`` in a worker thread, committed when it returns."""
+
+        def call() -> T:
+            with self.pool.connection() as conn:
+                return function(conn, *args, **kwargs)
+
+        return await run_in_threadpool(call)
+
+    async def principal_for_key(self, secret: str) -> Principal | None:
+        # Cached by hash so the cache never holds usable secrets.
+        cache_key = ("key", store.hash_secret(secret))
+        if cache_key not in self._principals:
+            self._principals[cache_key] = await self.run(store.resolve_key, secret)
+        return self._principals[cache_key]
+
+    async def principal_for_key_id(self, key_id: int) -> Principal | None:
+        cache_key = ("id", key_id)
+        if cache_key not in self._principals:
+            self._principals[cache_key] = await self.run(store.resolve_key_id, key_id)
+        return self._principals[cache_key]
+
+    async def principal_for_jwt(self, token: str) -> Principal | None:
+        """The registered user an OpenID Connect token names, if the token is genuine and live."""
+        if self.oidc is None:
+            return None
+        cache_key = store.hash_secret(token)
+        cached = self._logins.get(cache_key)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        claims = await run_in_threadpool(self.oidc.claims, token)
+        email = self.oidc.email(claims) if claims else None
+        principal = await self.run(store.resolve_email, email) if email else None
+        # A token cannot outlive its own expiry here, whatever the cache's lifetime.
+        expires = float(claims["exp"]) if claims else time.time() + self.settings.cache_ttl
+        self._logins[cache_key] = (principal, expires)
+        return principal
+
+    async def licences(self) -> Mapping[str, Licence]:
+        if _LICENCES not in self._licences:
+            self._licences[_LICENCES] = await self.run(store.licences_by_collection)
+        return self._licences[_LICENCES]
+
+    async def decide(self, principal: Principal | None, collection_id: str) -> Decision:
+        return can_access(principal, collection_id, await self.licences())
+
+    async def search_collections(self, search_id: str) -> list[str] | None:
+        if search_id not in self._searches:
+            self._searches[search_id] = await self.run(store.search_collections, search_id)
+        return self._searches[search_id]
+
+    def remember_asset(self, key: tuple[str, str, str], value: tuple[Path, str | None]) -> None:
+        self._assets[key] = value
+
+    def cached_asset(self, key: tuple[str, str, str]) -> tuple[Path, str | None] | None:
+        return self._assets.get(key)
+
+    async def record(self, event: DownloadEvent) -> None:
+        await self.run(store.record_download, event)
+
+    def forget(self) -> None:
+        """Drop cached principals, logins and licences after a change made through this process
+        (other processes see it after ``cache_ttl``)."""
+        self._principals.clear()
+        self._logins.clear()
+        self._licences.clear()
+
+
+@asynccontextmanager
+async def installed(
+    app: FastAPI, database_url: str, settings: AccessSettings
+) -> AsyncIterator[AccessState]:
+    """Make access control available to ``app``'s routes for the duration of its lifespan:
+
+    ``async with installed(app, url, settings): yield`` inside the app's own lifespan. The
+    ``dinamis_access`` schema is brought up to date first (cheap when it is; serialised between
+    the STAC API and the tiler starting together).
+    """
+    await run_in_threadpool(migrate, database_url)
+    state = AccessState(database_url, settings)
+    await run_in_threadpool(state.pool.open, True)
+    app.state.access = state
+    try:
+        yield state
+    finally:
+        await run_in_threadpool(state.pool.close)
