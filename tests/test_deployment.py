@@ -10,7 +10,9 @@ import pypgstac
 import pytest
 import yaml
 
+from access.settings import AccessSettings
 from dinamis.settings import REPO_ROOT, Settings
+from tiler.settings import TilerSettings
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 
@@ -35,10 +37,18 @@ def test_server_commands_name_real_app_factories(compose: dict) -> None:
 
 
 def test_dinamis_variables_are_settings_the_code_reads(compose: dict) -> None:
-    fields = {f"DINAMIS_{name.upper()}" for name in Settings.model_fields}
+    fields = {
+        f"{prefix}{name.upper()}"
+        for prefix, model in (
+            ("DINAMIS_", Settings),
+            ("DINAMIS_TILER_", TilerSettings),
+            ("DINAMIS_ACCESS_", AccessSettings),
+        )
+        for name in model.model_fields
+    }
     for service in compose["services"].values():
         for variable in service.get("environment", {}):
-            if variable.startswith("DINAMIS_") and not variable.startswith("DINAMIS_TILER_"):
+            if variable.startswith("DINAMIS_"):
                 assert variable in fields, variable
 
 
@@ -50,7 +60,7 @@ def test_services_have_health_checks(compose: dict) -> None:
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, flags=re.MULTILINE))
-    for package in ("dinamis", "stac_api", "tiler", "ingest", "collections"):
+    for package in ("dinamis", "stac_api", "tiler", "ingest", "access", "collections"):
         assert package in copied, package
         assert (REPO_ROOT / package).is_dir()
 
@@ -63,6 +73,6 @@ def test_docker_compose_accepts_the_file() -> None:
         [docker, "compose", "-f", str(COMPOSE), "config", "--quiet"],
         capture_output=True,
         text=True,
-        env={**os.environ, "POSTGRES_PASSWORD": "check"},
+        env={**os.environ, "POSTGRES_PASSWORD": "check", "ACCESS_SECRET_KEY": "check"},
     )
     assert result.returncode == 0, result.stderr
