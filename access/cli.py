@@ -1,6 +1,6 @@
 """Operator commands, mounted by the project CLI as ``dinamis entity|user|key|licence ...``."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -11,31 +11,17 @@ import typer
 from access import store
 from access.migrate import migrate
 from access.models import EntityCategory, Role
-
-
-def _project_database_url() -> str:
-    from dinamis.database import database_url
-    from dinamis.settings import get_settings
-
-    return database_url(get_settings())
-
-
-_provider: Callable[[], str] = _project_database_url
-
-
-def use_database_url(provider: Callable[[], str]) -> None:
-    """Where commands find the database (default: the project's settings)."""
-    global _provider
-    _provider = provider
-
-
-def database_url_provider() -> str:
-    return _provider()
+from dinamis.database import EmbeddedDatabaseError, database_url
+from dinamis.settings import get_settings
 
 
 @contextmanager
 def _connection() -> Iterator[psycopg.Connection]:
-    url = database_url_provider()
+    try:
+        url = database_url(get_settings())
+    except EmbeddedDatabaseError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from error
     migrate(url)
     try:
         with psycopg.connect(url) as conn:
@@ -52,12 +38,6 @@ entity_app = typer.Typer(help="Member entities (organisations).", no_args_is_hel
 user_app = typer.Typer(help="Users of entities.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 licence_app = typer.Typer(help="Licences and their acceptance.", no_args_is_help=True)
-
-app = typer.Typer(help="DINAMIS access control.", no_args_is_help=True)
-app.add_typer(entity_app, name="entity")
-app.add_typer(user_app, name="user")
-app.add_typer(key_app, name="key")
-app.add_typer(licence_app, name="licence")
 
 EntityId = Annotated[int, typer.Argument(help="Entity id (see `entity list`).")]
 Email = Annotated[str, typer.Argument(help="The user's e-mail address.")]

@@ -18,14 +18,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import morecantile
 import numpy as np
+import psycopg
 import rasterio
 from pypgstac.load import Loader, Methods
 from rasterio.io import MemoryFile
@@ -38,6 +40,8 @@ from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 from rio_tiler.mosaic import mosaic_reader
 
+from access import store
+from access.models import EntityCategory
 from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.serve import free_port
@@ -194,12 +198,14 @@ def in_process_mosaic(cogs: list[Path]) -> Callable[[morecantile.Tile], bytes]:
     return read
 
 
-def over_http(url_for: Callable[[morecantile.Tile], str]) -> Callable[[morecantile.Tile], bytes]:
+def over_http(
+    url_for: Callable[[morecantile.Tile], str], headers: dict[str, str] | None = None
+) -> Callable[[morecantile.Tile], bytes]:
     local = threading.local()
 
     def read(tile: morecantile.Tile) -> bytes:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(timeout=120)
+            local.client = httpx.Client(timeout=120, headers=headers)
         response = local.client.get(url_for(tile))
         response.raise_for_status()
         return response.content
@@ -247,53 +253,52 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200, help="tiles per measurement")
-    parser.add_argument("--size", type=int, default=4096, help="item width/height in pixels")
-    args = parser.parse_args()
-    os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
+    bench(__doc__, run, requests=200, size=4096)
 
+
+def bench(
+    doc: str | None,
+    run: Callable[[str, Settings, argparse.Namespace], None],
+    requests: int,
+    size: int,
+) -> None:
+    """A benchmark's command line (``--requests``, ``--size``), then ``run`` on a throwaway
+    database."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=requests, help="tiles per measurement")
+    parser.add_argument("--size", type=int, default=size, help="image width/height in pixels")
+    args = parser.parse_args()
+    with throwaway_database() as (url, settings):
+        run(url, settings, args)
+
+
+@contextmanager
+def throwaway_database() -> Iterator[tuple[str, Settings]]:
+    """An embedded database with the collections loaded, in a fresh data folder, destroyed after
+    use; GDAL is configured for both this process and the servers it starts."""
+    os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
     data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
     data_dir.chmod(0o755)
     settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
     url = database.start(settings)
     try:
-        run(url, settings, args)
+        load_collections(url, settings.collections_dir)
+        settings.storage.mkdir(parents=True, exist_ok=True)
+        yield url, settings
     finally:
         database.embedded_cluster(settings).destroy()
 
 
-def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
-    load_collections(url, settings.collections_dir)
-    storage = settings.storage
-    storage.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    item_cog = write_cog(storage / "item.tif", pleiades_like(args.size, args.size, 1), ORIGIN)
-    half = args.size // 2
-    mosaic_cogs = [
-        write_cog(
-            storage / f"mosaic-{row}{col}.tif",
-            pleiades_like(half, half, 10 + 2 * row + col),
-            (ORIGIN[0] + 5000 + col * half * RES, ORIGIN[1] - row * half * RES),
-        )
-        for row in range(2)
-        for col in range(2)
-    ]
-    items = [stac_item("BENCH_ITEM", item_cog)] + [
-        stac_item(f"BENCH_MOSAIC_{i}", cog) for i, cog in enumerate(mosaic_cogs)
-    ]
-    with database.pgstac_db(url) as db:
-        Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
-    print(
-        f"wrote {1 + len(mosaic_cogs)} COGs and items in {time.perf_counter() - start:.1f} s "
-        f"(item {args.size}x{args.size}, mosaic 2x2 of {half}x{half}, 4 bands, {RES} m)"
-    )
-
+@contextmanager
+def served_tiler(url: str, settings: Settings) -> Iterator[str]:
+    """The real tiler app, served by uvicorn in a process of its own, on the database ``url``
+    and the data folder of ``settings`` (storage, access secret); yields its URL once healthy."""
     port = free_port()
     env = {
         **os.environ,
         **database.postgres_env(url),
-        "DINAMIS_TILER_STORAGE_ROOTS": str(storage),
+        "DINAMIS_DATA_DIR": str(settings.data_dir),
+        "DINAMIS_TILER_STORAGE_ROOTS": str(settings.storage),
         "DINAMIS_TILER_STAC_API_URL": "http://127.0.0.1:1",
     }
     server = subprocess.Popen(
@@ -319,6 +324,37 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        yield tiler
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
+    storage = settings.storage
+    start = time.perf_counter()
+    item_cog = write_cog(storage / "item.tif", pleiades_like(args.size, args.size, 1), ORIGIN)
+    half = args.size // 2
+    mosaic_cogs = [
+        write_cog(
+            storage / f"mosaic-{row}{col}.tif",
+            pleiades_like(half, half, 10 + 2 * row + col),
+            (ORIGIN[0] + 5000 + col * half * RES, ORIGIN[1] - row * half * RES),
+        )
+        for row in range(2)
+        for col in range(2)
+    ]
+    items = [stac_item("BENCH_ITEM", item_cog)] + [
+        stac_item(f"BENCH_MOSAIC_{i}", cog) for i, cog in enumerate(mosaic_cogs)
+    ]
+    with database.pgstac_db(url) as db:
+        Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
+    print(
+        f"wrote {1 + len(mosaic_cogs)} COGs and items in {time.perf_counter() - start:.1f} s "
+        f"(item {args.size}x{args.size}, mosaic 2x2 of {half}x{half}, 4 bands, {RES} m)"
+    )
+
+    with served_tiler(url, settings) as tiler:
         with Reader(str(item_cog)) as src:
             native = src.maxzoom
         scenarios = [
@@ -341,13 +377,24 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
                 in_process_mosaic(mosaic_cogs),
             ),
         ]
-        report(scenarios, args.requests)
-    finally:
-        server.terminate()
-        server.wait()
+        # Pléiades is licensed: tiles are read as an entitled user would.
+        report(scenarios, args.requests, {"Authorization": f"Bearer {entitled_key(url)}"})
 
 
-def report(scenarios: list, requests: int) -> None:
+def entitled_key(url: str) -> str:
+    """The API key of an active user of a member entity that accepted the Airbus licence."""
+    with psycopg.connect(url) as conn:
+        entity = store.create_entity(conn, "Benchmark lab", EntityCategory.FRENCH_RESEARCH)
+        store.activate_entity(conn, entity.id)
+        store.accept_membership(conn, entity.id, "bench")
+        store.accept_licence(conn, entity.id, "airbus-dinamis")
+        user = store.create_user(conn, entity.id, "bench@dinamis.test", "Benchmark")
+        store.activate_user(conn, user.id)
+        store.acknowledge_licence(conn, user.id, "airbus-dinamis")
+        return store.issue_key(conn, user.id).secret
+
+
+def report(scenarios: list, requests: int, headers: dict[str, str]) -> None:
     print(f"\n{requests} PNG tiles (256 px) per row; latency in ms; ratio = server / in process")
     header = (
         f"{'tiles':<24}{'clients':>8}{'p50':>8}{'p95':>8}{'tiles/s':>9}"
@@ -356,7 +403,7 @@ def report(scenarios: list, requests: int) -> None:
     print(header)
     for name, tiles, base, local in scenarios:
         # Same picture as in process: the collection's true-color render is the default.
-        http = over_http(lambda t, b=base: f"{b}/{t.z}/{t.x}/{t.y}.png")
+        http = over_http(lambda t, b=base: f"{b}/{t.z}/{t.x}/{t.y}.png", headers)
         for clients in CLIENTS:
             served = measure(http, tiles, requests, clients)
             baseline = measure(local, tiles, requests, clients)

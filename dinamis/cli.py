@@ -7,6 +7,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from access.cli import entity_app, key_app, licence_app, user_app
+from access.logs import install_secret_filter
 from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.embedded import EmbeddedDatabaseError
@@ -24,12 +26,18 @@ collections_app = typer.Typer(help="The catalogue's collections.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(collections_app, name="collections")
 app.add_typer(ingest_app)
+app.add_typer(entity_app, name="entity")
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="key")
+app.add_typer(licence_app, name="licence")
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")]
 
 
 @app.callback()
 def main(verbose: Verbose = False) -> None:
+    # Before any handler exists: no log line, of any library, may carry a key or a token.
+    install_secret_filter()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",

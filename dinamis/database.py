@@ -11,6 +11,7 @@ import psycopg
 from pypgstac.db import PgstacDB
 from pypgstac.migrate import Migrate
 
+from access.migrate import migrate as migrate_access
 from dinamis.embedded import EmbeddedCluster, find_bindir, postgis_available
 from dinamis.embedded import EmbeddedDatabaseError as EmbeddedDatabaseError
 from dinamis.settings import Settings
@@ -81,13 +82,15 @@ def pgstac_db(url: str) -> Iterator[PgstacDB]:
 
 
 def migrate(url: str) -> str:
-    """Install PostGIS, bring pgSTAC to the installed pypgstac's version, declare queryables."""
+    """Install PostGIS, bring pgSTAC to the installed pypgstac's version, declare queryables,
+    and create or update the access-control schema."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     with pgstac_db(url) as db:
         version = Migrate(db).run_migration()
     with psycopg.connect(url) as conn:
         conn.execute(QUERYABLES_SQL.read_text())
+    migrate_access(url)
     log.info("pgSTAC schema at version %s", version)
     return version
 

@@ -1,29 +1,42 @@
-"""The STAC API application, composed as stac-fastapi-pgstac's own ``app.py`` does it."""
+"""The STAC API application, composed as stac-fastapi-pgstac's own ``app.py`` does it, with
+access control: search and browse are public, catalogue writes are for admins, and the access
+routes (/auth/*, referents' routes, asset download, /sign) are mounted beside STAC's."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asyncpg.exceptions import RaiseError
-from fastapi import FastAPI, status
+from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 
-from dinamis.database import postgres_env
+from access.dependencies import require_admin
+from access.routes import router as access_router
+from access.settings import AccessSettings, access_settings
+from access.stac import TRANSACTION_SCOPES
+from access.state import installed
+from dinamis import database
+from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
 from stac_api.settings import ApiSettings
 
 
-def create_app(database_url: str | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """A STAC API on ``database_url``, else on the PG* variables stac-fastapi-pgstac reads."""
+def create_app(
+    database_url: str | None = None,
+    settings: ApiSettings | None = None,
+    access: AccessSettings | None = None,
+) -> FastAPI:
+    """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
+    variables stac-fastapi-pgstac reads, or the embedded cluster)."""
     settings = settings or ApiSettings()
+    database_url = database_url or database.database_url(get_settings())
+    access = access or access_settings(get_settings())
     extensions = build_extensions(settings)
-    postgres = (
-        PostgresSettings(**{k.lower(): v for k, v in postgres_env(database_url).items()})
-        if database_url
-        else None
+    postgres = PostgresSettings(
+        **{k.lower(): v for k, v in database.postgres_env(database_url).items()}
     )
 
     @asynccontextmanager
@@ -33,7 +46,8 @@ def create_app(database_url: str | None = None, settings: ApiSettings | None = N
             postgres_settings=postgres,
             add_write_connection_pool=bool(extensions.transaction),
         )
-        yield
+        async with installed(app, database_url, access):
+            yield
         await close_db_connection(app)
 
     api = instantiate_api(
@@ -41,6 +55,8 @@ def create_app(database_url: str | None = None, settings: ApiSettings | None = N
     )
     # The client's landing id defaults to a module-level settings object read at import.
     api.client.landing_page_id = settings.stac_fastapi_landing_id
+    api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
+    api.app.include_router(access_router)
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})

@@ -1,12 +1,16 @@
-"""stac-fastapi-pgstac's client, with each item linked to its tiles, WMTS, preview and web map."""
+"""stac-fastapi-pgstac's client, with each item linked to its tiles, WMTS, preview and web map,
+and its stored assets presented as public download URLs (with the STAC Authentication extension
+for licensed collections)."""
 
 from typing import Any
 
 import attr
 from stac_fastapi.pgstac.core import CoreCrudClient
+from stac_fastapi.types.requests import get_base_url
 from stac_fastapi.types.stac import ItemCollection
 from starlette.requests import Request
 
+from access.stac import present_item
 from tiler.links import item_links
 
 
@@ -17,8 +21,13 @@ class DinamisClient(CoreCrudClient):
     async def _search_base(self, search_request: Any, request: Request) -> ItemCollection:
         collection = await super()._search_base(search_request, request)
         tiler_url: str = request.app.state.settings.tiler_url
+        # The API's own public URL, as stac-fastapi's links use it (proxy headers included).
+        api_url = get_base_url(request)
+        licensed = (await request.app.state.access.licences()).keys()
         for feature in collection["features"]:
             # Absent when the fields extension excluded links or ids.
             if "links" in feature and feature.get("collection") and feature.get("id"):
                 feature["links"].extend(item_links(tiler_url, feature["collection"], feature["id"]))
+            # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
+            present_item(feature, api_url, licensed)
         return collection

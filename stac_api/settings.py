@@ -1,7 +1,11 @@
 """STAC API settings: stac-fastapi-pgstac's own, with this programme's defaults."""
 
-from pydantic import Field
-from stac_fastapi.pgstac.config import Settings
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import NoDecode
+from stac_fastapi.pgstac.config import Settings, str_to_list
 
 from dinamis.settings import get_settings
 
@@ -17,6 +21,14 @@ class ApiSettings(Settings):
     )
     stac_fastapi_version: str = "0.1.0"
     stac_fastapi_landing_id: str = "dinamis"
+
+    # Browsers on other origins (web maps, notebooks) send credentials and read COGs by range.
+    cors_headers: Annotated[Sequence[str], BeforeValidator(str_to_list), NoDecode] = (
+        "Content-Type",
+        "Authorization",
+        "X-API-Key",
+        "Range",
+    )
 
     tiler_url: str = Field(default_factory=lambda: get_settings().tiler_url)
     """Public URL of the tiler, for the links every item carries to its tiles and web map."""

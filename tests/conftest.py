@@ -1,16 +1,24 @@
-"""Session-wide real services: a throwaway PostgreSQL+PostGIS+pgSTAC cluster and the STAC API."""
+"""Session-wide real services: a throwaway PostgreSQL+PostGIS+pgSTAC cluster, the STAC API, and
+the access-control data (people, licensed and open items) every suite reading imagery needs."""
 
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+from jwt.algorithms import RSAAlgorithm
 
+from access.settings import AccessSettings, access_settings
 from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import REPO_ROOT, Settings
+from tests.entitlements import Issuer, Items, People, bearer, load_items, register_people
 
 SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR", REPO_ROOT.parent / "shared" / "samples"))
 
@@ -50,13 +58,75 @@ def collection_ids(database_url: str, settings: Settings) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def api_url(database_url: str, collection_ids: list[str], settings: Settings) -> Iterator[str]:
+def issuer() -> Iterator[Issuer]:
+    """An OpenID Connect provider publishing its JWKS over HTTP."""
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+    app = FastAPI()
+
+    @app.get("/jwks.json")
+    def jwks() -> dict[str, Any]:
+        return {"keys": [{**jwk, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
+
+    server = BackgroundServer(app, free_port()).start()
+    yield Issuer(url=server.url, kid="test-key", private_key=private_key)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def access(settings: Settings, issuer: Issuer) -> AccessSettings:
+    """The access settings both apps share (one secret, so a token of one works on the other)."""
+    return access_settings(
+        settings, oidc_issuer=issuer.url, oidc_jwks_url=f"{issuer.url}/jwks.json"
+    )
+
+
+@pytest.fixture(scope="session")
+def people(database_url: str) -> People:
+    return register_people(database_url)
+
+
+@pytest.fixture(scope="session")
+def access_items(database_url: str, collection_ids: list[str], settings: Settings) -> Items:
+    return load_items(database_url, settings)
+
+
+@pytest.fixture(scope="session")
+def admin_key(people: People) -> str:
+    return people.admin
+
+
+@pytest.fixture(scope="session")
+def entitled_key(people: People) -> str:
+    """The API key of an active user whose entity accepted the Airbus licence."""
+    return people.entitled
+
+
+@pytest.fixture(scope="session")
+def admin(admin_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client sending an admin's key, for catalogue writes."""
+    with httpx.Client(headers=bearer(admin_key), timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def entitled(entitled_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client sending an entitled user's key, for imagery of licensed collections."""
+    with httpx.Client(headers=bearer(entitled_key), timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def api_url(
+    database_url: str, collection_ids: list[str], settings: Settings, access: AccessSettings
+) -> Iterator[str]:
     from stac_api.app import create_app
     from stac_api.settings import ApiSettings
 
     app = create_app(
         database_url,
         ApiSettings(enable_transactions_extensions=True, tiler_url=settings.tiler_url),
+        access,
     )
     server = BackgroundServer(app, settings.api_port).start()
     yield server.url

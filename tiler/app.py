@@ -2,7 +2,9 @@
 
 Items are read through ``ItemReader`` (storage guard, size limits), mosaics through
 ``LimitedPgSTACBackend`` (zoom floor, items per tile). There is no endpoint taking a `url=`:
-titiler's external-dataset and per-asset routes are not mounted.
+titiler's external-dataset and per-asset routes are not mounted. Item, collection and search
+routes of licensed collections need an entitled caller (``access``); crops are recorded as
+downloads.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -11,7 +13,7 @@ from typing import Any
 
 import jinja2
 import rasterio
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
@@ -49,6 +51,12 @@ from titiler.pgstac.factory import (
 )
 from titiler.pgstac.settings import PostgresSettings
 
+from access.dependencies import record_event, require_collection_access, require_search_access
+from access.models import EventKind
+from access.settings import AccessSettings, access_settings
+from access.state import installed
+from dinamis import database
+from dinamis.settings import get_settings
 from tiler.dependencies import (
     AssetsOptionalParams,
     ItemReaderParams,
@@ -60,6 +68,7 @@ from tiler.dependencies import (
 )
 from tiler.errors import STATUS_CODES
 from tiler.limits import Limits
+from tiler.middleware import PrivateCacheMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
 from tiler.reader import ItemReader, MosaicItemReader
@@ -70,6 +79,15 @@ from tiler.storage import StorageGuard
 ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
 COLLECTION_PREFIX = "/collections/{collection_id}"
 SEARCH_PREFIX = "/searches/{search_id}"
+# titiler's crop routes on an item (bbox and feature, with or without a size): downloads.
+CROP_SCOPES = [
+    {"path": "/bbox/{minx},{miny},{maxx},{maxy}.{format}", "method": "GET"},
+    {"path": "/bbox/{minx},{miny},{maxx},{maxy}/{width}x{height}.{format}", "method": "GET"},
+    *(
+        {"path": path, "method": "POST"}
+        for path in ("/feature", "/feature.{format}", "/feature/{width}x{height}.{format}")
+    ),
+]
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
@@ -84,15 +102,23 @@ templates = Jinja2Templates(
 )
 
 
-def create_app(database_url: str | None = None, settings: TilerSettings | None = None) -> FastAPI:
-    """The tiler on ``database_url`` (else the PG* environment, as titiler-pgstac reads it)."""
+def create_app(
+    database_url: str | None = None,
+    settings: TilerSettings | None = None,
+    access: AccessSettings | None = None,
+) -> FastAPI:
+    """The tiler on ``database_url``, else on the project's database (DATABASE_URL, the PG*
+    variables or the embedded cluster); ``access`` must share the STAC API's secret key."""
     settings = settings or TilerSettings()
-    postgres = PostgresSettings(database_url=database_url) if database_url else None
+    database_url = database_url or database.database_url(get_settings())
+    access = access or access_settings(get_settings())
+    postgres = PostgresSettings(database_url=database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await connect_to_db(app, settings=postgres)
-        yield
+        async with installed(app, database_url, access):
+            yield
         await close_db_connection(app)
 
     app = FastAPI(
@@ -153,6 +179,8 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
         cachecontrol=settings.cachecontrol,
         exclude_path=set(settings.cachecontrol_exclude_paths),
     )
+    # Outside the one above, so that it sees (and narrows) the header that one sets.
+    app.add_middleware(PrivateCacheMiddleware)
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,
@@ -189,9 +217,15 @@ def _add_item_routes(app: FastAPI) -> None:
         get_renders=lambda src: src.renders,
         extensions=[wmtsExtension()],
         templates=templates,
+        route_dependencies=[(CROP_SCOPES, [Depends(record_event(EventKind.CROP))])],
         **_rendering(item_render_options),
     )
-    app.include_router(items.router, prefix=ITEM_PREFIX, tags=["STAC Item"])
+    app.include_router(
+        items.router,
+        prefix=ITEM_PREFIX,
+        tags=["STAC Item"],
+        dependencies=[Depends(require_collection_access())],
+    )
 
 
 def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicTilerFactory:
@@ -216,7 +250,12 @@ def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicT
 
 def _add_mosaic_routes(app: FastAPI) -> None:
     searches = _mosaic_factory(SearchIdParams, SEARCH_PREFIX)
-    app.include_router(searches.router, prefix=SEARCH_PREFIX, tags=["STAC Search"])
+    app.include_router(
+        searches.router,
+        prefix=SEARCH_PREFIX,
+        tags=["STAC Search"],
+        dependencies=[Depends(require_search_access())],
+    )
     add_search_list_route(app, prefix="/searches", tags=["STAC Search"])
     add_search_register_route(
         app,
@@ -233,7 +272,12 @@ def _add_mosaic_routes(app: FastAPI) -> None:
         tags=["STAC Search"],
     )
     collections = _mosaic_factory(CollectionIdParams, COLLECTION_PREFIX)
-    app.include_router(collections.router, prefix=COLLECTION_PREFIX, tags=["STAC Collection"])
+    app.include_router(
+        collections.router,
+        prefix=COLLECTION_PREFIX,
+        tags=["STAC Collection"],
+        dependencies=[Depends(require_collection_access())],
+    )
 
 
 def _add_health(app: FastAPI) -> None:

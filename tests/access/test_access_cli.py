@@ -1,30 +1,40 @@
-"""The operator's commands, end to end on the real database."""
+"""The operator's commands, end to end on the real database: in process, and through
+``python -m dinamis`` as an operator runs them."""
 
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from access import cli, store
+from access import store
 from access.policy import can_access
+from dinamis.cli import app
+from dinamis.settings import REPO_ROOT, get_settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def invoke(access_url: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(cli, "_provider", lambda: access_url)
+def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    # The commands find the database as an operator's shell gives it: DATABASE_URL.
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
 
     def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(cli.app, list(args))
+        result = runner.invoke(app, list(args))
         assert result.exit_code == code, result.output
         return result.output
 
-    return run
+    yield run
+    get_settings.cache_clear()
 
 
-def test_onboarding_an_entity_and_a_user(invoke, access_url: str) -> None:
+def test_onboarding_an_entity_and_a_user(invoke, database_url: str) -> None:
     created = invoke("entity", "create", "INRAE CLI", "--category", "french-research")
     entity = re.search(r"entity (\d+) created", created).group(1)
     invoke("entity", "activate", entity)
@@ -36,7 +46,7 @@ def test_onboarding_an_entity_and_a_user(invoke, access_url: str) -> None:
     secret = invoke("key", "issue", "eve@inrae.test", "--days", "30").strip().splitlines()[-1]
     assert secret.startswith("dnm_")
 
-    with psycopg.connect(access_url) as conn:
+    with psycopg.connect(database_url) as conn:
         principal = store.resolve_key(conn, secret)
         licences = store.licences_by_collection(conn)
     assert can_access(principal, "pleiades", licences).allowed
@@ -46,7 +56,7 @@ def test_onboarding_an_entity_and_a_user(invoke, access_url: str) -> None:
     assert "pleiades,pleiades-neo,spot-6-7" in invoke("licence", "list")
 
     invoke("key", "revoke", secret.split("_")[1])
-    with psycopg.connect(access_url) as conn:
+    with psycopg.connect(database_url) as conn:
         assert store.resolve_key(conn, secret) is None
 
 
@@ -55,3 +65,30 @@ def test_errors_are_reported_not_raised(invoke) -> None:
         "entity", "create", "INRAE CLI", "--category", "french-research", code=1
     )
     assert "NotFoundError" in invoke("user", "activate", "nobody@nowhere.test", code=1)
+
+
+def test_commands_run_through_python_m_dinamis(database_url: str) -> None:
+    env = {**os.environ, "DINAMIS_DATABASE_URL": database_url}
+
+    def dinamis(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "dinamis", *args],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    created = dinamis("entity", "create", "CNES subprocess", "--category", "french-public-body")
+    entity = re.search(r"entity (\d+) created", created).group(1)
+    dinamis("entity", "activate", entity)
+    dinamis("user", "create", "zoe@cnes.test", "--entity", entity, "--name", "Zoé")
+    dinamis("user", "activate", "zoe@cnes.test")
+    dinamis("licence", "accept", "airbus-dinamis", "--entity", entity)
+    issued = dinamis("key", "issue", "zoe@cnes.test")
+    assert issued.strip().splitlines()[-1].startswith("dnm_")
+    assert "zoe@cnes.test" in dinamis("user", "list", "--entity", entity)
+    assert "airbus-dinamis" in dinamis("licence", "list")

@@ -11,22 +11,22 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 pytestmark = pytest.mark.usefixtures("people")
 
 
-def me(server_url: str, token: str) -> httpx.Response:
-    return httpx.get(f"{server_url}/auth/me", headers={"Authorization": f"Bearer {token}"})
+def me(api_url: str, token: str) -> httpx.Response:
+    return httpx.get(f"{api_url}/auth/me", headers={"Authorization": f"Bearer {token}"})
 
 
-def test_a_registered_users_login_is_accepted(server_url, items, issuer) -> None:
+def test_a_registered_users_login_is_accepted(api_url, access_items, issuer) -> None:
     token = issuer.token("Alice@IGN.test")
-    response = me(server_url, token)
+    response = me(api_url, token)
     assert response.status_code == 200, response.text
     assert response.json()["user"]["email"] == "alice@ign.test"
-    collection, item = items.licensed
-    download = f"{server_url}/collections/{collection}/items/{item}/assets/image/download"
+    collection, item = access_items.licensed
+    download = f"{api_url}/collections/{collection}/items/{item}/assets/image/download"
     response = httpx.get(download, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
 
 
-def test_forged_expired_foreign_or_unknown_tokens_are_401(server_url, issuer) -> None:
+def test_forged_expired_foreign_or_unknown_tokens_are_401(api_url, issuer) -> None:
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     payload = {"iss": issuer.url, "email": "alice@ign.test", "exp": int(time.time()) + 60}
     refused = [
@@ -38,11 +38,11 @@ def test_forged_expired_foreign_or_unknown_tokens_are_401(server_url, issuer) ->
         jwt.encode(payload, "a shared secret " * 4, "HS256", {"kid": issuer.kid}),
     ]
     for token in refused:
-        assert me(server_url, token).status_code == 401, jwt.decode(
+        assert me(api_url, token).status_code == 401, jwt.decode(
             token, options={"verify_signature": False}
         )
 
 
-def test_a_login_cannot_mint_access_tokens(server_url, issuer) -> None:
+def test_a_login_cannot_mint_access_tokens(api_url, issuer) -> None:
     headers = {"Authorization": f"Bearer {issuer.token('alice@ign.test')}"}
-    assert httpx.post(f"{server_url}/auth/token", headers=headers).status_code == 401
+    assert httpx.post(f"{api_url}/auth/token", headers=headers).status_code == 401

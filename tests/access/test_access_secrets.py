@@ -33,15 +33,15 @@ def test_mask_secrets() -> None:
 
 
 def test_no_credential_reaches_the_logs(
-    server_url, items, people, caplog: pytest.LogCaptureFixture
+    api_url, access_items, people, caplog: pytest.LogCaptureFixture
 ) -> None:
     install_secret_filter()
     caplog.set_level(logging.DEBUG)
     token = httpx.post(
-        f"{server_url}/auth/token", headers={"Authorization": f"Bearer {people.entitled}"}
+        f"{api_url}/auth/token", headers={"Authorization": f"Bearer {people.entitled}"}
     ).json()["access_token"]
-    collection, item = items.licensed
-    url = f"{server_url}/collections/{collection}/items/{item}/assets/image/download"
+    collection, item = access_items.licensed
+    url = f"{api_url}/collections/{collection}/items/{item}/assets/image/download"
     httpx.get(url, params={"access_token": token}, headers={"Range": "bytes=0-9"})
     logging.getLogger("dinamis.somewhere").warning("forwarding Bearer %s", people.entitled)
     assert token not in caplog.text

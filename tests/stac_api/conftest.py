@@ -14,7 +14,7 @@ COUNT = 60
 
 
 @pytest.fixture(scope="session")
-def search_items(api_url: str, database_url: str) -> Iterator[list[dict]]:
+def search_items(api_url: str, database_url: str, admin: httpx.Client) -> Iterator[list[dict]]:
     collection = {
         "type": "Collection",
         "stac_version": "1.1.0",
@@ -27,13 +27,13 @@ def search_items(api_url: str, database_url: str) -> Iterator[list[dict]]:
         },
         "links": [],
     }
-    response = httpx.post(f"{api_url}/collections", json=collection)
+    response = admin.post(f"{api_url}/collections", json=collection)
     assert response.status_code in (200, 201), response.text
     items = list(synthetic_items(COUNT, seed=42, collection=COLLECTION))
     # Most through pypgstac's loader (the ingest path), the last through the Transactions API.
     with pgstac_db(database_url) as db:
         Loader(db).load_items(iter(items[:-1]), insert_mode=Methods.upsert)
-    response = httpx.post(f"{api_url}/collections/{COLLECTION}/items", json=items[-1])
+    response = admin.post(f"{api_url}/collections/{COLLECTION}/items", json=items[-1])
     assert response.status_code in (200, 201), response.text
     yield items
-    httpx.delete(f"{api_url}/collections/{COLLECTION}")
+    admin.delete(f"{api_url}/collections/{COLLECTION}")

@@ -3,6 +3,7 @@
 import httpx
 from pystac_client import Client
 
+from access.settings import AccessSettings
 from dinamis.serve import BackgroundServer, free_port
 from stac_api.app import create_app
 from stac_api.settings import ApiSettings
@@ -29,8 +30,10 @@ def test_collections_are_listed_and_fetched(api_url: str, collection_ids: list[s
     assert "SPOT5" in swh.summaries.get_list("platform")
 
 
-def test_transactions_are_off_unless_enabled(database_url: str, collection_ids: list[str]) -> None:
-    app = create_app(database_url, ApiSettings(enable_transactions_extensions=False))
+def test_transactions_are_off_unless_enabled(
+    database_url: str, collection_ids: list[str], access: AccessSettings
+) -> None:
+    app = create_app(database_url, ApiSettings(enable_transactions_extensions=False), access)
     server = BackgroundServer(app, free_port()).start()
     try:
         response = httpx.post(f"{server.url}/collections", json={"id": "intruder"})

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pypgstac.load import Loader, Methods
 
+from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer
 from dinamis.settings import Settings
@@ -107,11 +108,13 @@ def tiler_url(
     database_url: str,
     tiler_settings: TilerSettings,
     settings: Settings,
+    access: AccessSettings,
     items: dict[str, dict[str, Any]],
 ) -> Iterator[str]:
     from tiler.app import create_app
 
-    server = BackgroundServer(create_app(database_url, tiler_settings), settings.tiler_port)
+    app = create_app(database_url, tiler_settings, access)
+    server = BackgroundServer(app, settings.tiler_port)
     server.start()
     yield server.url
     server.stop()

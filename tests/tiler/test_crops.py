@@ -1,5 +1,7 @@
 """Clipped downloads: a bbox or polygon becomes a GeoTIFF at native resolution in the item's CRS."""
 
+from typing import NamedTuple
+
 import httpx
 import numpy as np
 import pytest
@@ -10,7 +12,18 @@ from rio_cogeo.cogeo import cog_validate
 
 from tests.tiler.samples import L93_ORIGIN, RES, UTM_ORIGIN, lonlat, tile_and_pixel
 
-ITEMS = [("PHR_UTM", "EPSG:32631", UTM_ORIGIN, "utm"), ("PHR_L93", "EPSG:2154", L93_ORIGIN, "l93")]
+
+class Case(NamedTuple):
+    item: str
+    crs: str
+    origin: tuple[float, float]
+    cog: str
+
+
+ITEMS = [
+    Case("PHR_UTM", "EPSG:32631", UTM_ORIGIN, "utm"),
+    Case("PHR_L93", "EPSG:2154", L93_ORIGIN, "l93"),
+]
 
 
 def geotiff(response: httpx.Response) -> rasterio.io.MemoryFile:
@@ -23,16 +36,17 @@ def geotiff(response: httpx.Response) -> rasterio.io.MemoryFile:
     return memfile
 
 
-@pytest.mark.parametrize(("item", "crs", "origin", "cog"), ITEMS)
+@pytest.mark.parametrize("case", ITEMS, ids=[case.item for case in ITEMS])
 def test_bbox_in_the_item_crs_is_the_source_window(
-    tiler_url: str, cogs: dict, item: str, crs: str, origin: tuple[float, float], cog: str
+    tiler_url: str, entitled: httpx.Client, cogs: dict, case: Case
 ) -> None:
+    item, crs, origin, cog = case
     # 300 m x 200 m straddling the quadrant edges, on the pixel grid.
     left, top = origin[0] + 400, origin[1] - 400
     bounds = (left, top - 200, left + 300, top)
     url = f"{tiler_url}/collections/pleiades/items/{item}/bbox/{','.join(map(str, bounds))}.tif"
     with (
-        geotiff(httpx.get(url, params={"coord_crs": crs}, timeout=60)) as memfile,
+        geotiff(entitled.get(url, params={"coord_crs": crs}, timeout=60)) as memfile,
         memfile.open() as crop,
         rasterio.open(cogs[cog]) as source,
     ):
@@ -44,15 +58,16 @@ def test_bbox_in_the_item_crs_is_the_source_window(
         np.testing.assert_array_equal(crop.read()[:4], expected)
 
 
-@pytest.mark.parametrize(("item", "crs", "origin", "cog"), ITEMS)
+@pytest.mark.parametrize("case", ITEMS, ids=[case.item for case in ITEMS])
 def test_bbox_in_degrees_comes_back_in_the_item_crs_at_native_resolution(
-    tiler_url: str, cogs: dict, item: str, crs: str, origin: tuple[float, float], cog: str
+    tiler_url: str, entitled: httpx.Client, cogs: dict, case: Case
 ) -> None:
+    item, crs, origin, cog = case
     west, south = lonlat(crs, origin[0] + 300, origin[1] - 700)
     east, north = lonlat(crs, origin[0] + 700, origin[1] - 300)
     url = f"{tiler_url}/collections/pleiades/items/{item}/bbox/{west},{south},{east},{north}.tif"
     with (
-        geotiff(httpx.get(url, timeout=60)) as memfile,
+        geotiff(entitled.get(url, timeout=60)) as memfile,
         memfile.open() as crop,
         rasterio.open(cogs[cog]) as source,
     ):
@@ -66,7 +81,9 @@ def test_bbox_in_degrees_comes_back_in_the_item_crs_at_native_resolution(
         np.testing.assert_array_equal(crop.read()[:4], expected)
 
 
-def test_feature_crop_is_masked_outside_the_polygon(tiler_url: str, cogs: dict) -> None:
+def test_feature_crop_is_masked_outside_the_polygon(
+    tiler_url: str, entitled: httpx.Client, cogs: dict
+) -> None:
     crs, origin = "EPSG:32631", UTM_ORIGIN
     corners = [
         (origin[0] + 200, origin[1] - 200),
@@ -79,7 +96,7 @@ def test_feature_crop_is_masked_outside_the_polygon(tiler_url: str, cogs: dict) 
         "properties": {},
         "geometry": {"type": "Polygon", "coordinates": [ring]},
     }
-    response = httpx.post(
+    response = entitled.post(
         f"{tiler_url}/collections/pleiades/items/PHR_UTM/feature.tif", json=feature, timeout=60
     )
     with geotiff(response) as memfile, memfile.open() as crop, rasterio.open(cogs["utm"]) as source:
@@ -93,10 +110,12 @@ def test_feature_crop_is_masked_outside_the_polygon(tiler_url: str, cogs: dict) 
         assert list(crop.read()[:4, inside[0], inside[1]]) == list(expected)
 
 
-def test_crop_over_the_area_limit_is_refused_with_the_limit(tiler_url: str) -> None:
+def test_crop_over_the_area_limit_is_refused_with_the_limit(
+    tiler_url: str, entitled: httpx.Client
+) -> None:
     west, south = lonlat("EPSG:32631", UTM_ORIGIN[0] - 1000, UTM_ORIGIN[1] - 2000)
     east, north = lonlat("EPSG:32631", UTM_ORIGIN[0] + 1000, UTM_ORIGIN[1])
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/collections/pleiades/items/PHR_UTM/bbox/{west},{south},{east},{north}.tif",
         timeout=60,
     )
@@ -104,14 +123,16 @@ def test_crop_over_the_area_limit_is_refused_with_the_limit(tiler_url: str) -> N
     assert "limit of 2 km²" in response.json()["detail"]
 
 
-def test_crop_over_the_pixel_limit_is_refused_with_the_limit(tiler_url: str) -> None:
+def test_crop_over_the_pixel_limit_is_refused_with_the_limit(
+    tiler_url: str, entitled: httpx.Client
+) -> None:
     west, south = lonlat("EPSG:32631", UTM_ORIGIN[0] + 100, UTM_ORIGIN[1] - 500)
     east, north = lonlat("EPSG:32631", UTM_ORIGIN[0] + 500, UTM_ORIGIN[1] - 100)
     url = f"{tiler_url}/collections/pleiades/items/PHR_UTM/bbox/{west},{south},{east},{north}"
-    response = httpx.get(f"{url}/2000x2000.tif", timeout=60)
+    response = entitled.get(f"{url}/2000x2000.tif", timeout=60)
     assert response.status_code == 400
     assert "limit of 1,100,000 pixels" in response.json()["detail"]
-    preview = httpx.get(
+    preview = entitled.get(
         f"{tiler_url}/collections/pleiades/items/PHR_UTM/preview.png",
         params={"max_size": 4096},
         timeout=60,
@@ -119,7 +140,7 @@ def test_crop_over_the_pixel_limit_is_refused_with_the_limit(tiler_url: str) -> 
     assert preview.status_code == 400
     assert "pixels" in preview.json()["detail"]
     tile, _, _ = tile_and_pixel(*lonlat("EPSG:32631", UTM_ORIGIN[0] + 500, UTM_ORIGIN[1] - 500), 16)
-    tile = httpx.get(
+    tile = entitled.get(
         f"{tiler_url}/collections/pleiades/items/PHR_UTM/tiles/WebMercatorQuad/"
         f"{tile.z}/{tile.x}/{tile.y}.png",
         params={"tilesize": 4096},
@@ -128,11 +149,11 @@ def test_crop_over_the_pixel_limit_is_refused_with_the_limit(tiler_url: str) -> 
     assert tile.status_code == 400
 
 
-def test_crop_as_png_is_a_rendered_picture(tiler_url: str) -> None:
+def test_crop_as_png_is_a_rendered_picture(tiler_url: str, entitled: httpx.Client) -> None:
     west, south = lonlat("EPSG:32631", UTM_ORIGIN[0] + 100, UTM_ORIGIN[1] - 500)
     east, north = lonlat("EPSG:32631", UTM_ORIGIN[0] + 500, UTM_ORIGIN[1] - 100)
     url = f"{tiler_url}/collections/pleiades/items/PHR_UTM/bbox/{west},{south},{east},{north}.png"
-    response = httpx.get(url, timeout=60)
+    response = entitled.get(url, timeout=60)
     assert response.status_code == 200
     with rasterio.MemoryFile(response.content) as memfile, memfile.open() as image:
         assert image.count == 4  # true colour + alpha

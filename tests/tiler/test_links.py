@@ -17,12 +17,12 @@ def test_item_links_point_at_the_public_url() -> None:
     assert all(link["href"].startswith("https://tiles.example.org/") for link in links)
 
 
-def test_item_links_resolve_on_the_tiler(tiler_url: str) -> None:
+def test_item_links_resolve_on_the_tiler(tiler_url: str, entitled: httpx.Client) -> None:
     links = {link["rel"]: link["href"] for link in item_links(tiler_url, "pleiades", "PHR_UTM")}
     for rel in ("tilesets-map", "wmts", "preview"):
-        response = httpx.get(links[rel], timeout=60)
+        response = entitled.get(links[rel], timeout=60)
         assert response.status_code == 200, (rel, response.text)
     tile, _, _ = tile_and_pixel(*pixel_centre("EPSG:32631", UTM_ORIGIN, 256, 256), 16)
-    response = httpx.get(links["xyz"].format(z=tile.z, x=tile.x, y=tile.y), timeout=60)
+    response = entitled.get(links["xyz"].format(z=tile.z, x=tile.x, y=tile.y), timeout=60)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/")

@@ -15,8 +15,8 @@ SEAM_X = UTM_ORIGIN[0] + SIZE * RES  # where SPOT_WEST ends and SPOT_EAST begins
 
 
 @pytest.fixture(scope="session")
-def west_east_search(tiler_url: str) -> str:
-    response = httpx.post(
+def west_east_search(tiler_url: str, entitled: httpx.Client) -> str:
+    response = entitled.post(
         f"{tiler_url}/searches/register",
         json={"collections": ["spot-6-7"], "ids": ["SPOT_WEST", "SPOT_EAST"]},
         timeout=60,
@@ -25,8 +25,8 @@ def west_east_search(tiler_url: str) -> str:
     return response.json()["id"]
 
 
-def raw_tile(url: str) -> tuple[np.ndarray, np.ndarray]:
-    response = httpx.get(url, timeout=60)
+def raw_tile(client: httpx.Client, url: str) -> tuple[np.ndarray, np.ndarray]:
+    response = client.get(url)
     assert response.status_code == 200, response.text
     with rasterio.MemoryFile(response.content) as memfile, memfile.open() as tif:
         data = tif.read()
@@ -34,14 +34,15 @@ def raw_tile(url: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_mosaic_tile_over_two_adjacent_items_is_seamless(
-    tiler_url: str, west_east_search: str
+    tiler_url: str, entitled: httpx.Client, west_east_search: str
 ) -> None:
     lon, lat = lonlat("EPSG:32631", SEAM_X, UTM_ORIGIN[1] - 500)
     tile, seam_col, row = tile_and_pixel(lon, lat, 16)
     assert 20 < seam_col < 236, "the seam should run through the tile"
     data, mask = raw_tile(
+        entitled,
         f"{tiler_url}/searches/{west_east_search}/tiles/WebMercatorQuad/"
-        f"{tile.z}/{tile.x}/{tile.y}.tif"
+        f"{tile.z}/{tile.x}/{tile.y}.tif",
     )
     band = data[0, row, seam_col - 20 : seam_col + 20].astype(int)
     # Both sides filled, band 1 keeps climbing across the seam by at most one source pixel.
@@ -53,7 +54,7 @@ def test_mosaic_tile_over_two_adjacent_items_is_seamless(
 
 @pytest.mark.parametrize("mosaic", ["collection", "search"])
 def test_mosaic_default_tile_is_true_colour(
-    tiler_url: str, west_east_search: str, mosaic: str
+    tiler_url: str, entitled: httpx.Client, west_east_search: str, mosaic: str
 ) -> None:
     """A collection mosaic uses the collection's render; a search over one collection too."""
     base = {
@@ -62,7 +63,9 @@ def test_mosaic_default_tile_is_true_colour(
     }[mosaic]
     lon, lat = pixel_centre("EPSG:32631", UTM_ORIGIN, 100, 100)
     tile, col, row = tile_and_pixel(lon, lat, 16)
-    response = httpx.get(f"{base}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png", timeout=60)
+    response = entitled.get(
+        f"{base}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png", timeout=60
+    )
     assert response.status_code == 200, response.text
     with rasterio.MemoryFile(response.content) as memfile, memfile.open() as png:
         image = png.read()
@@ -73,28 +76,30 @@ def test_mosaic_default_tile_is_true_colour(
     )
 
 
-def test_mosaic_below_min_zoom_is_refused_with_the_floor(tiler_url: str) -> None:
+def test_mosaic_below_min_zoom_is_refused_with_the_floor(
+    tiler_url: str, entitled: httpx.Client
+) -> None:
     tile = TMS.tile(*lonlat("EPSG:32631", *UTM_ORIGIN), 11)
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/collections/spot-6-7/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png",
         timeout=60,
     )
     assert response.status_code == 400
     assert "from zoom 12" in response.json()["detail"]
-    tilejson = httpx.get(
+    tilejson = entitled.get(
         f"{tiler_url}/collections/spot-6-7/WebMercatorQuad/tilejson.json", timeout=60
     ).json()
     assert tilejson["minzoom"] == 12
 
 
-def test_mosaic_tile_over_too_many_items_is_refused(tiler_url: str) -> None:
+def test_mosaic_tile_over_too_many_items_is_refused(tiler_url: str, entitled: httpx.Client) -> None:
     lon, lat = lonlat("EPSG:32631", UTM_ORIGIN[0] + 1.5 * SIZE * RES, UTM_ORIGIN[1] - 500)
     tile = TMS.tile(lon, lat, 12)
     bounds = TMS.bounds(tile)
     west, _ = lonlat("EPSG:32631", *UTM_ORIGIN)
     east, _ = lonlat("EPSG:32631", UTM_ORIGIN[0] + 3 * SIZE * RES, UTM_ORIGIN[1])
     assert bounds.left < west and east < bounds.right, "all three SPOT items in the tile"
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/collections/spot-6-7/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png",
         timeout=60,
     )
@@ -102,20 +107,22 @@ def test_mosaic_tile_over_too_many_items_is_refused(tiler_url: str) -> None:
     assert "more than 2 items" in response.json()["detail"]
 
 
-def test_mosaic_tile_outside_every_item_is_empty(tiler_url: str) -> None:
+def test_mosaic_tile_outside_every_item_is_empty(tiler_url: str, entitled: httpx.Client) -> None:
     tile = TMS.tile(-60.0, -30.0, 14)
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/collections/spot-6-7/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png",
         timeout=60,
     )
     assert response.status_code == 204
 
 
-def test_mosaic_wmts_and_tilejson(tiler_url: str, west_east_search: str) -> None:
+def test_mosaic_wmts_and_tilejson(
+    tiler_url: str, entitled: httpx.Client, west_east_search: str
+) -> None:
     for base in (f"{tiler_url}/collections/spot-6-7", f"{tiler_url}/searches/{west_east_search}"):
-        response = httpx.get(f"{base}/WMTSCapabilities.xml", timeout=60)
+        response = entitled.get(f"{base}/WMTSCapabilities.xml", timeout=60)
         assert response.status_code == 200, response.text
         root = ET.fromstring(response.content)
         assert root.tag.endswith("Capabilities")
-        tilejson = httpx.get(f"{base}/WebMercatorQuad/tilejson.json", timeout=60).json()
+        tilejson = entitled.get(f"{base}/WebMercatorQuad/tilejson.json", timeout=60).json()
         assert tilejson["tiles"][0].startswith(f"{base}/tiles/WebMercatorQuad/")

@@ -97,31 +97,35 @@ def check_refused(response: httpx.Response) -> dict[str, Any]:
         "VRT",
     ],
 )
-def test_crafted_href_is_refused(tiler_url: str, crafted: dict[str, str], item_id: str) -> None:
+def test_crafted_href_is_refused(
+    tiler_url: str, entitled: httpx.Client, crafted: dict[str, str], item_id: str
+) -> None:
     base = f"{tiler_url}/collections/{COLLECTION}/items/{item_id}"
     for endpoint in ENDPOINTS:
-        body = check_refused(httpx.get(base + endpoint, params={"assets": "data"}, timeout=60))
+        body = check_refused(entitled.get(base + endpoint, params={"assets": "data"}, timeout=60))
         assert body["detail"], endpoint
 
 
-def test_refusal_says_why(tiler_url: str, crafted: dict[str, str]) -> None:
+def test_refusal_says_why(tiler_url: str, entitled: httpx.Client, crafted: dict[str, str]) -> None:
     base = f"{tiler_url}/collections/{COLLECTION}/items"
-    detail = check_refused(httpx.get(f"{base}/ETC_PASSWD/info"))["detail"]
+    detail = check_refused(entitled.get(f"{base}/ETC_PASSWD/info"))["detail"]
     assert "/etc/passwd" in detail and "outside the storage roots" in detail
-    detail = check_refused(httpx.get(f"{base}/LOCALHOST/info"))["detail"]
+    detail = check_refused(entitled.get(f"{base}/LOCALHOST/info"))["detail"]
     assert "not under an allowed URL prefix" in detail
-    detail = check_refused(httpx.get(f"{base}/VRT/info"))["detail"]
+    detail = check_refused(entitled.get(f"{base}/VRT/info"))["detail"]
     assert "only GeoTIFF" in detail
 
 
-def test_mosaic_over_a_crafted_item_is_refused(tiler_url: str, crafted: dict[str, str]) -> None:
-    search = httpx.post(
+def test_mosaic_over_a_crafted_item_is_refused(
+    tiler_url: str, entitled: httpx.Client, crafted: dict[str, str]
+) -> None:
+    search = entitled.post(
         f"{tiler_url}/searches/register",
         json={"collections": [COLLECTION], "ids": ["ETC_PASSWD"]},
         timeout=60,
     ).json()
     # The crafted footprint (1.40-1.42E, 43.58-43.60N) at zoom 14.
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/searches/{search['id']}/tiles/WebMercatorQuad/14/8256/5983.png",
         params={"assets": "data"},
         timeout=60,
@@ -129,16 +133,18 @@ def test_mosaic_over_a_crafted_item_is_refused(tiler_url: str, crafted: dict[str
     check_refused(response)
 
 
-def test_no_endpoint_takes_a_url(tiler_url: str) -> None:
-    openapi = httpx.get(f"{tiler_url}/api", timeout=60).json()
+def test_no_endpoint_takes_a_url(tiler_url: str, entitled: httpx.Client) -> None:
+    openapi = entitled.get(f"{tiler_url}/api", timeout=60).json()
     for path, operations in openapi["paths"].items():
         assert not path.startswith(("/cog", "/external", "/stac", "/mosaicjson")), path
         assert "/assets/{asset_id}" not in path, path
         for operation in operations.values():
             names = {p["name"] for p in operation.get("parameters", [])}
             assert "url" not in names, path
-    assert httpx.get(f"{tiler_url}/external/info", params={"url": "/etc/passwd"}).status_code == 404
-    assert httpx.get(f"{tiler_url}/cog/info", params={"url": "/etc/passwd"}).status_code == 404
+    assert (
+        entitled.get(f"{tiler_url}/external/info", params={"url": "/etc/passwd"}).status_code == 404
+    )
+    assert entitled.get(f"{tiler_url}/cog/info", params={"url": "/etc/passwd"}).status_code == 404
 
 
 def test_guard_allows_only_roots_and_public_prefixes(tmp_path: Path) -> None:

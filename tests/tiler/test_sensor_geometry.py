@@ -48,10 +48,16 @@ def sensor_item(storage: Path, load_items: Callable[..., None]) -> str:
     ],
 )
 def test_rpc_image_tiles_land_where_the_model_puts_them(
-    tiler_url: str, sensor_item: str, col: int, row: int, red: int, green: int
+    tiler_url: str,
+    entitled: httpx.Client,
+    sensor_item: str,
+    col: int,
+    row: int,
+    red: int,
+    green: int,
 ) -> None:
     tile, x, y = tile_and_pixel(*sensor_lonlat(col, row), 16)
-    response = httpx.get(
+    response = entitled.get(
         f"{tiler_url}/collections/pleiades/items/{sensor_item}/tiles/WebMercatorQuad/"
         f"{tile.z}/{tile.x}/{tile.y}.tif",
         timeout=60,

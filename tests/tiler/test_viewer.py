@@ -9,9 +9,10 @@ import re
 import socket
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -25,12 +26,16 @@ from rasterio.warp import transform_bounds, transform_geom
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
+from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer
 from dinamis.settings import Settings
 from tiler.app import create_app
 from tiler.settings import TilerSettings
 from tiler.viewer import add_viewer
+
+if TYPE_CHECKING:  # playwright is imported where a browser is needed, so the module loads without
+    from playwright.sync_api import BrowserContext, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -132,10 +137,12 @@ def viewer_items(
             db.query_one("SELECT delete_item(%s, %s)", (item["id"], COLLECTION))
 
 
-def tiler_app(database_url: str, settings: Settings, api_url: str) -> FastAPI:
+def tiler_app(
+    database_url: str, settings: Settings, api_url: str, access: AccessSettings
+) -> FastAPI:
     """The project's tiler application, reading the test storage, with the web map."""
     app = create_app(
-        database_url, TilerSettings(storage_roots=[settings.storage], stac_api_url=api_url)
+        database_url, TilerSettings(storage_roots=[settings.storage], stac_api_url=api_url), access
     )
     if not any(getattr(route, "path", None) == "/viewer" for route in app.routes):
         add_viewer(app, api_url)
@@ -150,11 +157,45 @@ class Services:
 
 @pytest.fixture(scope="module")
 def services(
-    api_url: str, database_url: str, settings: Settings, viewer_items: list[dict[str, Any]]
+    api_url: str,
+    database_url: str,
+    settings: Settings,
+    access: AccessSettings,
+    viewer_items: list[dict[str, Any]],
 ) -> Iterator[Services]:
-    server = BackgroundServer(tiler_app(database_url, settings, api_url), free_port()).start()
+    app = tiler_app(database_url, settings, api_url, access)
+    server = BackgroundServer(app, free_port()).start()
     yield Services(api_url, server.url)
     server.stop()
+
+
+@contextmanager
+def chromium() -> Iterator["BrowserContext"]:
+    """Debian's Chromium, headless, with a throwaway profile (so no key survives a test)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        browser = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 700},
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def use_key(page: "Page", key: str) -> None:
+    """Paste an API key into the page as a user does, and wait for the page to accept it."""
+    page.fill("#api-key", key)
+    page.get_by_role("button", name="Use key").click()
+    page.wait_for_function(
+        "/Key (accepted|refused)/.test(document.getElementById('key-help').textContent)"
+    )
+    assert "accepted" in page.text_content("#key-help"), page.text_content("#key-help")
 
 
 def test_viewer_page_is_self_contained(services: Services) -> None:
@@ -170,104 +211,91 @@ def test_viewer_page_is_self_contained(services: Services) -> None:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_search_draws_footprints_tiles_and_offers_the_clip(
-    services: Services, viewer_items: list[dict[str, Any]], tmp_path: Path
+    services: Services, viewer_items: list[dict[str, Any]], entitled_key: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import Response, sync_playwright
+    from playwright.sync_api import Response
 
     responses: list[Response] = []
     foreign: list[str] = []
     errors: list[str] = []
     local = ("http://127.0.0.1:", "data:", "blob:")
 
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 700},
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
         )
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "console",
-                lambda message: errors.append(message.text) if message.type == "error" else None,
-            )
-            page.on(
-                "request",
-                lambda request: (
-                    None if request.url.startswith(local) else foreign.append(request.url)
-                ),
-            )
-            page.on("response", lambda response: responses.append(response))
-            page.goto(f"{services.tiler_url}/viewer")
-            page.wait_for_function("window.dinamisViewer && window.dinamisViewer.map.loaded()")
-            page.wait_for_selector("#collection option[value='pleiades']", state="attached")
+        page.on(
+            "request",
+            lambda request: None if request.url.startswith(local) else foreign.append(request.url),
+        )
+        page.on("response", lambda response: responses.append(response))
+        page.goto(f"{services.tiler_url}/viewer")
+        page.wait_for_function("window.dinamisViewer && window.dinamisViewer.map.loaded()")
+        page.wait_for_selector("#collection option[value='pleiades']", state="attached")
+        use_key(page, entitled_key)
 
-            page.select_option("#collection", COLLECTION)
-            page.fill("#bbox", SEARCH["bbox"])
-            page.fill("#start", SEARCH["start"])
-            page.fill("#end", SEARCH["end"])
-            page.fill("#cloud", str(SEARCH["cloud"]))
-            page.get_by_role("button", name="Search").click()
+        page.select_option("#collection", COLLECTION)
+        page.fill("#bbox", SEARCH["bbox"])
+        page.fill("#start", SEARCH["start"])
+        page.fill("#end", SEARCH["end"])
+        page.fill("#cloud", str(SEARCH["cloud"]))
+        page.get_by_role("button", name="Search").click()
 
-            page.wait_for_function(
-                "() => /found|no image|failed|unreachable/i"
-                ".test(document.getElementById('status').textContent)"
-            )
-            assert "found" in page.text_content("#status"), page.text_content("#status")
-            listed = page.locator("#results button").evaluate_all(
-                "buttons => buttons.map(b => b.dataset.key)"
-            )
-            assert sorted(listed) == ["pleiades/viewer-test-east", "pleiades/viewer-test-west"]
-            footprints = page.evaluate(
-                "async () => (await dinamisViewer.map.getSource('footprints').getData())"
-                ".features.map(f => f.properties.key)"
-            )
-            assert sorted(footprints) == sorted(listed)
+        page.wait_for_function(
+            "() => /found|no image|failed|unreachable/i"
+            ".test(document.getElementById('status').textContent)"
+        )
+        assert "found" in page.text_content("#status"), page.text_content("#status")
+        listed = page.locator("#results button").evaluate_all(
+            "buttons => buttons.map(b => b.dataset.key)"
+        )
+        assert sorted(listed) == ["pleiades/viewer-test-east", "pleiades/viewer-test-west"]
+        footprints = page.evaluate(
+            "async () => (await dinamisViewer.map.getSource('footprints').getData())"
+            ".features.map(f => f.properties.key)"
+        )
+        assert sorted(footprints) == sorted(listed)
 
-            page.wait_for_function("dinamisViewer.map.loaded()")
-            drawn = page.evaluate(
-                "() => dinamisViewer.map.queryRenderedFeatures({layers: ['footprints-line']})"
-                ".map(f => f.properties.key)"
-            )
-            assert set(drawn) == set(listed), drawn
-            page.screenshot(path=tmp_path / "footprints.png")  # for a human look on failure
+        page.wait_for_function("dinamisViewer.map.loaded()")
+        drawn = page.evaluate(
+            "() => dinamisViewer.map.queryRenderedFeatures({layers: ['footprints-line']})"
+            ".map(f => f.properties.key)"
+        )
+        assert set(drawn) == set(listed), drawn
+        page.screenshot(path=tmp_path / "footprints.png")  # for a human look on failure
 
-            page.locator("#results button", has_text="viewer-test-west").click()
-            tiles_drawn = (
-                "() => { const m = dinamisViewer.map;"
-                " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }"
-            )
-            page.wait_for_function(tiles_drawn, timeout=20_000)
-            page.wait_for_timeout(300)  # let the last frame reach the screen
-            shot = page.locator("#map").screenshot()
-            page.screenshot(path=tmp_path / "tiles.png")
-            href = page.get_attribute("#download", "href")
-            by_default = {r.url for r in responses if "/tiles/WebMercatorQuad/" in r.url}
+        page.locator("#results button", has_text="viewer-test-west").click()
+        tiles_drawn = (
+            "() => { const m = dinamisViewer.map;"
+            " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }"
+        )
+        page.wait_for_function(tiles_drawn, timeout=20_000)
+        page.wait_for_timeout(300)  # let the last frame reach the screen
+        shot = page.locator("#map").screenshot()
+        page.screenshot(path=tmp_path / "tiles.png")
+        href = page.get_attribute("#download", "href")
+        by_default = {r.url for r in responses if "/tiles/WebMercatorQuad/" in r.url}
 
-            # A render of the collection chosen by name: its parameters go to the tiler.
-            page.select_option("#render", "true-color")
-            page.wait_for_function(
-                "() => dinamisViewer.state.tilejson?.tiles[0].includes('rescale=')"
-            )
-            page.wait_for_function(tiles_drawn, timeout=20_000)
-            status = page.text_content("#status")
+        # A render of the collection chosen by name: its parameters go to the tiler.
+        page.select_option("#render", "true-color")
+        page.wait_for_function("() => dinamisViewer.state.tilejson?.tiles[0].includes('rescale=')")
+        page.wait_for_function(tiles_drawn, timeout=20_000)
+        status = page.text_content("#status")
 
-            # Clicking a footprint on the map selects that item.
-            east = next(i for i in viewer_items if i["id"] == "viewer-test-east")
-            lon = (east["bbox"][0] + east["bbox"][2]) / 2
-            lat = (east["bbox"][1] + east["bbox"][3]) / 2
-            page.evaluate(f"dinamisViewer.map.setCenter([{lon}, {lat}])")
-            page.wait_for_function("dinamisViewer.map.loaded()")
-            page.locator("#map canvas").click()  # the middle of the map
-            page.wait_for_function(
-                "document.getElementById('selection-title').textContent === 'viewer-test-east'"
-            )
-            assert page.get_attribute("#download", "href").count("/items/viewer-test-east/") == 1
-        finally:
-            browser.close()
+        # Clicking a footprint on the map selects that item.
+        east = next(i for i in viewer_items if i["id"] == "viewer-test-east")
+        lon = (east["bbox"][0] + east["bbox"][2]) / 2
+        lat = (east["bbox"][1] + east["bbox"][3]) / 2
+        page.evaluate(f"dinamisViewer.map.setCenter([{lon}, {lat}])")
+        page.wait_for_function("dinamisViewer.map.loaded()")
+        page.locator("#map canvas").click()  # the middle of the map
+        page.wait_for_function(
+            "document.getElementById('selection-title').textContent === 'viewer-test-east'"
+        )
+        assert page.get_attribute("#download", "href").count("/items/viewer-test-east/") == 1
 
     failed = [(r.url, r.status) for r in responses if r.status >= 400]
     assert not failed, failed
@@ -296,7 +324,7 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
     number = r"-?\d+(?:\.\d+)?"
     assert re.fullmatch(
         rf"{re.escape(services.tiler_url)}/collections/{COLLECTION}/items/viewer-test-west"
-        rf"/bbox/{number},{number},{number},{number}\.tif\?assets=data",
+        rf"/bbox/{number},{number},{number},{number}\.tif\?assets=data&access_token=[\w.-]+",
         href,
     ), href
     clip = httpx.get(href, timeout=30)
@@ -305,3 +333,43 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         assert dataset.driver == "GTiff"
         assert dataset.count in (4, 5)  # the bands, and the mask as alpha
         assert dataset.width > 100 and dataset.height > 100
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_item_link_opens_the_item_and_asks_for_a_key_when_licensed(
+    services: Services, viewer_items: list[dict[str, Any]], entitled_key: str
+) -> None:
+    tiles: list[tuple[str, int]] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on(
+            "response",
+            lambda r: (
+                tiles.append((r.url, r.status)) if "/tiles/WebMercatorQuad/" in r.url else None
+            ),
+        )
+        page.goto(f"{services.tiler_url}/viewer?collection={COLLECTION}&item=viewer-test-east")
+        page.wait_for_function(
+            "document.getElementById('selection-title').textContent === 'viewer-test-east'"
+        )
+        page.wait_for_function(
+            "/licensed imagery/.test(document.getElementById('status').textContent)"
+        )
+        footprints = page.evaluate(
+            "async () => (await dinamisViewer.map.getSource('footprints').getData())"
+            ".features.map(f => f.properties.key)"
+        )
+        assert footprints == [f"{COLLECTION}/viewer-test-east"]
+        assert page.get_attribute("#download", "aria-disabled") == "true"
+        assert not tiles  # no request was sent to fail: the page said why instead
+
+        use_key(page, entitled_key)
+        page.wait_for_function(
+            "() => { const m = dinamisViewer.map;"
+            " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }",
+            timeout=20_000,
+        )
+        href = page.get_attribute("#download", "href")
+    assert tiles and all(status == 200 and "access_token=" in url for url, status in tiles), tiles
+    assert entitled_key not in str(tiles)  # the key itself never travels in a URL
+    assert "/items/viewer-test-east/bbox/" in href and "access_token=" in href

@@ -1,6 +1,11 @@
 // DINAMIS web map: search the STAC API, draw footprints, show an item's tiles from the tiler
 // and offer the clip of the current view for download. Plain JS, no build step, no network
 // access beyond the two services named in the page's configuration.
+//
+// Licensed imagery: the user pastes a DINAMIS API key, kept in sessionStorage (this tab only);
+// the page trades it for a short-lived access token (POST /auth/token on the STAC API) and adds
+// that token, never the key, to tilejson, tile and clip URLs. `/viewer?collection=…&item=…`
+// opens on that item.
 "use strict";
 
 (() => {
@@ -14,6 +19,9 @@
   const TILE_MATRIX_SET = "WebMercatorQuad";
   const PAGE_SIZE = 100;
   const COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized";
+  const KEY_STORAGE = "dinamis-api-key";
+  // A token is renewed this long before it expires, so that tiles never meet an expired one.
+  const TOKEN_MARGIN_MS = 60_000;
 
   const $ = (id) => document.getElementById(id);
   const form = $("search-form");
@@ -24,6 +32,9 @@
   const renderSelect = $("render");
   const download = $("download");
   const downloadHelp = $("download-help");
+  const keyInput = $("api-key");
+  const keyHelp = $("key-help");
+  const forgetKey = $("forget-key");
 
   const state = {
     features: [], // STAC items of the current search, in the order received
@@ -32,6 +43,12 @@
     selected: null, // the STAC item whose tiles are shown
     tilejson: null,
     collectionRenders: new Map(), // collection id -> its render extension entries
+  };
+  const auth = {
+    key: sessionStorage.getItem(KEY_STORAGE), // the user's API key, for this tab only
+    token: null, // the current access token and when it expires (ms)
+    expires: 0,
+    renewal: null, // timer re-showing the tiles with a fresh token before expiry
   };
 
   // -- map ---------------------------------------------------------------------------------
@@ -119,11 +136,44 @@
   moreButton.addEventListener("click", () => {
     fetchPage(state.next).catch((error) => showStatus(`Search failed: ${describe(error)}`, true));
   });
-  renderSelect.addEventListener("change", () => {
-    showTiles().catch((error) => showStatus(`Cannot show the image: ${describe(error)}`, true));
+  renderSelect.addEventListener("change", refreshTiles);
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    useKey(keyInput.value.trim());
   });
+  forgetKey.addEventListener("click", () => useKey(""));
+  forgetKey.hidden = !auth.key;
 
-  loadCollections().catch((error) => showStatus(`STAC API unreachable: ${describe(error)}`, true));
+  start();
+
+  async function start() {
+    try {
+      await loadCollections();
+    } catch (error) {
+      showStatus(`STAC API unreachable: ${describe(error)}`, true);
+      return;
+    }
+    const linked = new URLSearchParams(window.location.search);
+    if (linked.get("collection") && linked.get("item")) {
+      openItem(linked.get("collection"), linked.get("item"))
+        .catch((error) => showStatus(`Cannot open ${linked.get("item")}: ${describe(error)}`, true));
+    }
+  }
+
+  // The item a link from the catalogue names (its "viewer" link): footprint, then tiles.
+  async function openItem(collection, id) {
+    showStatus(`Opening ${id}…`);
+    const path = `collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`;
+    const item = await getJson(new URL(path, stacApi), { headers: { Accept: "application/geo+json" } });
+    $("collection").value = collection;
+    state.features = [item];
+    state.next = null;
+    await mapReady;
+    drawFootprints();
+    renderResults();
+    showStatus(`${item.id} (${item.collection}).`);
+    selectItem(item, { fit: true });
+  }
 
   async function loadCollections() {
     const body = await getJson(new URL("collections", stacApi));
@@ -184,6 +234,17 @@
     state.features.push(...page.features);
     state.next = (page.links || []).find((l) => l.rel === "next") || null;
     await mapReady;
+    drawFootprints();
+    renderResults();
+    if (page.features.length) showExtent(page.features);
+    const matched = page.numberMatched ?? page.context?.matched;
+    const shown = state.features.length;
+    showStatus(shown === 0 ? "No image matches."
+      : `${shown} image${shown > 1 ? "s" : ""}${matched != null ? ` of ${matched}` : ""} found. `
+        + "Click a footprint or a result to see the image.");
+  }
+
+  function drawFootprints() {
     map.getSource("footprints").setData({
       type: "FeatureCollection",
       features: state.features.map((item) => ({
@@ -192,13 +253,6 @@
         properties: { key: keyOf(item) },
       })),
     });
-    renderResults();
-    if (page.features.length) showExtent(page.features);
-    const matched = page.numberMatched ?? page.context?.matched;
-    const shown = state.features.length;
-    showStatus(shown === 0 ? "No image matches."
-      : `${shown} image${shown > 1 ? "s" : ""}${matched != null ? ` of ${matched}` : ""} found. `
-        + "Click a footprint or a result to see the image.");
   }
 
   // Bring the results into view when some lie outside it or are too small in it to be seen.
@@ -244,6 +298,7 @@
 
   function selectItem(item, { fit }) {
     state.selected = item;
+    state.tilejson = null;
     for (const button of resultList.querySelectorAll("button")) {
       button.setAttribute("aria-pressed", String(button.dataset.key === keyOf(item)));
     }
@@ -259,15 +314,14 @@
 
     if (fit && item.bbox) map.fitBounds(bbox2d(item), { padding: 40, duration: 0 });
     updateDownload();
-    showTiles().catch((error) => showStatus(`Cannot show the image: ${describe(error)}`, true));
+    refreshTiles();
   }
 
   function clearSelection() {
     state.selected = null;
     state.tilejson = null;
     selection.hidden = true;
-    if (map.getLayer("item-tiles")) map.removeLayer("item-tiles");
-    if (map.getSource("item-tiles")) map.removeSource("item-tiles");
+    removeTiles();
     if (map.getLayer("footprints-selected")) {
       map.setFilter("footprints-selected", ["==", ["get", "key"], ""]);
     }
@@ -314,18 +368,42 @@
     return params;
   }
 
+  function refreshTiles() {
+    showTiles().catch((error) => {
+      state.tilejson = null;
+      removeTiles();
+      updateDownload();
+      showStatus(`Cannot show the image: ${describe(error)}`, true);
+    });
+  }
+
+  function removeTiles() {
+    if (map.getLayer("item-tiles")) map.removeLayer("item-tiles");
+    if (map.getSource("item-tiles")) map.removeSource("item-tiles");
+  }
+
   async function showTiles() {
     const item = state.selected;
     if (!item) return;
+    if (isLicensed(item) && !auth.key) {
+      // Said in the page, rather than a map of failed tiles.
+      state.tilejson = null;
+      removeTiles();
+      updateDownload();
+      showStatus(`${item.id} is licensed imagery (${item.collection}): enter your DINAMIS API key `
+        + "above to see it.", true);
+      return;
+    }
     const url = new URL(`${itemPath(item)}${TILE_MATRIX_SET}/tilejson.json`, tiler);
     url.search = renderParams(item).toString();
     url.searchParams.set("tilesize", "256");
+    // The tiler copies the query into the tile URLs it lists: the token rides along.
+    if (isLicensed(item)) url.searchParams.set("access_token", await accessToken());
     const tilejson = await getJson(url);
     if (state.selected !== item) return; // another item was picked meanwhile
     state.tilejson = tilejson;
     await mapReady;
-    if (map.getLayer("item-tiles")) map.removeLayer("item-tiles");
-    if (map.getSource("item-tiles")) map.removeSource("item-tiles");
+    removeTiles();
     map.addSource("item-tiles", {
       type: "raster",
       tiles: tilejson.tiles,
@@ -335,9 +413,55 @@
       maxzoom: tilejson.maxzoom ?? 22,
     });
     map.addLayer({ id: "item-tiles", type: "raster", source: "item-tiles" }, "footprints-fill");
+    updateDownload();
     if (map.getZoom() < (tilejson.minzoom ?? 0)) {
       showStatus(`Zoom in (level ${tilejson.minzoom} or more) to see ${item.id}.`);
     }
+  }
+
+  // -- credentials -------------------------------------------------------------------------
+
+  // Items of licensed collections advertise the STAC Authentication extension.
+  function isLicensed(item) {
+    return Boolean(item.properties["auth:schemes"]);
+  }
+
+  async function accessToken() {
+    if (auth.token && auth.expires - TOKEN_MARGIN_MS > Date.now()) return auth.token;
+    const body = await getJson(new URL("auth/token", stacApi), {
+      method: "POST",
+      headers: { "X-API-Key": auth.key },
+    });
+    auth.token = body.access_token;
+    auth.expires = Date.now() + body.expires_in * 1000;
+    clearTimeout(auth.renewal);
+    auth.renewal = setTimeout(refreshTiles, body.expires_in * 1000 - TOKEN_MARGIN_MS);
+    return auth.token;
+  }
+
+  async function useKey(key) {
+    auth.key = key || null;
+    auth.token = null;
+    clearTimeout(auth.renewal);
+    keyInput.value = "";
+    if (key) {
+      sessionStorage.setItem(KEY_STORAGE, key);
+    } else {
+      sessionStorage.removeItem(KEY_STORAGE);
+    }
+    forgetKey.hidden = !key;
+    if (key) {
+      try {
+        await accessToken();
+        keyHelp.textContent = "Key accepted: licensed images you are entitled to are shown.";
+      } catch (error) {
+        keyHelp.textContent = `Key refused: ${describe(error)}`;
+        return;
+      }
+    } else {
+      keyHelp.textContent = "Key forgotten.";
+    }
+    refreshTiles();
   }
 
   function updateDownload() {
@@ -355,8 +479,16 @@
       downloadHelp.textContent = "The image is out of view: move the map onto it.";
       return;
     }
+    if (isLicensed(item) && !state.tilejson) {
+      download.removeAttribute("href");
+      download.setAttribute("aria-disabled", "true");
+      downloadHelp.textContent = "Licensed imagery: enter your DINAMIS API key to download.";
+      return;
+    }
     const url = new URL(`${itemPath(item)}bbox/${clip.map((v) => round(v, 6)).join(",")}.tif`, tiler);
     url.searchParams.set("assets", dataAsset(item));
+    // The token the tiles were fetched with (renewed with them before it expires).
+    if (isLicensed(item)) url.searchParams.set("access_token", auth.token);
     download.href = url.href;
     download.setAttribute("download", `${item.id}-clip.tif`);
     download.removeAttribute("aria-disabled");

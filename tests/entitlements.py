@@ -1,11 +1,7 @@
-"""An app composed as the real STAC API will be (stac-fastapi-pgstac + the access router) plus
-tile-like and crop-like routes guarded as the tiler's will be, served over real HTTP, with a
-real COG in storage and people in every state the policy distinguishes."""
+"""Access-control test data: people in every state the policy distinguishes, items of a licensed
+and an open collection over a real COG, and a stand-in OpenID Connect provider."""
 
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,52 +10,23 @@ from typing import Any
 import jwt
 import numpy as np
 import psycopg
-import pytest
 import rasterio
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import Depends, FastAPI, Request
-from jwt.algorithms import RSAAlgorithm
 from pypgstac.load import Loader, Methods
 from rasterio.transform import from_bounds
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
-from stac_fastapi.pgstac.app import instantiate_api
-from stac_fastapi.pgstac.config import PostgresSettings
-from stac_fastapi.pgstac.core import CoreCrudClient
-from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 
 from access import store
-from access.dependencies import (
-    record_event,
-    require_admin,
-    require_collection_access,
-    require_search_access,
-)
-from access.migrate import migrate
-from access.models import EntityCategory, EventKind, Role
-from access.routes import router
-from access.settings import access_settings
-from access.stac import TRANSACTION_SCOPES, present_item
-from access.state import installed
-from dinamis.database import pgstac_db, postgres_env
-from dinamis.serve import BackgroundServer
+from access.models import EntityCategory, Role
+from dinamis.database import pgstac_db
 from dinamis.settings import Settings
-from stac_api.extensions import extensions as stac_extensions
-from stac_api.settings import ApiSettings
 
 BOUNDS = (69.30, -49.42, 69.32, -49.40)  # Kerguelen: no sample scene anywhere near
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def access_url(database_url: str, collection_ids: list[str]) -> str:
-    migrate(database_url)
-    return database_url
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def write_cog(path: Path) -> Path:
@@ -113,15 +80,14 @@ class Items:
     cog: Path
 
 
-@pytest.fixture(scope="session")
-def items(access_url: str, settings: Settings) -> Items:
+def load_items(database_url: str, settings: Settings) -> Items:
     """Items of the real Pléiades (licensed) and Spot World Heritage (open) collections, far
     from any sample scene so that other suites' searches and mosaics never meet them."""
     cog = write_cog(settings.storage / "pleiades" / "ACCESS-TEST-PHR" / "image.tif")
     swh = write_cog(settings.storage / "spot-world-heritage" / "ACCESS-TEST-SWH" / "image.tif")
     # A genuine COG, but outside the storage roots: the download must refuse it all the same.
     outside = write_cog(settings.data_dir / "outside" / "image.tif")
-    with pgstac_db(access_url) as db:
+    with pgstac_db(database_url) as db:
         Loader(db).load_items(
             iter(
                 [
@@ -140,17 +106,6 @@ def items(access_url: str, settings: Settings) -> Items:
     )
 
 
-class PresentingClient(CoreCrudClient):
-    """What the STAC API will do: public download hrefs and auth fields on every item."""
-
-    async def _search_base(self, search_request: Any, request: Request) -> Any:
-        collection = await super()._search_base(search_request, request)
-        licensed = (await request.app.state.access.licences()).keys()
-        for item in collection.get("features", []):
-            present_item(item, str(request.base_url), licensed)
-        return collection
-
-
 @dataclass(frozen=True)
 class Issuer:
     """A stand-in OpenID Connect provider: its signing key and where its JWKS is served."""
@@ -163,87 +118,6 @@ class Issuer:
         now = int(time.time())
         payload = {"iss": self.url, "sub": email, "email": email, "iat": now, "exp": now + 300}
         return jwt.encode({**payload, **claims}, self.private_key, "RS256", {"kid": self.kid})
-
-
-@pytest.fixture(scope="session")
-def issuer() -> Iterator[Issuer]:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-    app = FastAPI()
-
-    @app.get("/jwks.json")
-    def jwks() -> dict[str, Any]:
-        return {"keys": [{**jwk, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
-
-    port = free_port()
-    server = BackgroundServer(app, port).start()
-    yield Issuer(url=server.url, kid="test-key", private_key=private_key)
-    server.stop()
-
-
-def create_app(database_url: str, settings: Settings, public_url: str, issuer: Issuer) -> FastAPI:
-    access = access_settings(
-        settings,
-        sign_origins=[public_url],
-        oidc_issuer=issuer.url,
-        oidc_jwks_url=f"{issuer.url}/jwks.json",
-    )
-    postgres = PostgresSettings(**{k.lower(): v for k, v in postgres_env(database_url).items()})
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await connect_to_db(app, postgres_settings=postgres, add_write_connection_pool=True)
-        async with installed(app, database_url, access):
-            yield
-        await close_db_connection(app)
-
-    api_settings = ApiSettings(enable_transactions_extensions=True)
-    api = instantiate_api(
-        client=PresentingClient,
-        extensions=stac_extensions(api_settings),
-        lifespan=lifespan,
-        settings=api_settings,
-    )
-    api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
-    app = api.app
-    app.include_router(router)
-
-    # Stand-ins for titiler-pgstac's item routes, guarded as the tiler will guard them.
-    @app.get(
-        "/collections/{collection_id}/items/{item_id}/tiles/{z}/{x}/{y}",
-        dependencies=[Depends(require_collection_access())],
-    )
-    def tile(collection_id: str, item_id: str, z: int, x: int, y: int) -> dict[str, int]:
-        return {"z": z, "x": x, "y": y}
-
-    @app.get(
-        "/collections/{collection_id}/items/{item_id}/bbox/{minx},{miny},{maxx},{maxy}.png",
-        dependencies=[Depends(require_collection_access()), Depends(record_event(EventKind.CROP))],
-    )
-    def crop(collection_id: str, item_id: str) -> dict[str, str]:
-        return {"item": item_id}
-
-    @app.get(
-        "/searches/{search_id}/tiles/{z}/{x}/{y}",
-        dependencies=[Depends(require_search_access())],
-    )
-    def mosaic_tile(search_id: str, z: int, x: int, y: int) -> dict[str, int]:
-        return {"z": z, "x": x, "y": y}
-
-    @app.get("/collections/{collection_id}/items/{item_id}/unguarded/{z}/{x}/{y}")
-    def unguarded(collection_id: str, item_id: str, z: int, x: int, y: int) -> dict[str, int]:
-        return {"z": z, "x": x, "y": y}
-
-    return app
-
-
-@pytest.fixture(scope="session")
-def server_url(access_url: str, settings: Settings, items: Items, issuer: Issuer) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = BackgroundServer(create_app(access_url, settings, url, issuer), port).start()
-    yield url
-    server.stop()
 
 
 @dataclass(frozen=True)
@@ -294,9 +168,8 @@ def _key(conn: psycopg.Connection, user_id: int, expires: datetime | None = None
     return store.issue_key(conn, user_id, expires).secret
 
 
-@pytest.fixture(scope="session")
-def people(access_url: str) -> People:
-    with psycopg.connect(access_url) as conn:
+def register_people(database_url: str) -> People:
+    with psycopg.connect(database_url) as conn:
         ign = _member(conn, "IGN test")
         store.accept_licence(conn, ign, "airbus-dinamis")
         lab = _member(conn, "Labo sans licence")
@@ -330,3 +203,21 @@ def people(access_url: str) -> People:
             entity_id=ign,
             other_entity_id=lab,
         )
+
+
+def events(database_url: str, user_email: str | None, kind: str, at_least: int = 0) -> list[tuple]:
+    """Events of a user (``None``: anonymous), waiting a little for ``at_least`` of them: they
+    are written after the response is sent."""
+    deadline = time.monotonic() + 5
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            rows = conn.execute(
+                "SELECT e.collection, e.item, e.asset, e.bytes, e.area_km2"
+                " FROM dinamis_access.download_event e"
+                ' LEFT JOIN dinamis_access."user" u ON u.id = e.user_id'
+                " WHERE e.kind = %s AND u.email IS NOT DISTINCT FROM %s ORDER BY e.id",
+                (kind, user_email),
+            ).fetchall()
+            if len(rows) >= at_least or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.02)
