@@ -12,21 +12,17 @@ on the same VRT mosaic, and the whole ingest (parse, checksum, COG, item, load) 
 """
 
 import argparse
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dinamis import database
-from dinamis.catalog import load_collections
-from dinamis.settings import REPO_ROOT, Settings
+from benchmarks.harness import throwaway_database
+from dinamis.settings import REPO_ROOT
 from ingest.bands import canonical_bands
 from ingest.cog import BLOCKSIZE, write_cog
 from ingest.detect import find_products
@@ -40,26 +36,6 @@ def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def catalogue(work: Path) -> Iterator[tuple[Settings, str]]:
-    """DINAMIS_DATABASE_URL if set, else an embedded cluster destroyed afterwards."""
-    external = os.environ.get("DINAMIS_DATABASE_URL")
-    settings = Settings(data_dir=work, database_url=external, pg_port=free_port())
-    url = database.start(settings)
-    load_collections(url, settings.collections_dir)
-    try:
-        yield settings, url
-    finally:
-        if not external:
-            database.embedded_cluster(settings).destroy()
 
 
 def main() -> None:
@@ -130,7 +106,7 @@ def main() -> None:
         )
         print(f"  without rio's start-up ({startup:.2f} s): {(baseline - startup) / ours:.2f} x")
 
-        with catalogue(work / "data") as (settings, url):
+        with throwaway_database() as (url, settings):
             total = megabytes * args.products
             for workers in (1, 2):
                 elapsed = timed(

@@ -1,33 +1,26 @@
 """Search latency of the STAC API against pgSTAC's own search() SQL function, in one run.
 
-    python benchmarks/search.py 100000 --repeat 50
+    python -m benchmarks.search 100000 --repeat 50
 
-Starts a throwaway embedded database (unless --database-url), loads N synthetic items, serves
+Starts a throwaway embedded database, loads N synthetic items, serves
 the STAC API with uvicorn in a separate process, and prints p50/p95 of typical searches over
 HTTP and through ``SELECT search(...)``; the ratio is the cost of the API layer.
 """
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psycopg
 from pypgstac.load import Loader, Methods
 
+from benchmarks.harness import served, throwaway_database
 from dinamis import database
-from dinamis.catalog import load_collections
-from dinamis.serve import free_port
-from dinamis.settings import REPO_ROOT, Settings
 from stac_api.synthetic import synthetic_items
 
 
@@ -79,53 +72,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5, help="pages followed in the paging case")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
-    data_dir.chmod(0o755)
-    settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
-    url = database.start(settings)
-    try:
-        run(url, settings, args)
-    finally:
-        database.embedded_cluster(settings).destroy()
-
-
-def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
-    load_collections(url, settings.collections_dir)
-    start = time.perf_counter()
-    with database.pgstac_db(url) as db:
-        Loader(db).load_items(synthetic_items(args.count, seed=1), insert_mode=Methods.insert)
-    load_s = time.perf_counter() - start
-    print(f"loaded {args.count} items in {load_s:.1f} s ({args.count / load_s:.0f} items/s)")
-
-    port = free_port()
-    env = {**os.environ, **database.postgres_env(url)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "stac_api.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    api = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{api}/_mgmt/ping").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        measure(api, url, args)
-    finally:
-        server.terminate()
-        server.wait()
+    with throwaway_database() as (url, settings):
+        start = time.perf_counter()
+        with database.pgstac_db(url) as db:
+            Loader(db).load_items(synthetic_items(args.count, seed=1), insert_mode=Methods.insert)
+        load_s = time.perf_counter() - start
+        print(f"loaded {args.count} items in {load_s:.1f} s ({args.count / load_s:.0f} items/s)")
+        with served("stac_api.app:create_app", "/_mgmt/ping", url, settings) as api:
+            measure(api, url, args)
 
 
 def measure(api: str, url: str, args: argparse.Namespace) -> None:

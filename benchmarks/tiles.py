@@ -13,9 +13,6 @@ ratio (server / in process) is the cost of HTTP, the database lookups and the ap
 import argparse
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,10 +39,9 @@ from rio_tiler.mosaic import mosaic_reader
 
 from access import store
 from access.models import EntityCategory
+from benchmarks.harness import served, throwaway_database
 from dinamis import database
-from dinamis.catalog import load_collections
-from dinamis.serve import free_port
-from dinamis.settings import REPO_ROOT, Settings
+from dinamis.settings import Settings
 
 # The GDAL settings recommended for the tiler's container, used by both sides here.
 GDAL_ENV = {
@@ -268,66 +264,25 @@ def bench(
     parser.add_argument("--requests", type=int, default=requests, help="tiles per measurement")
     parser.add_argument("--size", type=int, default=size, help="image width/height in pixels")
     args = parser.parse_args()
+    os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
     with throwaway_database() as (url, settings):
         run(url, settings, args)
 
 
 @contextmanager
-def throwaway_database() -> Iterator[tuple[str, Settings]]:
-    """An embedded database with the collections loaded, in a fresh data folder, destroyed after
-    use; GDAL is configured for both this process and the servers it starts."""
-    os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
-    data_dir.chmod(0o755)
-    settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
-    url = database.start(settings)
-    try:
-        load_collections(url, settings.collections_dir)
-        settings.storage.mkdir(parents=True, exist_ok=True)
-        yield url, settings
-    finally:
-        database.embedded_cluster(settings).destroy()
-
-
-@contextmanager
 def served_tiler(url: str, settings: Settings) -> Iterator[str]:
-    """The real tiler app, served by uvicorn in a process of its own, on the database ``url``
-    and the data folder of ``settings`` (storage, access secret); yields its URL once healthy."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **database.postgres_env(url),
-        "DINAMIS_DATA_DIR": str(settings.data_dir),
-        "DINAMIS_TILER_STORAGE_ROOTS": str(settings.storage),
-        "DINAMIS_TILER_STAC_API_URL": "http://127.0.0.1:1",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tiler.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    tiler = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{tiler}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    """The real tiler app on the database ``url``, reading the storage of ``settings``."""
+    with served(
+        "tiler.app:create_app",
+        "/healthz",
+        url,
+        settings,
+        {
+            "DINAMIS_TILER_STORAGE_ROOTS": str(settings.storage),
+            "DINAMIS_TILER_STAC_API_URL": "http://127.0.0.1:1",
+        },
+    ) as tiler:
         yield tiler
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
