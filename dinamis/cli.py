@@ -1,9 +1,11 @@
 """The ``dinamis`` command: database, collections, ingestion and the servers."""
 
 import logging
+import warnings
 from typing import Annotated
 
 import typer
+from rasterio.errors import NotGeoreferencedWarning
 from rich.console import Console
 from rich.logging import RichHandler
 
@@ -38,6 +40,8 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail
 def main(verbose: Verbose = False) -> None:
     # Before any handler exists: no log line, of any library, may carry a key or a token.
     install_secret_filter()
+    # Sensor-geometry products have no geotransform by nature; GDAL's warning is noise here.
+    warnings.simplefilter("ignore", NotGeoreferencedWarning)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",

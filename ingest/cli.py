@@ -1,10 +1,8 @@
 """``dinamis ingest PATH...``: the command line over :func:`ingest.pipeline.ingest_paths`."""
 
-import warnings
 from pathlib import Path
 
 import typer
-from rasterio.errors import NotGeoreferencedWarning
 from rich.console import Console
 
 from dinamis.database import database_url
@@ -44,8 +42,6 @@ def ingest_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Ingest products: one COG and one STAC item each; exit 1 if any product failed."""
-    # Sensor-geometry tiles have no geotransform by nature; GDAL's warning is noise here.
-    warnings.simplefilter("ignore", NotGeoreferencedWarning)
     settings = get_settings()
     report = ingest_paths(
         paths,

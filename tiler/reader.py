@@ -93,9 +93,13 @@ class SecureReader(Reader):
         # Crops default to the image's CRS (rio-tiler would use the bbox's), so a bbox given
         # in degrees still yields native pixels.
         dst_crs = dst_crs or self.crs
-        self.limits.check_area(bbox, bounds_crs)
+        native = not (max_size or height or width)
+        # The area limit is for downloads at native resolution; a sized image (a tile, which
+        # rio-tiler renders through part(), or a thumbnail of an area) is bounded by its pixels.
+        if native:
+            self.limits.check_area(bbox, bounds_crs)
         self._check_part_size(bbox, bounds_crs, max_size, height, width)
-        if dst_crs == self.crs and not (max_size or height or width):
+        if dst_crs == self.crs and native:
             # Native crop: widen the bbox to whole source pixels, so the GeoTIFF's pixels are
             # the source's own, not resampled ones shifted by a fraction of a pixel.
             bbox, bounds_crs = self._on_pixel_grid(bbox, bounds_crs), self.crs

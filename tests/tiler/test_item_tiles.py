@@ -131,6 +131,17 @@ def test_tile_size_and_formats(tiler_url: str, entitled: httpx.Client) -> None:
         assert decode(response).shape[:2] == (256, 256)
 
 
+def test_low_zoom_tile_over_more_than_the_crop_limit_is_drawn(
+    tiler_url: str, entitled: httpx.Client
+) -> None:
+    # A zoom-8 tile covers ~20,000 km², far above the test crop limit of 2 km²: tiles are
+    # bounded by their pixels, not by the download area limit.
+    tile, x, y = tile_and_pixel(*pixel_centre("EPSG:32631", UTM_ORIGIN, 128, 128), 8)
+    picture = png(get(entitled, f"{tiler_url}{ITEM}/tiles/WebMercatorQuad/8/{tile.x}/{tile.y}"))
+    assert picture.shape == (256, 256, 4)
+    assert picture[y, x, 3] == 255, "the item's pixel is drawn (opaque) in the low-zoom tile"
+
+
 def test_raw_tile_keeps_native_values(tiler_url: str, entitled: httpx.Client) -> None:
     tile, x, y = tile_and_pixel(*pixel_centre("EPSG:32631", UTM_ORIGIN, 128, 384), ZOOM)
     response = get(
