@@ -162,7 +162,7 @@ def create_app(
     # The web map lives in its own module (tiler/viewer.py), imported last and only here.
     from tiler.viewer import add_viewer
 
-    add_viewer(app, settings.stac_api_url)
+    add_viewer(app, settings.stac_api_url, max_crop_km2=settings.max_crop_km2)
     return app
 
 

@@ -18,27 +18,36 @@ CONFIG_PLACEHOLDER = "{{ config }}"
 STATIC_PATH = "/viewer/static"
 
 
-def viewer_config(stac_api_url: str, tiler_url: str = "") -> str:
+def viewer_config(stac_api_url: str, tiler_url: str = "", max_crop_km2: float | None = None) -> str:
     """The page's configuration as JSON safe inside a ``<script>`` element.
 
     An empty ``tiler_url`` means "the server that serves the page": the page resolves it
     against its own address, which keeps working behind a reverse proxy with a path prefix.
     """
-    config = {"stacApiUrl": stac_api_url.rstrip("/"), "tilerUrl": tiler_url.rstrip("/")}
+    config = {
+        "stacApiUrl": stac_api_url.rstrip("/"),
+        "tilerUrl": tiler_url.rstrip("/"),
+        "maxCropKm2": max_crop_km2,
+    }
     text = json.dumps(config)
     # Neither "</script>" nor an HTML comment opener can end or confuse the element.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_viewer(stac_api_url: str, tiler_url: str = "") -> str:
+def render_viewer(stac_api_url: str, tiler_url: str = "", max_crop_km2: float | None = None) -> str:
     return TEMPLATE.read_text(encoding="utf-8").replace(
-        CONFIG_PLACEHOLDER, viewer_config(stac_api_url, tiler_url)
+        CONFIG_PLACEHOLDER, viewer_config(stac_api_url, tiler_url, max_crop_km2)
     )
 
 
-def add_viewer(app: FastAPI, stac_api_url: str, tiler_url: str = "") -> None:
-    """Serve the web map at ``GET /viewer`` and its files under ``/viewer/static`` on ``app``."""
-    html = render_viewer(stac_api_url, tiler_url)
+def add_viewer(
+    app: FastAPI, stac_api_url: str, tiler_url: str = "", max_crop_km2: float | None = None
+) -> None:
+    """Serve the web map at ``GET /viewer`` and its files under ``/viewer/static`` on ``app``.
+
+    ``max_crop_km2`` lets the page say when the view is too large to clip, before a download.
+    """
+    html = render_viewer(stac_api_url, tiler_url, max_crop_km2)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="viewer-static")
 
     @app.get("/viewer", response_class=HTMLResponse, include_in_schema=False)

@@ -32,7 +32,6 @@ from dinamis.serve import BackgroundServer
 from dinamis.settings import Settings
 from tiler.app import create_app
 from tiler.settings import TilerSettings
-from tiler.viewer import add_viewer
 
 if TYPE_CHECKING:  # playwright is imported where a browser is needed, so the module loads without
     from playwright.sync_api import BrowserContext, Page
@@ -141,12 +140,9 @@ def tiler_app(
     database_url: str, settings: Settings, api_url: str, access: AccessSettings
 ) -> FastAPI:
     """The project's tiler application, reading the test storage, with the web map."""
-    app = create_app(
+    return create_app(
         database_url, TilerSettings(storage_roots=[settings.storage], stac_api_url=api_url), access
     )
-    if not any(getattr(route, "path", None) == "/viewer" for route in app.routes):
-        add_viewer(app, api_url)
-    return app
 
 
 @dataclass
@@ -203,6 +199,7 @@ def test_viewer_page_is_self_contained(services: Services) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert f'"stacApiUrl": "{services.api_url}"' in page.text
+    assert f'"maxCropKm2": {TilerSettings().max_crop_km2}' in page.text
     # Every script and stylesheet comes from the tiler itself: no CDN.
     for ref in re.findall(r'(?:src|href)="([^"]+)"', page.text):
         assert not re.match(r"^(https?:)?//", ref), ref
@@ -370,6 +367,15 @@ def test_item_link_opens_the_item_and_asks_for_a_key_when_licensed(
             timeout=20_000,
         )
         href = page.get_attribute("#download", "href")
+        # Past the tiler's clip limit (made tiny here, the test image being small), the page
+        # says so instead of offering a download the tiler would refuse.
+        page.evaluate("dinamisViewer.config.maxCropKm2 = 0.0001")
+        page.evaluate("dinamisViewer.map.jumpTo({zoom: dinamisViewer.map.getZoom() - 0.5})")
+        page.wait_for_function(
+            "/limited to/.test(document.getElementById('download-help').textContent)"
+        )
+        too_large = page.get_attribute("#download", "aria-disabled")
     assert tiles and all(status == 200 and "access_token=" in url for url, status in tiles), tiles
     assert entitled_key not in str(tiles)  # the key itself never travels in a URL
     assert "/items/viewer-test-east/bbox/" in href and "access_token=" in href
+    assert too_large == "true"

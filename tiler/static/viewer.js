@@ -464,6 +464,12 @@
     refreshTiles();
   }
 
+  function disableDownload(reason) {
+    download.removeAttribute("href");
+    download.setAttribute("aria-disabled", "true");
+    downloadHelp.textContent = reason;
+  }
+
   function updateDownload() {
     const item = state.selected;
     if (!item) return;
@@ -474,15 +480,21 @@
       Math.min(e, view.getEast()), Math.min(n, view.getNorth()),
     ];
     if (clip[0] >= clip[2] || clip[1] >= clip[3]) {
-      download.removeAttribute("href");
-      download.setAttribute("aria-disabled", "true");
-      downloadHelp.textContent = "The image is out of view: move the map onto it.";
+      disableDownload("The image is out of view: move the map onto it.");
       return;
     }
     if (isLicensed(item) && !state.tilejson) {
-      download.removeAttribute("href");
-      download.setAttribute("aria-disabled", "true");
-      downloadHelp.textContent = "Licensed imagery: enter your DINAMIS API key to download.";
+      disableDownload("Licensed imagery: enter your DINAMIS API key to download.");
+      return;
+    }
+    // Rough area: the tiler has the last word, this only spares a refused download.
+    const km = 111.32;
+    const area = (clip[2] - clip[0]) * km * Math.cos(((clip[1] + clip[3]) / 2) * Math.PI / 180)
+      * (clip[3] - clip[1]) * km;
+    const shown = area < 10 ? round(area, 2) : Math.round(area);
+    if (config.maxCropKm2 && area > config.maxCropKm2) {
+      disableDownload(`The view covers about ${shown} km² of the image; clips are limited to `
+        + `${config.maxCropKm2} km²: zoom in.`);
       return;
     }
     const url = new URL(`${itemPath(item)}bbox/${clip.map((v) => round(v, 6)).join(",")}.tif`, tiler);
@@ -492,12 +504,8 @@
     download.href = url.href;
     download.setAttribute("download", `${item.id}-clip.tif`);
     download.removeAttribute("aria-disabled");
-    // Rough area, so that users see why a too large clip is refused by the tiler.
-    const km = 111.32;
-    const area = (clip[2] - clip[0]) * km * Math.cos(((clip[1] + clip[3]) / 2) * Math.PI / 180)
-      * (clip[3] - clip[1]) * km;
     downloadHelp.textContent = `All bands at full resolution over the part of the image in view `
-      + `(about ${area < 10 ? round(area, 2) : Math.round(area)} km²).`;
+      + `(about ${shown} km²).`;
   }
 
   // -- helpers -----------------------------------------------------------------------------
@@ -529,5 +537,5 @@
   }
 
   // For scripted checks (and the curious): the map and the page's state.
-  window.dinamisViewer = { map, state, ready: mapReady };
+  window.dinamisViewer = { map, state, config, ready: mapReady };
 })();
