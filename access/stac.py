@@ -43,17 +43,22 @@ def auth_schemes(api_url: str) -> dict[str, dict[str, Any]]:
             "type": "signedUrl",
             "description": "The href with a short-lived access_token, for clients that cannot "
             "send headers (pystac-client: access.client.sign_modifier).",
-            "method": "GET",
-            "authorizationApi": f"{api_url}/sign",
-            "parameters": {
-                "href": {
-                    "in": "query",
-                    "required": True,
-                    "description": "The asset href to sign.",
-                    "schema": {"type": "string"},
+            # Authentication extension v1.1.0: the request that signs lives in a flow.
+            "flows": {
+                "signedUrl": {
+                    "method": "GET",
+                    "authorizationApi": f"{api_url}/sign",
+                    "parameters": {
+                        "href": {
+                            "in": "query",
+                            "required": True,
+                            "description": "The asset href to sign.",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                    "responseField": "href",
                 }
             },
-            "responseField": "href",
         },
     }
 

@@ -15,17 +15,21 @@ from ingest.model import Geometry, Product
 from ingest.storage import multihash
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
-EXTENSIONS = [
-    "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
-    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
-    "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
-    "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-    "https://stac-extensions.github.io/raster/v2.0.0/schema.json",
-    "https://stac-extensions.github.io/processing/v1.2.0/schema.json",
-    "https://stac-extensions.github.io/product/v0.1.0/schema.json",
-    "https://stac-extensions.github.io/file/v2.1.0/schema.json",
-    "https://stac-extensions.github.io/render/v2.0.0/schema.json",
-]
+# The extension of each field prefix the items use. An item declares only the extensions
+# whose fields it carries: the sat and view schemas fail an item that has none of theirs.
+# Versions are those whose published schemas the tests validate against (tests/schemas/).
+EXTENSIONS = {
+    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "sat": "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
+    "proj": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "raster": "https://stac-extensions.github.io/raster/v2.0.0-beta.1/schema.json",
+    "processing": "https://stac-extensions.github.io/processing/v1.1.0/schema.json",
+    "product": "https://stac-extensions.github.io/product/v0.1.0/schema.json",
+    "file": "https://stac-extensions.github.io/file/v2.1.0/schema.json",
+}
+# The render extension's one field has no prefix.
+RENDER_EXTENSION = "https://stac-extensions.github.io/render/v2.0.0/schema.json"
 LICENSE_URL = "https://dinamis.data-terra.org/conditions-dacces/"
 DINAMIS = {
     "name": "DINAMIS",
@@ -146,6 +150,22 @@ def _projection(cog: Path) -> dict[str, Any]:
         }
 
 
+def _prefixes(value: Any) -> set[str]:
+    """The prefixes of the ``prefix:name`` keys anywhere in ``value``."""
+    if isinstance(value, dict):
+        own = {key.split(":", 1)[0] for key in value if ":" in key}
+        return own.union(*(_prefixes(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_prefixes(v) for v in value))
+    return set()
+
+
+def _extensions(properties: dict[str, Any], assets: dict[str, Any]) -> list[str]:
+    used = _prefixes([properties, assets])
+    declared = [uri for prefix, uri in EXTENSIONS.items() if prefix in used]
+    return declared + ([RENDER_EXTENSION] if "renders" in properties else [])
+
+
 def build_item(
     product: Product,
     item_id: str,
@@ -221,15 +241,16 @@ def build_item(
         assets["rpc"] = _file_asset(
             sidecars.rpc, "application/xml", "Rational polynomial coefficients", ["metadata", "rpc"]
         )
+    properties = {k: v for k, v in properties.items() if v is not None}
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
-        "stac_extensions": EXTENSIONS,
+        "stac_extensions": _extensions(properties, assets),
         "id": item_id,
         "collection": collection,
         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in product.footprint]]},
         "bbox": bbox(product.footprint),
-        "properties": {k: v for k, v in properties.items() if v is not None},
+        "properties": properties,
         "links": [
             {
                 "rel": "license",

@@ -7,6 +7,7 @@ import pytest
 
 from dinamis.catalog import read_collections
 from dinamis.settings import REPO_ROOT
+from tests.stac_schemas import validate
 
 COLLECTIONS = {c["id"]: c for c in read_collections(REPO_ROOT / "collections")}
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
@@ -27,6 +28,12 @@ def test_collection_parses_as_stac_1_1(collection_id: str) -> None:
     assert collection.to_dict()["stac_version"] == "1.1.0"
     assert collection.summaries.get_list("platform")
     assert collection.summaries.get_list("gsd")
+
+
+@pytest.mark.parametrize("collection_id", sorted(COLLECTIONS))
+def test_collection_validates_against_its_schemas(collection_id: str) -> None:
+    # Core STAC 1.1 (item_assets included) and every extension the collection declares.
+    validate(COLLECTIONS[collection_id])
 
 
 @pytest.mark.parametrize("collection_id", sorted(COLLECTIONS))

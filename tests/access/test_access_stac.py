@@ -20,7 +20,10 @@ def item(collection: str) -> dict:
 
 def test_auth_fields_for_licensed_and_open() -> None:
     fields = auth_fields("pleiades", API, LICENSED)
-    assert fields["auth:schemes"]["dinamis-signed-url"]["authorizationApi"] == f"{API}/sign"
+    assert (
+        fields["auth:schemes"]["dinamis-signed-url"]["flows"]["signedUrl"]["authorizationApi"]
+        == f"{API}/sign"
+    )
     assert set(fields["auth:refs"]) == set(fields["auth:schemes"])
     assert auth_fields("spot-world-heritage", API, LICENSED) == {}
 

@@ -13,7 +13,8 @@ from ingest.load import get_item
 from ingest.pipeline import ingest_paths
 from ingest.storage import PARTIAL
 from ingest.testing import make_dimap1_product, make_dimap2_product
-from tests.ingest.helpers import acquisition, validate_item
+from tests.ingest.helpers import acquisition, as_loaded
+from tests.stac_schemas import validate
 
 
 def ingest(paths: list[Path], settings: Settings, url: str, **options: Any):
@@ -66,9 +67,8 @@ def test_folder_of_deliveries_is_ingested(
     for collection, item_id in by_collection.items():
         item = get_item(database_url, collection, item_id)
         assert item is not None
-        # Validated as the API serves it: the collection link is added there.
-        served = httpx.get(f"{api_url}/collections/{collection}/items/{item_id}", timeout=30)
-        validate_item(served.json())
+        # PHR MS ORT, PNEO MS-FS SEN, SPOT P PRJ and SWH 1A: each kind of item ingest builds.
+        validate(as_loaded(database_url, api_url, collection, item_id))
         data = item["assets"]["data"]
         assert data["type"] == COG_MEDIA_TYPE
         cog = Path(data["href"])
@@ -104,6 +104,16 @@ def test_folder_of_deliveries_is_ingested(
     swh = get_item(database_url, "spot-world-heritage", by_collection["spot-world-heritage"])
     assert swh["properties"]["dinamis:geometry"] == "sensor"
     assert swh["properties"]["renders"]["false-color"]["asset_bidx"] == "data|3,1,2"
+
+
+def test_served_licensed_item_validates_with_its_auth_fields(
+    tmp_path: Path, ingest_settings: Settings, database_url: str, api_url: str
+) -> None:
+    volume = make_dimap2_product(tmp_path, acquired=acquisition())
+    [done] = ingest([volume], ingest_settings, database_url).ingested
+    served = httpx.get(f"{api_url}/collections/pleiades/items/{done.item_id}", timeout=30).json()
+    assert "auth:schemes" in served["properties"]
+    validate(served)
 
 
 def test_search_by_cloud_cover_and_incidence(
@@ -224,7 +234,7 @@ def test_archive_delivery_and_no_leftovers(
     tmp_path: Path,
     ingest_settings: Settings,
     database_url: str,
-    collection_ids: list[str],
+    api_url: str,
 ) -> None:
     import shutil
 
@@ -234,6 +244,7 @@ def test_archive_delivery_and_no_leftovers(
     report = ingest([archive], ingest_settings, database_url)
     [done] = report.ingested
     item = get_item(database_url, "spot-world-heritage", done.item_id)
+    validate(as_loaded(database_url, api_url, "spot-world-heritage", done.item_id))
     assert item["properties"]["proj:code"] == "EPSG:32631"
     assert Path(item["assets"]["thumbnail"]["href"]).is_file()
     assert not list(ingest_settings.storage.rglob(f"{PARTIAL}*"))

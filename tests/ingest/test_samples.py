@@ -9,6 +9,8 @@ from dinamis.settings import Settings
 from ingest.load import get_item
 from ingest.pipeline import ingest_paths
 from ingest.samples import sample_paths
+from tests.ingest.helpers import as_loaded
+from tests.stac_schemas import validate
 
 
 def test_sample_paths_lists_ingestible_samples(samples: Path, tmp_path: Path) -> None:
@@ -25,7 +27,7 @@ def test_samples_are_ingested(
     tmp_path: Path,
     ingest_settings: Settings,
     database_url: str,
-    collection_ids: list[str],
+    api_url: str,
 ) -> None:
     report = ingest_paths(
         sample_paths(samples, staging_dir=tmp_path),
@@ -41,6 +43,8 @@ def test_samples_are_ingested(
     }
     [absent] = report.skipped
     assert absent.message == "listed in VOL_PNEO.XML but not delivered"
+    for done in report.ingested:  # a real PNEO MS-FS ORT and a real SPOT 4 1A (DIMAP v1)
+        validate(as_loaded(database_url, api_url, done.message.removeprefix("into "), done.item_id))
 
     pneo = get_item(database_url, "pleiades-neo", "pneo4_20170412110602_ms-fs_ort")
     assert pneo["properties"]["eo:cloud_cover"] == 77.98127298818147
