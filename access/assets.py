@@ -3,6 +3,8 @@
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from dinamis.storage import real_roots, resolve_within
+
 
 def local_path(href: str, roots: list[Path]) -> Path | None:
     """The real file behind ``href`` when it lies under one of ``roots``, else ``None``.
@@ -21,12 +23,8 @@ def local_path(href: str, roots: list[Path]) -> Path | None:
         if not roots:
             return None
         path = roots[0] / path
-    real = path.resolve()
-    if not real.is_file():
-        return None
-    if any(real.is_relative_to(root.resolve()) for root in roots):
-        return real
-    return None
+    real = resolve_within(path, real_roots(roots))
+    return Path(real) if real and Path(real).is_file() else None
 
 
 def served_bytes(range_header: str | None, size: int) -> int:

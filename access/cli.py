@@ -9,7 +9,6 @@ import psycopg
 import typer
 
 from access import store
-from access.migrate import migrate
 from access.models import EntityCategory, Role
 from dinamis.database import EmbeddedDatabaseError, database_url
 from dinamis.settings import get_settings
@@ -22,7 +21,6 @@ def _connection() -> Iterator[psycopg.Connection]:
     except EmbeddedDatabaseError as error:
         typer.secho(f"error: {error}", err=True, fg="red")
         raise typer.Exit(1) from error
-    migrate(url)
     try:
         with psycopg.connect(url) as conn:
             yield conn

@@ -9,7 +9,8 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA = "dinamis_access"
-# The STAC API and the tiler may start together: one migrates, the other waits.
+# Two `dinamis db migrate` runs may overlap (a deployment job and an operator): one migrates,
+# the other waits.
 _LOCK_ID = 0x44_4E_4D_41  # "DNMA"
 
 

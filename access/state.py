@@ -14,7 +14,6 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from access import store
-from access.migrate import migrate
 from access.models import DownloadEvent, Licence, Principal
 from access.oidc import OidcVerifier
 from access.policy import Decision, can_access
@@ -127,10 +126,8 @@ async def installed(
     """Make access control available to ``app``'s routes for the duration of its lifespan:
 
     ``async with installed(app, url, settings): yield`` inside the app's own lifespan. The
-    ``dinamis_access`` schema is brought up to date first (cheap when it is; serialised between
-    the STAC API and the tiler starting together).
+    ``dinamis_access`` schema is migrated with pgSTAC's, by ``dinamis db start|migrate``.
     """
-    await run_in_threadpool(migrate, database_url)
     state = AccessState(database_url, settings)
     await run_in_threadpool(state.pool.open, True)
     app.state.access = state

@@ -1,13 +1,13 @@
 """Which asset hrefs the tiler may open: files under the storage roots, allowed http(s) prefixes."""
 
 import ipaddress
-import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from dinamis.storage import real_roots, resolve_within
 from tiler.errors import ForbiddenAssetError
 
 
@@ -20,8 +20,8 @@ class StorageGuard:
 
     @classmethod
     def from_settings(cls, roots: Sequence[Path], url_prefixes: Sequence[str]) -> "StorageGuard":
-        # Resolved once: a root that is itself a symlink is compared by its target.
-        return cls(tuple(os.path.realpath(root) for root in roots), tuple(url_prefixes))
+        # Resolved once, not per tile.
+        return cls(real_roots(roots), tuple(url_prefixes))
 
     def check(self, href: str) -> str:
         if "\x00" in href:
@@ -41,12 +41,10 @@ class StorageGuard:
         raise ForbiddenAssetError(f"asset href {href!r}: scheme {scheme!r} is not served")
 
     def _local(self, path: str, href: str) -> str:
-        # realpath follows symlinks and `..`, so what is checked is what GDAL will open.
-        real = os.path.realpath(path)
-        for root in self.roots:
-            if os.path.commonpath([real, root]) == root:
-                return real
-        raise ForbiddenAssetError(f"asset href {href!r} is outside the storage roots")
+        real = resolve_within(path, self.roots)
+        if real is None:
+            raise ForbiddenAssetError(f"asset href {href!r} is outside the storage roots")
+        return real
 
     def _remote(self, url: str, host: str | None) -> str:
         if not any(url.startswith(prefix) for prefix in self.url_prefixes):
