@@ -1,12 +1,11 @@
 """FastAPI dependencies: who is calling, may they read this collection, what did they take."""
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Header, HTTPException, Query, Request
+from rasterio.crs import CRS
 from rasterio.errors import CRSError
-from rasterio.warp import transform_bounds
 
 from access.models import DownloadEvent, EventKind, Principal, Role, UserStatus
 from access.oidc import looks_like_jwt
@@ -14,8 +13,8 @@ from access.policy import Decision
 from access.state import AccessState
 from access.store import KEY_PREFIX
 from access.tokens import verify_token
+from dinamis.area import WGS84, bbox_area_km2
 
-EARTH_RADIUS_KM = 6371.0088
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="DINAMIS"'}
 
 
@@ -149,13 +148,6 @@ def require_search_access(
     return dependency
 
 
-def bbox_area_km2(west: float, south: float, east: float, north: float) -> float:
-    """Area of a longitude/latitude box on the authalic sphere (exact for such a box)."""
-    span = east - west if east >= west else east - west + 360  # across the antimeridian
-    band = abs(math.sin(math.radians(north)) - math.sin(math.radians(south)))
-    return EARTH_RADIUS_KM**2 * math.radians(span) * band
-
-
 def _crop_area(request: Request) -> float | None:
     """The area of a titiler ``/bbox/{minx},{miny},{maxx},{maxy}`` crop, in its coord-crs."""
     params = request.path_params
@@ -164,12 +156,10 @@ def _crop_area(request: Request) -> float | None:
     except (KeyError, ValueError):
         return None
     crs = request.query_params.get("coord_crs") or request.query_params.get("coord-crs")
-    if crs and crs.upper() not in ("EPSG:4326", "OGC:CRS84"):
-        try:
-            bounds = transform_bounds(crs, "EPSG:4326", *bounds)
-        except CRSError:
-            return None  # the tiler refuses the request itself; accounting must not fail it
-    return bbox_area_km2(*bounds)
+    try:
+        return bbox_area_km2(bounds, CRS.from_user_input(crs) if crs else WGS84)
+    except CRSError:
+        return None  # the tiler refuses the request itself; accounting must not fail it
 
 
 def record_event(

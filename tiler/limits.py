@@ -3,15 +3,11 @@
 from dataclasses import dataclass
 from math import ceil
 
-from pyproj import Geod
 from rasterio.crs import CRS
-from rasterio.warp import transform_bounds
-from rio_tiler.constants import WGS84_CRS
 from rio_tiler.types import BBox
 
+from dinamis.area import bbox_area_km2
 from tiler.errors import LimitExceededError
-
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -33,10 +29,3 @@ class Limits:
             raise LimitExceededError(
                 f"crop of {area:,.2f} km² exceeds the limit of {self.max_crop_km2:,g} km²"
             )
-
-
-def bbox_area_km2(bbox: BBox, crs: CRS) -> float:
-    """Area on the ellipsoid of ``bbox`` (in ``crs``), whatever the projection's distortion."""
-    west, south, east, north = transform_bounds(crs, WGS84_CRS, *bbox, densify_pts=21)
-    area, _ = _GEOD.polygon_area_perimeter([west, east, east, west], [south, south, north, north])
-    return abs(area) / 1e6

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from access.assets import local_path, served_bytes
-from access.dependencies import bbox_area_km2
 from access.settings import SECRET_FILE, access_settings
+from dinamis.area import bbox_area_km2
 from dinamis.settings import Settings
 
 
@@ -63,6 +63,8 @@ def test_served_bytes(header: str | None, expected: int) -> None:
 
 
 def test_bbox_area() -> None:
-    # One degree square at the equator: 111.2 km x 110.6 km on the authalic sphere.
-    assert bbox_area_km2(0, 0, 1, 1) == pytest.approx(12_363, rel=1e-3)
-    assert bbox_area_km2(179, 0, -179, 1) == pytest.approx(2 * bbox_area_km2(0, 0, 1, 1))
+    # One degree square at the equator: 111.3 km x 110.6 km on the WGS84 ellipsoid.
+    assert bbox_area_km2((0, 0, 1, 1)) == pytest.approx(12_309, rel=1e-3)
+    assert bbox_area_km2((179, 0, -179, 1)) == pytest.approx(2 * bbox_area_km2((0, 0, 1, 1)))
+    # The whole ellipsoid: 510,065,622 km² for WGS84.
+    assert bbox_area_km2((-180, -90, 180, 90)) == pytest.approx(510_065_622, rel=1e-6)
