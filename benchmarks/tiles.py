@@ -27,11 +27,8 @@ import numpy as np
 import psycopg
 import rasterio
 from pypgstac.load import Loader, Methods
-from rasterio.io import MemoryFile
 from rasterio.transform import from_origin
-from rasterio.warp import transform_bounds, transform_geom
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
+from rasterio.warp import transform_bounds
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -42,6 +39,8 @@ from access.models import EntityCategory
 from benchmarks.harness import served, throwaway_database
 from dinamis import database
 from dinamis.settings import Settings
+from tests.cogs import cog_item
+from tests.cogs import write_cog as write_array_cog
 
 # The GDAL settings recommended for the tiler's container, used by both sides here.
 GDAL_ENV = {
@@ -77,58 +76,11 @@ def pleiades_like(rows: int, cols: int, seed: int) -> np.ndarray:
 
 
 def write_cog(path: Path, data: np.ndarray, origin: tuple[float, float]) -> Path:
-    profile = {
-        "driver": "GTiff",
-        "count": 4,
-        "height": data.shape[1],
-        "width": data.shape[2],
-        "dtype": "uint16",
-        "crs": CRS,
-        "transform": from_origin(*origin, RES, RES),
-        "nodata": 0,
-    }
-    with MemoryFile() as memfile:
-        with memfile.open(**profile) as mem:
-            mem.write(data)
-        with memfile.open() as mem:
-            cog_translate(mem, str(path), cog_profiles.get("deflate"), quiet=True)
-    return path
+    return write_array_cog(path, data, CRS, from_origin(*origin, RES, RES))
 
 
 def stac_item(item_id: str, cog: Path) -> dict:
-    with rasterio.open(cog) as src:
-        bounds, shape, transform = src.bounds, src.shape, src.transform
-    ring = [
-        (bounds.left, bounds.bottom),
-        (bounds.right, bounds.bottom),
-        (bounds.right, bounds.top),
-        (bounds.left, bounds.top),
-        (bounds.left, bounds.bottom),
-    ]
-    return {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": item_id,
-        "collection": "pleiades",
-        "stac_extensions": ["https://stac-extensions.github.io/projection/v2.0.0/schema.json"],
-        "geometry": transform_geom(CRS, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]}),
-        "bbox": list(transform_bounds(CRS, "EPSG:4326", *bounds, densify_pts=21)),
-        "properties": {
-            "datetime": "2024-06-01T10:30:00Z",
-            "gsd": RES,
-            "proj:code": CRS,
-            "proj:shape": list(shape),
-            "proj:transform": list(transform)[:6],
-        },
-        "assets": {
-            "data": {
-                "href": str(cog),
-                "roles": ["data"],
-                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
-            }
-        },
-        "links": [],
-    }
+    return cog_item(item_id, "pleiades", cog, gsd=RES)
 
 
 def tiles_over(cogs: list[Path], zoom: int, limit: int) -> list[morecantile.Tile]:

@@ -10,17 +10,15 @@ from typing import Any
 import jwt
 import numpy as np
 import psycopg
-import rasterio
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pypgstac.load import Loader, Methods
 from rasterio.transform import from_bounds
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
 
 from access import store
 from access.models import EntityCategory, Role
 from dinamis.database import pgstac_db
 from dinamis.settings import Settings
+from tests import cogs
 
 BOUNDS = (69.30, -49.42, 69.32, -49.40)  # Kerguelen: no sample scene anywhere near
 
@@ -30,45 +28,14 @@ def bearer(key: str) -> dict[str, str]:
 
 
 def write_cog(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = (np.arange(512 * 512, dtype=np.uint32).reshape(1, 512, 512) % 251).astype("uint8")
-    profile = {
-        "driver": "GTiff",
-        "width": 512,
-        "height": 512,
-        "count": 1,
-        "dtype": "uint8",
-        "crs": "EPSG:4326",
-        "transform": from_bounds(*BOUNDS, 512, 512),
-    }
-    with rasterio.MemoryFile() as memfile:
-        with memfile.open(**profile) as src:
-            src.write(data)
-        with memfile.open() as src:
-            cog_translate(src, str(path), cog_profiles.get("deflate"), quiet=True)
-    return path
+    return cogs.write_cog(path, data, "EPSG:4326", from_bounds(*BOUNDS, 512, 512), nodata=None)
 
 
-def stac_item(collection: str, item_id: str, href: str) -> dict[str, Any]:
-    west, south, east, north = BOUNDS
-    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": item_id,
-        "collection": collection,
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": list(BOUNDS),
-        "properties": {"datetime": "2024-05-01T10:30:00Z"},
-        "links": [],
-        "assets": {
-            "image": {
-                "href": href,
-                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
-                "roles": ["data"],
-            }
-        },
-    }
+def stac_item(collection: str, item_id: str, cog: Path, href: str) -> dict[str, Any]:
+    return cogs.cog_item(
+        item_id, collection, cog, href=href, asset="image", datetime="2024-05-01T10:30:00Z"
+    )
 
 
 @dataclass(frozen=True)
@@ -91,9 +58,9 @@ def load_items(database_url: str, settings: Settings) -> Items:
         Loader(db).load_items(
             iter(
                 [
-                    stac_item("pleiades", "ACCESS-TEST-PHR", str(cog)),
-                    stac_item("spot-world-heritage", "ACCESS-TEST-SWH", f"file://{swh}"),
-                    stac_item("pleiades", "ACCESS-TEST-OUTSIDE", str(outside)),
+                    stac_item("pleiades", "ACCESS-TEST-PHR", cog, str(cog)),
+                    stac_item("spot-world-heritage", "ACCESS-TEST-SWH", swh, f"file://{swh}"),
+                    stac_item("pleiades", "ACCESS-TEST-OUTSIDE", outside, str(outside)),
                 ]
             ),
             insert_mode=Methods.upsert,

@@ -13,15 +13,10 @@ import numpy as np
 import rasterio
 from pyproj import Transformer
 from rasterio.errors import NotGeoreferencedWarning
-from rasterio.io import MemoryFile
 from rasterio.rpc import RPC
 from rasterio.transform import from_origin
-from rasterio.warp import transform_bounds, transform_geom
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
 
-COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
-PROJ_EXT = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
+from tests import cogs
 
 SIZE = 512
 RES = 2.0  # metres: Pléiades multispectral
@@ -53,80 +48,33 @@ def ramp(first_column: int) -> np.ndarray:
 
 
 def write_cog(path: Path, data: np.ndarray, crs: str, origin: tuple[float, float]) -> Path:
-    profile = {
-        "driver": "GTiff",
-        "count": data.shape[0],
-        "height": data.shape[1],
-        "width": data.shape[2],
-        "dtype": data.dtype.name,
-        "crs": crs,
-        "transform": from_origin(*origin, RES, RES),
-        "nodata": 0,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with MemoryFile() as memfile:
-        with memfile.open(**profile) as mem:
-            mem.write(data)
-            mem.descriptions = ("B2", "B1", "B0", "B3")[: data.shape[0]]
-        with memfile.open() as mem:
-            cog_translate(
-                mem,
-                str(path),
-                cog_profiles.get("deflate"),
-                overview_level=2,
-                quiet=True,
-                web_optimized=False,
-            )
-    return path
+    return cogs.write_cog(
+        path,
+        data,
+        crs,
+        from_origin(*origin, RES, RES),
+        descriptions=("B2", "B1", "B0", "B3"),
+        overview_level=2,
+    )
 
 
 def make_item(
     item_id: str, collection: str, href: str, cog: Path | None = None, **properties: Any
 ) -> dict[str, Any]:
-    """An item as ingest writes it; footprint and projection read from ``cog`` when given."""
+    """An item as ingest writes it; footprint and projection read from ``cog`` when given,
+    else a crafted item somewhere near Toulouse with no file behind it."""
     if cog is not None:
-        with rasterio.open(cog) as src:
-            crs, shape, transform, bounds = src.crs, src.shape, src.transform, src.bounds
-        footprint = {
-            "type": "Polygon",
-            "coordinates": [
-                [
-                    (bounds.left, bounds.bottom),
-                    (bounds.right, bounds.bottom),
-                    (bounds.right, bounds.top),
-                    (bounds.left, bounds.top),
-                    (bounds.left, bounds.bottom),
-                ]
-            ],
-        }
-        geometry = transform_geom(crs, "EPSG:4326", footprint)
-        bbox = list(transform_bounds(crs, "EPSG:4326", *bounds, densify_pts=21))
-        properties = {
-            "proj:code": f"EPSG:{crs.to_epsg()}",
-            "proj:shape": list(shape),
-            "proj:transform": list(transform)[:6],
-            **properties,
-        }
-    else:  # a crafted item: somewhere near Toulouse, no file behind it
-        bbox = [1.40, 43.58, 1.42, 43.60]
-        geometry = {
-            "type": "Polygon",
-            "coordinates": [
-                [[1.40, 43.58], [1.42, 43.58], [1.42, 43.60], [1.40, 43.60], [1.40, 43.58]]
-            ],
-        }
+        return cogs.cog_item(item_id, collection, cog, href=href, gsd=RES, **properties)
+    ring = [[1.40, 43.58], [1.42, 43.58], [1.42, 43.60], [1.40, 43.60], [1.40, 43.58]]
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
-        "stac_extensions": [PROJ_EXT],
         "id": item_id,
         "collection": collection,
-        "geometry": geometry,
-        "bbox": bbox,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": [1.40, 43.58, 1.42, 43.60],
         "properties": {"datetime": "2024-06-01T10:30:00Z", "gsd": RES, **properties},
-        "assets": {
-            "data": {"href": href, "type": COG_TYPE, "roles": ["data"], "title": "Image"},
-        },
+        "assets": {"data": {"href": href, "type": cogs.COG_TYPE, "roles": ["data"]}},
         "links": [],
     }
 

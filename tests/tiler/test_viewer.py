@@ -6,7 +6,6 @@ first item's tiles and offers the clip of the view.
 """
 
 import re
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,19 +16,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 import pytest
-import rasterio
 from fastapi import FastAPI
 from pypgstac.load import Loader, Methods
 from rasterio.io import MemoryFile
 from rasterio.transform import from_origin
-from rasterio.warp import transform_bounds, transform_geom
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
 
 from access.settings import AccessSettings
 from dinamis.database import pgstac_db
-from dinamis.serve import BackgroundServer
+from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import Settings
+from tests.cogs import cog_item, write_cog
 from tiler.app import create_app
 from tiler.settings import TilerSettings
 
@@ -49,7 +45,6 @@ CHROMIUM_ARGS = [
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
-COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 COLLECTION = "pleiades"
 CRS = "EPSG:32631"
 SIZE = 512
@@ -59,59 +54,24 @@ ORIGIN = (428_000.0, 4_872_000.0)
 SEARCH = {"bbox": "2.0, 43.8, 2.4, 44.1", "start": "2019-07-01", "end": "2019-07-31", "cloud": 30}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_cog(path: Path, origin: tuple[float, float], seed: int) -> None:
-    """A 4-band uint16 COG whose bands make a colourful pattern within the 0..3000 render."""
+def pattern(seed: int) -> np.ndarray:
+    """4 uint16 bands making a colourful picture within the 0..3000 render."""
     y, x = np.mgrid[0:SIZE, 0:SIZE]
     rings = (np.hypot(x - SIZE / 2, y - SIZE / 2) // 32 % 2) * 1500
-    bands = np.stack([x * 5.8, y * 5.8, rings + seed * 300, (x + y) * 2.9]).astype("uint16")
-    profile = {
-        "driver": "GTiff",
-        "count": 4,
-        "dtype": "uint16",
-        "width": SIZE,
-        "height": SIZE,
-        "crs": CRS,
-        "transform": from_origin(*origin, PIXEL, PIXEL),
-    }
-    with MemoryFile() as memfile:
-        with memfile.open(**profile) as dataset:
-            dataset.write(bands)
-        with memfile.open() as dataset:
-            cog_translate(dataset, str(path), cog_profiles.get("deflate"), quiet=True)
+    return np.stack([x * 5.8, y * 5.8, rings + seed * 300, (x + y) * 2.9]).astype("uint16")
 
 
 def stac_item(item_id: str, cog: Path, datetime: str, cloud_cover: float) -> dict[str, Any]:
-    with rasterio.open(cog) as dataset:
-        bounds = dataset.bounds
-    minx, miny, maxx, maxy = bounds
-    footprint = {
-        "type": "Polygon",
-        "coordinates": [[(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy), (minx, miny)]],
-    }
-    return {
-        "type": "Feature",
-        "stac_version": "1.1.0",
-        "id": item_id,
-        "collection": COLLECTION,
-        "geometry": transform_geom(CRS, "EPSG:4326", footprint),
-        "bbox": list(transform_bounds(CRS, "EPSG:4326", *bounds)),
-        "properties": {
-            "datetime": datetime,
-            "platform": "PHR1A",
-            "constellation": "pleiades",
-            "gsd": PIXEL,
-            "eo:cloud_cover": cloud_cover,
-            "proj:code": CRS,
-        },
-        "assets": {"data": {"href": str(cog), "type": COG_TYPE, "roles": ["data"]}},
-        "links": [],
-    }
+    return cog_item(
+        item_id,
+        COLLECTION,
+        cog,
+        datetime=datetime,
+        platform="PHR1A",
+        constellation="pleiades",
+        gsd=PIXEL,
+        **{"eo:cloud_cover": cloud_cover},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +81,9 @@ def viewer_items(
     folder = settings.storage / "viewer-test"
     folder.mkdir(parents=True, exist_ok=True)
     west, east = folder / "west.tif", folder / "east.tif"
-    write_cog(west, ORIGIN, seed=0)
-    write_cog(east, (ORIGIN[0] + SIZE * PIXEL + 500, ORIGIN[1]), seed=3)
+    write_cog(west, pattern(0), CRS, from_origin(*ORIGIN, PIXEL, PIXEL), nodata=None)
+    east_origin = (ORIGIN[0] + SIZE * PIXEL + 500, ORIGIN[1])
+    write_cog(east, pattern(3), CRS, from_origin(*east_origin, PIXEL, PIXEL), nodata=None)
     items = [
         stac_item("viewer-test-west", west, "2019-07-12T10:31:00Z", 4.0),
         stac_item("viewer-test-east", east, "2019-07-20T10:42:00Z", 22.0),
