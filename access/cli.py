@@ -202,3 +202,11 @@ def licence_acknowledge(code: str, user: Annotated[str, typer.Option(help="User 
     with _connection() as conn:
         store.acknowledge_licence(conn, store.find_user(conn, user).id, code)
     typer.echo(f"{user} acknowledged {code}")
+
+
+def register(app: typer.Typer) -> None:
+    """``dinamis entity|user|key|licence ...``."""
+    app.add_typer(entity_app, name="entity")
+    app.add_typer(user_app, name="user")
+    app.add_typer(key_app, name="key")
+    app.add_typer(licence_app, name="licence")

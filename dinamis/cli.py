@@ -9,13 +9,12 @@ from rasterio.errors import NotGeoreferencedWarning
 from rich.console import Console
 from rich.logging import RichHandler
 
-from access.cli import entity_app, key_app, licence_app, user_app
 from access.logs import install_secret_filter
 from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.embedded import EmbeddedDatabaseError
+from dinamis.plugins import register_commands
 from dinamis.settings import Settings, get_settings
-from ingest.cli import app as ingest_app
 
 console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
@@ -27,11 +26,8 @@ db_app = typer.Typer(help="The PostgreSQL + PostGIS + pgSTAC database.", no_args
 collections_app = typer.Typer(help="The catalogue's collections.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(collections_app, name="collections")
-app.add_typer(ingest_app)
-app.add_typer(entity_app, name="entity")
-app.add_typer(user_app, name="user")
-app.add_typer(key_app, name="key")
-app.add_typer(licence_app, name="licence")
+# Each package's own commands (entity, user, key, licence, ingest, ...): see dinamis.plugins.
+register_commands(app)
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")]
 

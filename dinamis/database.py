@@ -11,9 +11,9 @@ import psycopg
 from pypgstac.db import PgstacDB
 from pypgstac.migrate import Migrate
 
-from access.migrate import migrate as migrate_access
 from dinamis.embedded import EmbeddedCluster, find_bindir, postgis_available
 from dinamis.embedded import EmbeddedDatabaseError as EmbeddedDatabaseError
+from dinamis.migrations import migrate_all
 from dinamis.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,14 +83,14 @@ def pgstac_db(url: str) -> Iterator[PgstacDB]:
 
 def migrate(url: str) -> str:
     """Install PostGIS, bring pgSTAC to the installed pypgstac's version, declare queryables,
-    and create or update the access-control schema."""
+    and create or update the schemas the packages contribute (access control, ...)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     with pgstac_db(url) as db:
         version = Migrate(db).run_migration()
     with psycopg.connect(url) as conn:
         conn.execute(QUERYABLES_SQL.read_text())
-    migrate_access(url)
+    migrate_all(url)
     log.info("pgSTAC schema at version %s", version)
     return version
 

@@ -55,3 +55,8 @@ def ingest_command(
     )
     print_report(report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def register(root: typer.Typer) -> None:
+    """``dinamis ingest PATH...``."""
+    root.add_typer(app)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from jwt.algorithms import RSAAlgorithm
@@ -19,6 +20,7 @@ from dinamis.catalog import load_collections
 from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import REPO_ROOT, Settings
 from tests.entitlements import Issuer, Items, People, bearer, load_items, register_people
+from tests.mail import Mailbox, SmtpServer
 
 SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR", REPO_ROOT.parent / "shared" / "samples"))
 
@@ -131,3 +133,13 @@ def api_url(
     server = BackgroundServer(app, settings.api_port).start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; tests read ``smtp.mailbox`` (clear it if they count)."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SmtpServer(controller, mailbox)
+    controller.stop()

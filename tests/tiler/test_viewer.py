@@ -253,6 +253,11 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         page.wait_for_function(
             "document.getElementById('selection-title').textContent === 'viewer-test-east'"
         )
+        # The clip link follows the selection once the map settles: wait for it, not a moment.
+        page.wait_for_function(
+            "(document.getElementById('download').getAttribute('href') || '')"
+            ".includes('/items/viewer-test-east/')"
+        )
         assert page.get_attribute("#download", "href").count("/items/viewer-test-east/") == 1
 
     failed = [(r.url, r.status) for r in responses if r.status >= 400]
