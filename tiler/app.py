@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 import rasterio
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
@@ -51,7 +51,12 @@ from titiler.pgstac.factory import (
 )
 from titiler.pgstac.settings import PostgresSettings
 
-from access.dependencies import record_event, require_collection_access, require_search_access
+from access.dependencies import (
+    record_event,
+    require_admin,
+    require_collection_access,
+    require_search_access,
+)
 from access.models import EventKind
 from access.settings import AccessSettings, access_settings
 from access.state import installed
@@ -63,12 +68,13 @@ from tiler.dependencies import (
     LayerParams,
     MosaicBackendParams,
     ReaderParams,
+    bounded_search,
     item_render_options,
     mosaic_renders,
 )
 from tiler.errors import STATUS_CODES
 from tiler.limits import Limits
-from tiler.middleware import PrivateCacheMiddleware
+from tiler.middleware import BodyLimitMiddleware, PrivateCacheMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
 from tiler.reader import ItemReader, MosaicItemReader
@@ -150,7 +156,7 @@ def create_app(
     _add_middlewares(app, settings)
 
     _add_item_routes(app)
-    _add_mosaic_routes(app)
+    _add_mosaic_routes(app, settings)
     for factory in (
         TMSFactory(templates=templates),
         AlgorithmFactory(templates=templates),
@@ -181,6 +187,7 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
     app.add_middleware(PrivateCacheMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,
@@ -248,7 +255,16 @@ def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicT
     )
 
 
-def _add_mosaic_routes(app: FastAPI) -> None:
+class _RoutesOn:
+    """What titiler-pgstac's ``add_search_list_route`` uses of an app: routes declared on
+    ``router`` (so they take its dependencies), URLs resolved on ``app``."""
+
+    def __init__(self, app: FastAPI, router: APIRouter) -> None:
+        self.get = router.get
+        self.url_path_for = app.url_path_for
+
+
+def _add_mosaic_routes(app: FastAPI, settings: TilerSettings) -> None:
     searches = _mosaic_factory(SearchIdParams, SEARCH_PREFIX)
     app.include_router(
         searches.router,
@@ -256,10 +272,14 @@ def _add_mosaic_routes(app: FastAPI) -> None:
         tags=["STAC Search"],
         dependencies=[Depends(require_search_access())],
     )
-    add_search_list_route(app, prefix="/searches", tags=["STAC Search"])
+    # The list shows every stored search body, whoever registered it: operators only.
+    admin_only = APIRouter(dependencies=[Depends(require_admin)])
+    add_search_list_route(_RoutesOn(app, admin_only), prefix="/searches", tags=["STAC Search"])  # type: ignore[arg-type]
+    app.include_router(admin_only)
     add_search_register_route(
         app,
         prefix="/searches",
+        search_dependency=bounded_search(settings.max_search_bytes),
         tile_dependencies=[
             searches.layer_dependency,
             searches.dataset_dependency,

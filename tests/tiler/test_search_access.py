@@ -8,6 +8,7 @@ licensed mosaic and item, taken from the tiler's own OpenAPI document, answers 4
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import morecantile
 import pytest
 
 from tests.entitlements import BOUNDS, Items, People, bearer
+from tiler.settings import TilerSettings
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = ((BOUNDS[0] + BOUNDS[2]) / 2, (BOUNDS[1] + BOUNDS[3]) / 2)
@@ -190,3 +192,38 @@ def test_every_route_of_a_licensed_mosaic_or_item_refuses_anonymous_callers(
             method, url, params=PICTURE, json=body, headers=bearer(people.no_licence), timeout=60
         )
         assert refused.status_code == 403, (method, url, refused.status_code)
+
+
+def test_only_admins_list_the_stored_searches(tiler_url: str, people: People) -> None:
+    for path in ("/searches/list", "/searches/"):
+        assert httpx.get(f"{tiler_url}{path}").status_code == 401
+        assert httpx.get(f"{tiler_url}{path}", headers=bearer(people.entitled)).status_code == 403
+        listed = httpx.get(f"{tiler_url}{path}", headers=bearer(people.admin))
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["searches"], "the searches registered by the tests"
+        links = {link["rel"] for link in listed.json()["searches"][0]["links"]}
+        assert {"metadata", "tilejson"} <= links
+
+
+def test_registered_searches_are_bounded(tiler_url: str, tiler_settings: TilerSettings) -> None:
+    limit = tiler_settings.max_search_bytes
+    ids = [f"ITEM-{n:06d}" for n in range(limit // 10)]
+    response = httpx.post(f"{tiler_url}/searches/register", json={"ids": ids})
+    assert response.status_code == 400, response.text
+    assert f"limit of {limit:,} bytes" in response.json()["detail"]
+
+
+def test_request_bodies_are_bounded(tiler_url: str, tiler_settings: TilerSettings) -> None:
+    limit = tiler_settings.max_body_bytes
+    body = json.dumps({"ids": ["x" * limit]}).encode()
+    sized = httpx.post(f"{tiler_url}/searches/register", content=body)
+    assert sized.status_code == 413
+    assert f"limit of {limit:,} bytes" in sized.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams in
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    streamed = httpx.post(f"{tiler_url}/searches/register", content=chunks())
+    assert streamed.status_code == 413
+    assert f"limit of {limit:,} bytes" in streamed.json()["detail"]
