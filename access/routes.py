@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 from fastapi.responses import FileResponse
 
 from access import store
-from access.assets import local_path, served_bytes
+from access.assets import asset_path, served_bytes
 from access.dependencies import (
     authenticated,
     get_access,
@@ -150,9 +150,11 @@ async def _asset_file(
     entry = item.get("assets", {}).get(asset)
     if entry is None:
         raise HTTPException(404, f"item '{item_id}' has no asset '{asset}'.")
-    path = local_path(entry["href"], access.settings.storage_roots)
+    path = asset_path(entry["href"], collection_id, access.settings.storage_roots)
     if path is None:
-        raise HTTPException(404, f"asset '{asset}' of '{item_id}' is not stored on this server.")
+        raise HTTPException(
+            404, f"asset '{asset}' of '{item_id}' is not stored in its collection on this server."
+        )
     access.remember_asset(key, (path, entry.get("type")))
     return path, entry.get("type")
 

@@ -46,15 +46,15 @@ def cogs(storage: Path) -> dict[str, Path]:
         "utm": write_cog(storage / "pleiades" / "utm.tif", quadrants(), "EPSG:32631", UTM_ORIGIN),
         "l93": write_cog(storage / "pleiades" / "l93.tif", quadrants(), "EPSG:2154", L93_ORIGIN),
         # Two images side by side on one grid (the second starts where the first ends).
-        "west": write_cog(storage / "spot" / "west.tif", ramp(0), "EPSG:32631", UTM_ORIGIN),
+        "west": write_cog(storage / "spot-6-7" / "west.tif", ramp(0), "EPSG:32631", UTM_ORIGIN),
         "east": write_cog(
-            storage / "spot" / "east.tif",
+            storage / "spot-6-7" / "east.tif",
             ramp(SIZE),
             "EPSG:32631",
             (UTM_ORIGIN[0] + SIZE * RES, UTM_ORIGIN[1]),
         ),
         "further-east": write_cog(
-            storage / "spot" / "further-east.tif",
+            storage / "spot-6-7" / "further-east.tif",
             ramp(2 * SIZE),
             "EPSG:32631",
             (UTM_ORIGIN[0] + 2 * SIZE * RES, UTM_ORIGIN[1]),

@@ -78,7 +78,7 @@ def stac_item(item_id: str, cog: Path, datetime: str, cloud_cover: float) -> dic
 def viewer_items(
     database_url: str, collection_ids: list[str], settings: Settings
 ) -> Iterator[list[dict[str, Any]]]:
-    folder = settings.storage / "viewer-test"
+    folder = settings.storage / COLLECTION / "viewer-test"
     folder.mkdir(parents=True, exist_ok=True)
     west, east = folder / "west.tif", folder / "east.tif"
     write_cog(west, pattern(0), CRS, from_origin(*ORIGIN, PIXEL, PIXEL), nodata=None)
