@@ -11,6 +11,7 @@ from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
+from starlette.middleware import Middleware
 
 from access.dependencies import require_admin
 from access.routes import router as access_router
@@ -21,6 +22,7 @@ from dinamis import database
 from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
+from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
 
 
@@ -28,6 +30,7 @@ def create_app(
     database_url: str | None = None,
     settings: ApiSettings | None = None,
     access: AccessSettings | None = None,
+    limits: SearchLimits | None = None,
 ) -> FastAPI:
     """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables stac-fastapi-pgstac reads, or the embedded cluster)."""
@@ -60,4 +63,8 @@ def create_app(
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})
+    # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
+    api.app.user_middleware.append(
+        Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())
+    )
     return api.app
