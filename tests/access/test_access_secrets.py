@@ -11,11 +11,18 @@ from access.tokens import issue_token, verify_token
 
 
 def test_token_round_trip_tamper_and_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
-    token, expires = issue_token("secret", 42, ttl=60)
-    assert verify_token("secret", token) == 42
+    token, expires = issue_token("secret", 42, ttl=60, collections=["pleiades", "spot"])
+    claims = verify_token("secret", token)
+    assert claims is not None and claims.key_id == 42
+    assert claims.collections == {"pleiades", "spot"}
     assert verify_token("other secret", token) is None
-    version, key_id, _, signature = token.split(".")
-    assert verify_token("secret", f"{version}.{key_id}.{expires + 3600}.{signature}") is None
+    version, key_id, _, scope, signature = token.split(".")
+    assert (
+        verify_token("secret", f"{version}.{key_id}.{expires + 3600}.{scope}.{signature}") is None
+    )
+    wider, _ = issue_token("secret", 42, ttl=60, collections=["pleiades", "spot", "pleiades-neo"])
+    widened = f"{version}.{key_id}.{expires}.{wider.split('.')[3]}.{signature}"
+    assert verify_token("secret", widened) is None
     assert verify_token("secret", "garbage") is None
     monkeypatch.setattr(time, "time", lambda: expires + 1)
     assert verify_token("secret", token) is None
