@@ -14,6 +14,7 @@ from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 from starlette.middleware import Middleware
 
 from access.dependencies import require_admin
+from access.logs import install_secret_filter
 from access.routes import router as access_router
 from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
@@ -34,6 +35,9 @@ def create_app(
 ) -> FastAPI:
     """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables stac-fastapi-pgstac reads, or the embedded cluster)."""
+    # Here, not in a CLI: every way of starting the app (uvicorn --factory, gunicorn, tests)
+    # must keep keys and tokens out of its logs, its access log included.
+    install_secret_filter()
     settings = settings or ApiSettings()
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())

@@ -8,6 +8,7 @@ import pytest
 
 from access.logs import install_secret_filter, mask_secrets
 from access.tokens import issue_token, verify_token
+from tests.processes import app_env, uvicorn_process
 
 
 def test_token_round_trip_tamper_and_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,3 +56,32 @@ def test_no_credential_reaches_the_logs(
     assert people.entitled not in caplog.text
     assert "access_token=***" in caplog.text  # httpx logged the URL, masked
     assert "Bearer ***" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("factory", "health", "path"),
+    [
+        ("stac_api.app:create_app", "/_mgmt/ping", "/collections/pleiades/items/x"),
+        ("tiler.app:create_app", "/healthz", "/collections/pleiades/items/x/info"),
+    ],
+)
+def test_apps_started_as_compose_does_mask_their_access_log(
+    api_url, database_url, settings, people, factory: str, health: str, path: str
+) -> None:
+    """``uvicorn module:create_app --factory`` with its access log, as docker-compose.yml
+    starts both apps: no CLI installs anything, the factories must."""
+    token = httpx.post(
+        f"{api_url}/auth/token", headers={"Authorization": f"Bearer {people.entitled}"}
+    ).json()["access_token"]
+    with uvicorn_process(factory, health, app_env(database_url, settings)) as served:
+        httpx.get(f"{served.url}{path}", params={"access_token": token, "a": "1"})
+        httpx.get(f"{served.url}{path}", params={"access_token": people.entitled})
+        httpx.get(f"{served.url}{path}", headers={"Authorization": f"Bearer {people.entitled}"})
+        deadline = time.monotonic() + 5
+        while "access_token=***" not in served.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        output = served.output()
+    assert f"GET {path}?access_token=***&a=1" in output, output
+    assert token not in output
+    assert people.entitled not in output
+    assert people.entitled.split("_")[1] not in output  # not even the key's prefix
