@@ -5,7 +5,11 @@ routes (/auth/*, referents' routes, asset download, /sign) are mounted beside ST
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asyncpg.exceptions import RaiseError
+from asyncpg.exceptions import (
+    CharacterNotInRepertoireError,
+    RaiseError,
+    UntranslatableCharacterError,
+)
 from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
@@ -66,7 +70,15 @@ def create_app(
     api.app.include_router(access_router)
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
-    add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})
+    # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.
+    add_exception_handlers(
+        api.app,
+        {
+            RaiseError: status.HTTP_400_BAD_REQUEST,
+            UntranslatableCharacterError: status.HTTP_400_BAD_REQUEST,
+            CharacterNotInRepertoireError: status.HTTP_400_BAD_REQUEST,
+        },
+    )
     # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
     api.app.user_middleware.append(
         Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())

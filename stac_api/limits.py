@@ -4,7 +4,8 @@ A CQL2 text filter of a few hundred ``NOT`` took gigabytes in the CQL2 parser, a
 ten thousand items seconds and tens of megabytes: so the size, depth and number of terms of
 every filter (query string or JSON body, text or JSON), the body itself and the page ``limit``
 are bounded here, as an ASGI middleware in front of stac-fastapi, which answers 400 naming the
-limit instead.
+limit instead. The same middleware refuses what PostgreSQL cannot hold (NUL characters) and
+search bodies that are not JSON objects, which stac-fastapi turned into 500s.
 """
 
 import json
@@ -39,7 +40,11 @@ class SearchLimits(BaseSettings):
     """Deepest nesting of arrays and objects in a search body."""
 
 
-class LimitExceededError(ValueError):
+class BadRequestError(ValueError):
+    """The request cannot be served as sent; the message says why."""
+
+
+class LimitExceededError(BadRequestError):
     """The request asks more than a limit allows; the message names the limit."""
 
 
@@ -161,12 +166,20 @@ def check_limit(value: Any, limits: SearchLimits) -> None:
         )
 
 
+# Query parameters stac-fastapi-pgstac decodes as JSON without catching a failure.
+JSON_PARAMETERS = ("query", "intersects")
+
+
 def check_query(query_string: str, limits: SearchLimits) -> None:
     params = parse_qsl(query_string, keep_blank_values=True)
     lang = next((v for k, v in params if k in ("filter-lang", "filter_lang")), None)
     for key, value in params:
         if key == "limit":
             check_limit(value, limits)
+        elif key in JSON_PARAMETERS and value:
+            parsed = check_json_text(value.encode(), limits, key)
+            if not isinstance(parsed, dict):
+                raise BadRequestError(f"'{key}' must be a JSON object, as sent: {value[:100]!r}.")
         elif key == "filter":
             if len(value) > limits.max_filter_chars:
                 check_shape(Shape(len(value), 0, 0), limits)
@@ -174,6 +187,13 @@ def check_query(query_string: str, limits: SearchLimits) -> None:
                 check_json_text(value.encode(), limits, "filter")
             else:
                 check_shape(text_shape(value), limits)
+
+
+def _not_a_number(constant: str) -> float:
+    raise BadRequestError(
+        f"{constant} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
+        "must be finite."
+    )
 
 
 def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
@@ -185,7 +205,9 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
             f"{limits.max_json_depth}."
         )
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_not_a_number)
+    except BadRequestError:
+        raise
     except ValueError:
         return None  # malformed: the API's own parser says where
     if what == "filter":
@@ -193,14 +215,29 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
     return value
 
 
+def check_nul(scope: Scope) -> None:
+    """PostgreSQL text cannot hold NUL: refused here rather than failing in the database."""
+    path: str = scope["path"]
+    if "\x00" in path:
+        raise BadRequestError("NUL character (\\0) in the path.")
+    if b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        raise BadRequestError("NUL character (%00) in the query string.")
+
+
 def check_body(raw: bytes, limits: SearchLimits) -> None:
     if len(raw) > limits.max_body_bytes:
         raise LimitExceededError(
             f"the body is {len(raw)} bytes; the limit (max_body_bytes) is {limits.max_body_bytes}."
         )
+    if b"\\u0000" in raw or b"\x00" in raw:
+        raise BadRequestError("NUL character (\\u0000) in the body.")
     body = check_json_text(raw, limits, "the body")
+    if body is None and raw.strip() not in (b"", b"null"):
+        return  # malformed JSON: the API's own parser says where
     if not isinstance(body, dict):
-        return
+        raise BadRequestError(
+            f"the body of a search must be a JSON object, not {type(body).__name__!r}."
+        )
     if "limit" in body:
         check_limit(body["limit"], limits)
     search_filter = body.get("filter")
@@ -229,12 +266,14 @@ class SearchLimitsMiddleware:
             await self.app(scope, receive, send)
             return
         try:
+            check_nul(scope)
             check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
             if _is_search_body(scope):
                 raw, receive = await _buffered(receive, self.limits.max_body_bytes)
                 check_body(raw, self.limits)
-        except LimitExceededError as error:
-            response = JSONResponse({"code": "LimitExceeded", "description": str(error)}, 400)
+        except BadRequestError as error:
+            code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
+            response = JSONResponse({"code": code, "description": str(error)}, 400)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
