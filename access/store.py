@@ -404,3 +404,8 @@ def get_item(conn: psycopg.Connection, collection_id: str, item_id: str) -> dict
     """The hydrated STAC item from pgSTAC, or ``None``."""
     row = conn.execute("SELECT pgstac.get_item(%s, %s)", (item_id, collection_id)).fetchone()
     return row[0] if row else None
+
+
+def collection_ids(conn: psycopg.Connection) -> list[str]:
+    """Every collection of the catalogue."""
+    return [row[0] for row in conn.execute("SELECT id FROM pgstac.collections ORDER BY id")]

@@ -52,6 +52,7 @@ from access.dependencies import (
     require_collection_access,
     require_search_access,
 )
+from access.logs import install_secret_filter
 from access.models import EventKind
 from access.settings import AccessSettings, access_settings
 from access.state import installed
@@ -109,6 +110,9 @@ def create_app(
 ) -> FastAPI:
     """The tiler on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables or the embedded cluster); ``access`` must share the STAC API's secret key."""
+    # Here, not in a CLI: every way of starting the app (uvicorn --factory, gunicorn, tests)
+    # must keep keys and tokens out of its logs, its access log included.
+    install_secret_filter()
     settings = settings or TilerSettings()
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
