@@ -11,6 +11,7 @@ from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer
 from dinamis.settings import Settings
+from tests.processes import Served, app_env, uvicorn_process
 from tests.tiler.samples import (
     L93_ORIGIN,
     RES,
@@ -118,3 +119,16 @@ def tiler_url(
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiler_process(
+    database_url: str, settings: Settings, access_items: Any, storage: Path
+) -> Iterator[Served]:
+    """The tiler with its default limits, as docker-compose.yml serves it, in a process of its
+    own under an address-space cap: for its memory, and so that a missed limit kills it, not
+    the machine."""
+    with uvicorn_process(
+        "tiler.app:create_app", "/healthz", app_env(database_url, settings), memory_cap_mb=4000
+    ) as served:
+        yield served
