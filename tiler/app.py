@@ -69,7 +69,7 @@ from tiler.dependencies import (
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
 from tiler.limits import Limits
-from tiler.middleware import BodyCheckMiddleware, PrivateCacheMiddleware
+from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
 from tiler.parameters import BoundedParams, bounded_params, checked_path
@@ -188,7 +188,7 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
         exclude_path=set(settings.cachecontrol_exclude_paths),
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
-    app.add_middleware(PrivateCacheMiddleware)
+    app.add_middleware(CachePolicyMiddleware)
     app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
     # Pictures are compressed already.
     app.add_middleware(

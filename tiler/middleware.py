@@ -16,28 +16,33 @@ def _credentialed(scope: Scope) -> bool:
     )
 
 
-class PrivateCacheMiddleware:
-    """Turns ``Cache-Control: public`` into ``private`` on answers to requests carrying
-    credentials: a CDN or proxy may keep open imagery for everyone, but must not hand a tile
-    served to an entitled user to the next, anonymous, caller of the same URL."""
+class CachePolicyMiddleware:
+    """What shared caches may keep. Errors (4xx, 5xx) nothing: a 401 kept by a proxy would
+    be served to the next caller even once they are entitled, a 404 after the item is
+    published. Answers to requests carrying credentials only privately: a CDN or proxy may keep
+    open imagery for everyone, but must not hand a tile served to an entitled user to the next,
+    anonymous, caller of the same URL."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _credentialed(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        credentialed = _credentialed(scope)
 
-        async def send_private(message: Message) -> None:
+        async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 cache_control = headers.get("Cache-Control", "")
-                if "public" in cache_control:
+                if message["status"] >= 400:
+                    headers["Cache-Control"] = "no-store"
+                elif credentialed and "public" in cache_control:
                     headers["Cache-Control"] = cache_control.replace("public", "private")
             await send(message)
 
-        await self.app(scope, receive, send_private)
+        await self.app(scope, receive, send_with_policy)
 
 
 class _NotANumberError(ValueError):
