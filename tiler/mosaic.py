@@ -1,4 +1,5 @@
-"""pgSTAC mosaics with a floor on zoom and a ceiling on items per tile.
+"""pgSTAC mosaics with a floor on zoom and a ceiling on items per tile, and that skip an item
+they cannot read rather than fail the whole tile.
 
 Pléiades footprints are small: a low-zoom tile over France would open hundreds of COGs.
 """
@@ -8,10 +9,13 @@ from typing import Any
 import attr
 from geojson_pydantic.geometries import Geometry
 from morecantile import Tile
+from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
+from rio_tiler.models import ImageData, PointData
 from titiler.pgstac.backend import PGSTACBackend
 from titiler.pgstac.reader import Item
 
 from tiler.errors import LimitExceededError
+from tiler.reader import ITEM_FAILURES
 
 
 @attr.s
@@ -37,6 +41,14 @@ class LimitedPgSTACBackend(PGSTACBackend):
                 f"{self.max_items} items, the limit per mosaic tile: zoom in"
             )
         return items
+
+    def tile(self, x: int, y: int, z: int, **kwargs: Any) -> tuple[ImageData, list[str]]:
+        kwargs.setdefault("allowed_exceptions", (TileOutsideBounds, *ITEM_FAILURES))
+        return super().tile(x, y, z, **kwargs)
+
+    def point(self, lon: float, lat: float, **kwargs: Any) -> list[tuple[str, PointData]]:
+        kwargs.setdefault("allowed_exceptions", (PointOutsideBounds, *ITEM_FAILURES))
+        return super().point(lon, lat, **kwargs)
 
     def get_assets(self, geom: Geometry, **kwargs: Any) -> list[Item]:
         # One item over the limit is enough to refuse; never let pgSTAC gather more.
