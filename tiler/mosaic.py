@@ -4,6 +4,7 @@ they cannot read rather than fail the whole tile.
 Pléiades footprints are small: a low-zoom tile over France would open hundreds of COGs.
 """
 
+import copy
 from typing import Any
 
 import attr
@@ -14,6 +15,8 @@ from rio_tiler.models import ImageData, PointData
 from titiler.pgstac.backend import PGSTACBackend
 from titiler.pgstac.reader import Item
 
+from access.stac import present_item
+from tiler.catalogue import CatalogueCache, uncached_assets
 from tiler.errors import LimitExceededError
 from tiler.reader import ITEM_FAILURES
 
@@ -22,6 +25,10 @@ from tiler.reader import ITEM_FAILURES
 class LimitedPgSTACBackend(PGSTACBackend):
     min_zoom: int = attr.ib(kw_only=True)
     max_items: int = attr.ib(kw_only=True)
+    cache: CatalogueCache = attr.ib(kw_only=True)
+    public_url: str | None = attr.ib(default=None, kw_only=True)
+    """Set when the items are the answer (``/assets``): the STAC API whose download URLs
+    replace the storage paths of their assets."""
 
     @property
     def minzoom(self) -> int:  # type: ignore[override]
@@ -53,4 +60,9 @@ class LimitedPgSTACBackend(PGSTACBackend):
     def get_assets(self, geom: Geometry, **kwargs: Any) -> list[Item]:
         # One item over the limit is enough to refuse; never let pgSTAC gather more.
         kwargs["items_limit"] = self.max_items + 1
-        return super().get_assets(geom, **kwargs)
+        key = self.cache.key("assets", self.input, geom.model_dump(exclude_none=True), kwargs)
+        items = self.cache.get(key, lambda: uncached_assets(self, geom, **kwargs))
+        if self.public_url is None:
+            return items
+        # Copies: the cached items keep their paths for the tiles.
+        return [present_item(copy.deepcopy(item), self.public_url, ()) for item in items]

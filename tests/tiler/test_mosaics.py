@@ -192,3 +192,28 @@ def test_a_bad_item_is_skipped_not_the_whole_tile(
     assert response.json()["detail"] == (
         "item 'SWH_MISSING': its image file cannot be read (missing or damaged)"
     )
+
+
+def test_mosaic_assets_answer_public_urls_not_storage_paths(
+    tiler_url: str, entitled: httpx.Client, west_east_search: str, storage: Path
+) -> None:
+    lon, lat = pixel_centre("EPSG:32631", UTM_ORIGIN, 100, 100)
+    tile, _, _ = tile_and_pixel(lon, lat, 16)
+    for base in (f"{tiler_url}/searches/{west_east_search}", f"{tiler_url}/collections/spot-6-7"):
+        for path in (
+            f"/point/{lon},{lat}/assets",
+            f"/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}/assets",
+            f"/bbox/{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}/assets",
+        ):
+            response = entitled.get(f"{base}{path}", timeout=60)
+            assert response.status_code == 200, response.text
+            assert str(storage) not in response.text, path
+            (item,) = response.json()
+            assert item["assets"]["data"]["href"].endswith(
+                "/collections/spot-6-7/items/SPOT_WEST/assets/data/download"
+            )
+    # The tiles of the same mosaic still read the stored files.
+    raw_tile(
+        entitled,
+        f"{tiler_url}/searches/{west_east_search}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.tif",
+    )
