@@ -1,8 +1,15 @@
-"""The extension set: stac-fastapi-pgstac's defaults, with sort advertised for older clients."""
+"""The extension set: stac-fastapi-pgstac's defaults, with sort advertised for older clients, the
+Query extension's every operator, CQL2 text on POST and free text on items (see filters.py)."""
 
+from stac_fastapi.extensions.filter import ItemCollectionFilterExtension, SearchFilterExtension
+from stac_fastapi.extensions.free_text import FreeTextConformanceClasses, FreeTextExtension
+from stac_fastapi.extensions.query import QueryConformanceClasses
 from stac_fastapi.extensions.sort import SearchSortExtension, SortConformanceClasses
+from stac_fastapi.pgstac.extensions import QueryExtension
+from stac_fastapi.pgstac.extensions.filter import FiltersClient
 from stac_fastapi.pgstac.models.extensions import Extensions
 
+from stac_api.filters import FilterPostRequest, QueryPostRequest
 from stac_api.settings import ApiSettings
 
 # pystac-client (and QGIS through it) match the sort conformance class against v1.0.x only
@@ -10,16 +17,36 @@ from stac_api.settings import ApiSettings
 SORT_V1_0 = "https://api.stacspec.org/v1.0.0/item-search#sort"
 
 
+class FullQueryExtension(QueryExtension):
+    POST = QueryPostRequest
+
+
+class SearchFilterTextExtension(SearchFilterExtension):
+    POST = FilterPostRequest
+
+
+class ItemCollectionFilterTextExtension(ItemCollectionFilterExtension):
+    POST = FilterPostRequest
+
+
 def extensions(settings: ApiSettings) -> Extensions:
     return Extensions(
         settings=settings,
         search_map={
+            "query": FullQueryExtension(),
             "sort": SearchSortExtension(
                 conformance_classes=[
                     SortConformanceClasses.ITEM_SEARCH_SORT,
                     SortConformanceClasses.ITEM_SEARCH_SORTABLES,
                     SORT_V1_0,
                 ]
-            )
+            ),
+            "filter": SearchFilterTextExtension(client=FiltersClient()),
+            "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.SEARCH]),
+        },
+        item_collection_map={
+            "query": FullQueryExtension(conformance_classes=[QueryConformanceClasses.ITEMS]),
+            "filter": ItemCollectionFilterTextExtension(client=FiltersClient()),
+            "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.ITEMS]),
         },
     )

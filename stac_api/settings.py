@@ -1,7 +1,7 @@
 """STAC API settings: stac-fastapi-pgstac's own, with this programme's defaults."""
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 from pydantic_settings import NoDecode
@@ -32,3 +32,23 @@ class ApiSettings(Settings):
 
     tiler_url: str = Field(default_factory=lambda: get_settings().tiler_url)
     """Public URL of the tiler, for the links every item carries to its tiles and web map."""
+
+    # Every search page carries numberMatched. pgSTAC counts it as its `context` settings say:
+    # with "auto", an exact count(*) unless the planner expects both more rows and a higher cost
+    # than the thresholds, in which case the planner's estimate is returned instead (cached per
+    # filter for the TTL). Server-side only: a client's own `conf` cannot force a full count.
+    pgstac_context: Literal["on", "off", "auto"] = "auto"
+    pgstac_context_estimated_count: int = Field(default=100_000, ge=0)
+    pgstac_context_estimated_cost: float = Field(default=100_000.0, ge=0)
+    pgstac_context_stats_ttl: str = "1 day"
+    """A PostgreSQL interval: how long a count (exact or estimated) is reused for one filter."""
+
+    @property
+    def pgstac_conf(self) -> dict[str, str]:
+        """The `conf` pgSTAC's search() reads these from (its own setting names)."""
+        return {
+            "context": self.pgstac_context,
+            "context_estimated_count": str(self.pgstac_context_estimated_count),
+            "context_estimated_cost": str(self.pgstac_context_estimated_cost),
+            "context_stats_ttl": self.pgstac_context_stats_ttl,
+        }
