@@ -160,8 +160,17 @@ def measure_context(url: str, args: argparse.Namespace) -> None:
     for name, body in searches(random.Random(7)).items():
         exact = run(body, context="on", context_stats_ttl="0")["numberMatched"]
         auto = run(body, context="auto", context_stats_ttl="0")["numberMatched"]
-        kind = "exact" if auto == exact else f"estimate ({auto - exact:+d}, {auto / exact:.2f}x)"
-        notes.append(f"{name:<34}exact {exact:>8}  auto {auto:>8}  {kind}")
+        # What pgSTAC decided for this filter: total_count stays NULL when it kept its estimate.
+        estimated, rows_estimate, cost = conn.execute(
+            "SELECT total_count IS NULL, estimated_count, estimated_cost FROM where_stats("
+            "stac_search_to_where(%s::text::jsonb), true, %s::text::jsonb)",
+            (json.dumps(body), json.dumps({"context": "auto"})),
+        ).fetchone()
+        kind = f"estimate ({auto / exact:.3f} of exact)" if estimated else "exact count"
+        notes.append(
+            f"{name:<34}exact {exact:>8}  auto {auto:>8}  {kind}"
+            f"  (planner: {rows_estimate} rows, cost {cost:.0f})"
+        )
         off = timed(lambda b=body: run(b, context="off"), args.repeat)
         for mode, ttl in (("auto", "1 day"), ("auto", "0"), ("on", "1 day"), ("on", "0")):
             cost = timed(

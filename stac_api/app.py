@@ -18,6 +18,7 @@ from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
 from access.state import installed
 from dinamis import database
+from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
@@ -57,6 +58,12 @@ def create_app(
     api.client.landing_page_id = settings.stac_fastapi_landing_id
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
+    # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
+    api.app.add_middleware(
+        ForwardedMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
+    )
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})

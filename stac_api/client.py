@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from access.stac import present_item
 from stac_api.filters import as_one_filter
-from tiler.links import item_links
+from tiler.links import item_links, public_tiler_url
 
 
 @attr.s
@@ -27,9 +27,9 @@ class DinamisClient(CoreCrudClient):
         }
         as_one_filter(search_request)
         collection = await super()._search_base(search_request, request)
-        tiler_url: str = request.app.state.settings.tiler_url
         # The API's own public URL, as stac-fastapi's links use it (proxy headers included).
         api_url = get_base_url(request)
+        tiler_url = public_tiler_url(request.app.state.settings.tiler_url, api_url)
         licensed = (await request.app.state.access.licences()).keys()
         for feature in collection["features"]:
             # Absent when the fields extension excluded links or ids.

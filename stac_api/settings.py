@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import NoDecode
 from stac_fastapi.pgstac.config import Settings, str_to_list
 
@@ -31,7 +31,18 @@ class ApiSettings(Settings):
     )
 
     tiler_url: str = Field(default_factory=lambda: get_settings().tiler_url)
-    """Public URL of the tiler, for the links every item carries to its tiles and web map."""
+    """Public URL of the tiler, for the links every item carries to its tiles and web map; a
+    path (`/raster`) is taken on the origin the client reached the API at."""
+
+    public_url: str | None = Field(
+        default_factory=lambda: get_settings().api_public_url,
+        validation_alias=AliasChoices("public_url", "DINAMIS_API_PUBLIC_URL"),
+    )
+    """Where clients reach the API; links to anyone but a trusted proxy use it when set."""
+    trusted_proxies: Annotated[list[str], BeforeValidator(str_to_list), NoDecode] = Field(
+        default_factory=lambda: get_settings().trusted_proxies,
+        validation_alias=AliasChoices("trusted_proxies", "DINAMIS_TRUSTED_PROXIES"),
+    )
 
     # Every search page carries numberMatched. pgSTAC counts it as its `context` settings say:
     # with "auto", an exact count(*) unless the planner expects both more rows and a higher cost

@@ -1,8 +1,14 @@
 """Links from catalogue items to the tiler, for the STAC API to add to every item it serves."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 TILE_MATRIX_SET = "WebMercatorQuad"
+
+
+def public_tiler_url(tiler_url: str, api_url: str) -> str:
+    """The tiler's URL as the API's client should use it: a path (`/raster`, when one proxy
+    serves both) is on the origin the client reached the API at."""
+    return urljoin(api_url.rstrip("/") + "/", tiler_url).rstrip("/")
 
 
 def item_links(tiler_url: str, collection_id: str, item_id: str) -> list[dict[str, str | bool]]:
