@@ -24,13 +24,15 @@ def item_links(tiler_url: str, collection_id: str, item_id: str) -> list[dict[st
     return [
         {
             "rel": "tilesets-map",
-            "href": f"{base}/{TILE_MATRIX_SET}/tilejson.json",
+            # 256-px PNG tiles, as XYZ clients assume (titiler's TileJSON would give 512 px,
+            # and JPEG where the image needs no mask, without saying so).
+            "href": f"{base}/{TILE_MATRIX_SET}/tilejson.json?tile_format=png&tilesize=256",
             "type": "application/json",
             "title": "TileJSON of the item (default rendering)",
         },
         {
             "rel": "xyz",
-            "href": f"{base}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}",
+            "href": f"{base}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}.png",
             "type": "image/png",
             "title": "XYZ tiles (template URL)",
             "templated": True,
