@@ -24,6 +24,8 @@ from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
 from stac_api.settings import ApiSettings
 
+STAC_VERSION = "1.1.0"
+
 
 def create_app(
     database_url: str | None = None,
@@ -56,6 +58,8 @@ def create_app(
     )
     # The client's landing id defaults to a module-level settings object read at import.
     api.client.landing_page_id = settings.stac_fastapi_landing_id
+    # stac-fastapi's landing page says 1.0.0 (stac-pydantic's); items and collections are 1.1.0.
+    api.client.stac_version = STAC_VERSION
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.

@@ -1,6 +1,8 @@
 """The extension set: stac-fastapi-pgstac's defaults, with sort advertised for older clients, the
 Query extension's every operator, CQL2 text on POST and free text on items (see filters.py)."""
 
+from stac_fastapi.api.models import JSONResponse
+from stac_fastapi.extensions import BulkTransactionExtension, TransactionExtension
 from stac_fastapi.extensions.filter import ItemCollectionFilterExtension, SearchFilterExtension
 from stac_fastapi.extensions.free_text import FreeTextConformanceClasses, FreeTextExtension
 from stac_fastapi.extensions.query import QueryConformanceClasses
@@ -11,6 +13,7 @@ from stac_fastapi.pgstac.models.extensions import Extensions
 
 from stac_api.filters import FilterPostRequest, QueryPostRequest
 from stac_api.settings import ApiSettings
+from stac_api.transactions import ExtentBulkTransactionsClient, ExtentTransactionsClient
 
 # pystac-client (and QGIS through it) match the sort conformance class against v1.0.x only
 # and warn that a v1.1.0-only API "does not conform to SORT"; the request body is the same.
@@ -29,8 +32,24 @@ class ItemCollectionFilterTextExtension(ItemCollectionFilterExtension):
     POST = FilterPostRequest
 
 
+class DinamisExtensions(Extensions):
+    @property
+    def transaction(self) -> list:
+        """stac-fastapi-pgstac's transaction extensions, on clients that keep extents true."""
+        if not self.settings.enable_transactions_extensions:
+            return []
+        return [
+            TransactionExtension(
+                client=ExtentTransactionsClient(),
+                settings=self.settings,
+                response_class=JSONResponse,
+            ),
+            BulkTransactionExtension(client=ExtentBulkTransactionsClient()),
+        ]
+
+
 def extensions(settings: ApiSettings) -> Extensions:
-    return Extensions(
+    return DinamisExtensions(
         settings=settings,
         search_map={
             "query": FullQueryExtension(),

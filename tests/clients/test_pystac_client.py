@@ -136,3 +136,12 @@ def test_free_text_finds_items_by_id_or_text(api_url: str, search_items: list[di
     assert [f["id"] for f in get.json()["features"]] == [wanted[0]]
     nothing = httpx.get(f"{api_url}/search", params={"q": "no-such-thing-anywhere"})
     assert nothing.json()["features"] == []
+
+
+def test_one_stac_version_everywhere(api_url: str, search_items: list[dict]) -> None:
+    # Raw JSON: pystac rewrites stac_version to its own when it serialises.
+    landing = httpx.get(api_url).json()
+    collections = httpx.get(f"{api_url}/collections").json()["collections"]
+    items = httpx.get(f"{api_url}/search", params={"limit": 3}).json()["features"]
+    versions = {landing["stac_version"]} | {d["stac_version"] for d in collections + items}
+    assert versions == {"1.1.0"}
