@@ -5,7 +5,8 @@
 
 Starts a throwaway embedded database, loads N synthetic items, serves
 the STAC API with uvicorn in a separate process, and prints p50/p95 of typical searches over
-HTTP and through ``SELECT search(...)``; the ratio is the cost of the API layer.
+HTTP and through ``SELECT search(...)``; the ratio is the cost of the API layer. Then the same
+filters through /aggregate (all six aggregations) against /search.
 """
 
 import argparse
@@ -132,6 +133,27 @@ def measure(api: str, url: str, args: argparse.Namespace) -> None:
     )
 
     print_table(("HTTP", "SQL"), rows)
+
+    # /aggregate (every aggregation at once) next to /search, over the same filters.
+    aggregations = {
+        "aggregations": [
+            "total_count",
+            "datetime_frequency",
+            "collection_frequency",
+            "platform_frequency",
+            "cloud_cover_frequency",
+            "centroid_geohash_grid_frequency",
+        ]
+    }
+    compared = []
+    for (name, http, _), body in zip(rows, searches(random.Random(7)).values(), strict=False):
+        request = {k: v for k, v in body.items() if k not in ("limit", "sortby")} | aggregations
+        aggregate = timed(
+            lambda b=request: client.post(f"{api}/aggregate", json=b).raise_for_status(),
+            args.repeat,
+        )
+        compared.append((name, aggregate, http))
+    print_table(("aggregate", "search"), compared)
 
 
 def print_table(columns: tuple[str, str], rows: list[tuple[str, list[float], list[float]]]) -> None:

@@ -1,5 +1,6 @@
 """The extension set: stac-fastapi-pgstac's defaults, with sort advertised for older clients, the
-Query extension's every operator, CQL2 text on POST and free text on items (see filters.py)."""
+Query extension's every operator, CQL2 text on POST, free text on items (see filters.py) and
+aggregations (aggregation.py)."""
 
 from stac_fastapi.api.models import JSONResponse
 from stac_fastapi.extensions import BulkTransactionExtension, TransactionExtension
@@ -11,6 +12,7 @@ from stac_fastapi.pgstac.extensions import QueryExtension
 from stac_fastapi.pgstac.extensions.filter import FiltersClient
 from stac_fastapi.pgstac.models.extensions import Extensions
 
+from stac_api.aggregation import aggregation_extension
 from stac_api.filters import FilterPostRequest, QueryPostRequest
 from stac_api.settings import ApiSettings
 from stac_api.transactions import ExtentBulkTransactionsClient, ExtentTransactionsClient
@@ -49,10 +51,15 @@ class DinamisExtensions(Extensions):
 
 
 def extensions(settings: ApiSettings) -> Extensions:
+    search_filters = {
+        "query": FullQueryExtension(),
+        "filter": SearchFilterTextExtension(client=FiltersClient()),
+        "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.SEARCH]),
+    }
     return DinamisExtensions(
         settings=settings,
         search_map={
-            "query": FullQueryExtension(),
+            **search_filters,
             "sort": SearchSortExtension(
                 conformance_classes=[
                     SortConformanceClasses.ITEM_SEARCH_SORT,
@@ -60,12 +67,11 @@ def extensions(settings: ApiSettings) -> Extensions:
                     SORT_V1_0,
                 ]
             ),
-            "filter": SearchFilterTextExtension(client=FiltersClient()),
-            "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.SEARCH]),
         },
         item_collection_map={
             "query": FullQueryExtension(conformance_classes=[QueryConformanceClasses.ITEMS]),
             "filter": ItemCollectionFilterTextExtension(client=FiltersClient()),
             "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.ITEMS]),
         },
+        extra_map={"aggregation": aggregation_extension(list(search_filters.values()))},
     )

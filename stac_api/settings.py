@@ -63,3 +63,11 @@ class ApiSettings(Settings):
             "context_estimated_cost": str(self.pgstac_context_estimated_cost),
             "context_stats_ttl": self.pgstac_context_stats_ttl,
         }
+
+    # /aggregate: every aggregation is a GROUP BY over the matching items, so its work is bounded.
+    aggregation_max_buckets: int = Field(default=10_000, gt=0)
+    """Most buckets one frequency aggregation returns (the rest is counted in `overflow`)."""
+    aggregation_max_geohash_precision: int = Field(default=7, ge=1, le=12)
+    """Finest heat-map cells a client may ask for (7: ~150 m)."""
+    aggregation_timeout: float = Field(default=30.0, gt=0)
+    """Seconds an aggregation request may run in the database before it is refused."""
