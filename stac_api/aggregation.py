@@ -16,7 +16,7 @@ from asyncpg.exceptions import QueryCanceledError
 from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 from stac_fastapi.api.models import create_request_model
-from stac_fastapi.extensions.aggregation import AggregationExtension
+from stac_fastapi.extensions import aggregation as stac_aggregation
 from stac_fastapi.extensions.aggregation.client import AsyncBaseAggregationClient
 from stac_fastapi.extensions.aggregation.request import (
     AggregationExtensionGetRequest,
@@ -281,7 +281,7 @@ def _links(request: Request) -> list[dict[str, str]]:
     ]
 
 
-def aggregation_extension(filters: list[ApiExtension]) -> AggregationExtension:
+def aggregation_extension(filters: list[ApiExtension]) -> stac_aggregation.AggregationExtension:
     """The extension, taking the filters of /search (``filters``: the search's filter, query and
     free-text extensions) on both methods."""
     get_model = create_request_model(
@@ -294,9 +294,10 @@ def aggregation_extension(filters: list[ApiExtension]) -> AggregationExtension:
         request_type="POST",
     )
 
+    # The name stac-fastapi looks for to link /aggregate from the landing page.
     @attr.s
-    class Extension(AggregationExtension):
+    class AggregationExtension(stac_aggregation.AggregationExtension):
         GET = get_model
         POST = post_model
 
-    return Extension(client=AggregationClient(post_model=post_model))
+    return AggregationExtension(client=AggregationClient(post_model=post_model))

@@ -4,11 +4,11 @@ aggregations (aggregation.py)."""
 
 from stac_fastapi.api.models import JSONResponse
 from stac_fastapi.extensions import BulkTransactionExtension, TransactionExtension
-from stac_fastapi.extensions.filter import ItemCollectionFilterExtension, SearchFilterExtension
+from stac_fastapi.extensions import filter as stac_filter
 from stac_fastapi.extensions.free_text import FreeTextConformanceClasses, FreeTextExtension
 from stac_fastapi.extensions.query import QueryConformanceClasses
 from stac_fastapi.extensions.sort import SearchSortExtension, SortConformanceClasses
-from stac_fastapi.pgstac.extensions import QueryExtension
+from stac_fastapi.pgstac import extensions as pgstac_extensions
 from stac_fastapi.pgstac.extensions.filter import FiltersClient
 from stac_fastapi.pgstac.models.extensions import Extensions
 
@@ -22,15 +22,17 @@ from stac_api.transactions import ExtentBulkTransactionsClient, ExtentTransactio
 SORT_V1_0 = "https://api.stacspec.org/v1.0.0/item-search#sort"
 
 
-class FullQueryExtension(QueryExtension):
+# stac-fastapi finds extensions by class name (landing and collection links to queryables,
+# aggregations), so the subclasses keep their parents' names.
+class QueryExtension(pgstac_extensions.QueryExtension):
     POST = QueryPostRequest
 
 
-class SearchFilterTextExtension(SearchFilterExtension):
+class SearchFilterExtension(stac_filter.SearchFilterExtension):
     POST = FilterPostRequest
 
 
-class ItemCollectionFilterTextExtension(ItemCollectionFilterExtension):
+class ItemCollectionFilterExtension(stac_filter.ItemCollectionFilterExtension):
     POST = FilterPostRequest
 
 
@@ -52,8 +54,8 @@ class DinamisExtensions(Extensions):
 
 def extensions(settings: ApiSettings) -> Extensions:
     search_filters = {
-        "query": FullQueryExtension(),
-        "filter": SearchFilterTextExtension(client=FiltersClient()),
+        "query": QueryExtension(),
+        "filter": SearchFilterExtension(client=FiltersClient()),
         "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.SEARCH]),
     }
     return DinamisExtensions(
@@ -69,8 +71,8 @@ def extensions(settings: ApiSettings) -> Extensions:
             ),
         },
         item_collection_map={
-            "query": FullQueryExtension(conformance_classes=[QueryConformanceClasses.ITEMS]),
-            "filter": ItemCollectionFilterTextExtension(client=FiltersClient()),
+            "query": QueryExtension(conformance_classes=[QueryConformanceClasses.ITEMS]),
+            "filter": ItemCollectionFilterExtension(client=FiltersClient()),
             "free_text": FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.ITEMS]),
         },
         extra_map={"aggregation": aggregation_extension(list(search_filters.values()))},

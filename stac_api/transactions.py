@@ -6,6 +6,7 @@ from typing import Any
 import attr
 from fastapi import Request
 from stac_fastapi.pgstac.transactions import BulkTransactionsClient, TransactionsClient
+from starlette.responses import JSONResponse
 
 from dinamis.catalog import REFRESH_EXTENTS
 
@@ -20,14 +21,14 @@ class ExtentTransactionsClient(TransactionsClient):
     async def create_item(self, collection_id: str, item: Any, request: Request, **kwargs: Any):  # type: ignore[override]
         created = await super().create_item(collection_id, item, request, **kwargs)
         await refresh_extent(request, collection_id)
-        return created
+        return _geojson(created, 201)
 
     async def update_item(  # type: ignore[override]
         self, request: Request, collection_id: str, item_id: str, item: Any, **kwargs: Any
     ):
         updated = await super().update_item(request, collection_id, item_id, item, **kwargs)
         await refresh_extent(request, collection_id)
-        return updated
+        return _geojson(updated, 200)
 
     async def delete_item(  # type: ignore[override]
         self, item_id: str, collection_id: str, request: Request, **kwargs: Any
@@ -41,6 +42,13 @@ class ExtentTransactionsClient(TransactionsClient):
         await refresh_extent(request, updated["id"])
         updated["extent"] = await _extent(request, updated["id"]) or updated["extent"]
         return updated
+
+
+def _geojson(answer: Any, status: int) -> Any:
+    """An item is GeoJSON (stac-fastapi's transaction routes answer application/json)."""
+    if isinstance(answer, dict):
+        return JSONResponse(answer, status_code=status, media_type="application/geo+json")
+    return answer
 
 
 async def _extent(request: Request, collection_id: str) -> dict[str, Any] | None:

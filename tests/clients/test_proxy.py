@@ -21,11 +21,16 @@ from tests.entitlements import Items, bearer
 TILER_RELS = {"tilesets-map", "xyz", "wmts", "preview", "viewer"}
 
 
+# Keys whose URLs name things (relation types, specifications), not places to go.
+NAMES = {"rel", "conformsTo", "stac_extensions", "$schema"}
+
+
 def urls(document: Any) -> Iterator[str]:
-    """Every absolute URL in a JSON document."""
+    """Every absolute URL a client may follow in a JSON document."""
     if isinstance(document, dict):
-        for value in document.values():
-            yield from urls(value)
+        for key, value in document.items():
+            if key not in NAMES:
+                yield from urls(value)
     elif isinstance(document, list):
         for value in document:
             yield from urls(value)
