@@ -110,7 +110,6 @@ def test_placeholder_rpc_is_a_clear_error(samples: Path, relative: str, cause: s
     ("relative", "cause"),
     [
         ("gdal-autotest/dimap2/single_component/DIM_foo.XML", "no footprint corners"),
-        ("asp_plot/pleiades/DIM_PNEO3_202111071029126_PAN_trimmed.XML", "missing image file"),
         (
             "gdal-autotest/dimap2/primary_rpc_center_h/DIM_PNEO3_STD_x_1_1_F_1.XML",
             "no Strip_Source",
