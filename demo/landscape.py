@@ -279,7 +279,8 @@ def clouds(
     size = max(width, height) * gsd
     density = fractal(seed, east, north, size / 2, max(2 * gsd, size / 400), roughness=0.6)
     threshold = np.quantile(density[::4, ::4], 1 - min(cover, 100) / 100)
-    opacity = np.clip((density - threshold) / 0.12, 0, 1)
+    # Half opaque at the threshold: the share of mostly cloudy pixels is the cover.
+    opacity = np.clip((density - threshold) / 0.12 + 0.5, 0, 1)
     shift = max(1, round(size * 0.02 / gsd))
     shadow = np.zeros_like(opacity)
     shadow[shift:, shift:] = opacity[:-shift, :-shift]
