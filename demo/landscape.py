@@ -84,7 +84,9 @@ class Terrain:
 
 def _hash(seed: int, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     """A uniform value in [0, 1) per integer lattice position."""
-    h = ix.astype(np.uint64) * _PRIMES[0] + iy.astype(np.uint64) * _PRIMES[1]
+    # Through int64: a negative float cast straight to uint64 differs between platforms.
+    h = ix.astype(np.int64).view(np.uint64) * _PRIMES[0]
+    h = h + iy.astype(np.int64).view(np.uint64) * _PRIMES[1]
     h = (h + np.uint64(seed) * _PRIMES[2]) & _MASK
     h ^= h >> np.uint64(15)
     h = (h * _PRIMES[1]) & _MASK
@@ -125,11 +127,14 @@ def fractal(
     smallest: float,
     roughness: float = 0.5,
 ) -> np.ndarray:
-    """Octaves of value noise from ``largest`` down to ``smallest`` metres, about [-1, 1]."""
+    """Octaves of value noise from ``largest`` down to ``smallest`` metres, about [-1, 1];
+    octaves weighing under 2 % of the first are left out (invisible, and they cost)."""
     total = np.zeros((y.size, x.size), dtype=np.float32)
     amplitude, norm, wavelength, octave = 1.0, 0.0, largest, 0
-    while wavelength >= smallest or octave == 0:
-        total += np.float32(amplitude) * value_noise(seed + 101 * octave, x, y, wavelength)
+    while (wavelength >= smallest and amplitude >= 0.02) or octave == 0:
+        octave_noise = value_noise(seed + 101 * octave, x, y, wavelength)
+        octave_noise *= np.float32(amplitude)
+        total += octave_noise
         norm += amplitude
         amplitude *= roughness
         wavelength /= 2
@@ -139,13 +144,17 @@ def fractal(
 
 def _line(distance: np.ndarray, width: float, gsd: float) -> np.ndarray:
     """Coverage (0-1) of a pixel by a line ``width`` metres wide at ``distance`` from it."""
-    return np.clip((width / 2 - np.abs(distance)) / gsd + 0.5, 0, 1).astype(np.float32)
+    return np.clip((width / 2 - np.abs(distance)) / gsd + 0.5, 0, 1).astype(np.float32, copy=False)
 
 
 def _mix(base: np.ndarray, cover: Cover | np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``base`` (modified in place) blended towards ``cover`` by ``weight`` (0-1) per pixel."""
     colour = REFLECTANCE[cover] if isinstance(cover, Cover) else cover
     colour = colour[:, None, None] if colour.ndim == 1 else colour
-    return base + (colour - base) * weight[None]
+    change = colour - base
+    change *= weight[None]
+    base += change
+    return base
 
 
 def _grid(width: int, height: int, gsd: float) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +199,7 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
     colours[[c is Cover.green_crop for c in covers]] = ripe + (green - ripe) * max(
         0.0, 1 - abs(season - 0.35) * 2.5
     )
-    image = np.moveaxis(colours[kind], -1, 0)
+    image = np.stack([band[kind] for band in colours.T])
     image *= (0.85 + 0.3 * _hash(seed + 6, column, row))[None]
     if gsd <= 2.5:  # crop rows, where pixels are small enough to show them
         image *= (1 + 0.06 * np.sin(along * (2 * math.pi / 7.0)) * (kind == 0))[None]
@@ -228,10 +237,11 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
 
     # Main roads: three through the centre, and along some rows of fields.
     roads = _line(to_row_edge, 10, gsd) * (_hash(seed + 14, row, row) < 0.2)
+    bends = 20 * noise(13, 2000, 200)
     for k in range(3):
         heading = math.radians(360 * float(_hash(seed + 12, np.array(k), np.array(0))))
         sideways = east * math.cos(heading) - north * math.sin(heading)
-        roads = np.maximum(roads, _line(sideways + 20 * noise(13 + k, 2000, 200), 14, gsd))
+        roads = np.maximum(roads, _line(sideways + bends * (k - 1), 14, gsd))
     image = _mix(image, Cover.road, roads)
 
     # Water: ponds and lagoons, a river with its riverside woods, the sea, beach and shallows.
@@ -265,7 +275,8 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
         sea *= (1 + 0.08 * noise(18, 300, 0))[None]
         image = _mix(image, sea, np.clip(seaward / gsd + 0.5, 0, 1))
     # Fine texture everywhere: no two pixels alike.
-    return (image * (1 + 0.07 * noise(19, 200, 0))[None]).astype(np.float32)
+    image *= (1 + 0.07 * noise(19, 200, 0))[None]
+    return image
 
 
 def clouds(
