@@ -37,7 +37,7 @@ def next_steps(settings: Settings, database_url: str) -> str:
     bbox = list(shown.bbox) if shown else [-180, -90, 180, 90]
     lines = [
         "[bold]Three things to try[/bold]",
-        "  1. Search with pystac-client (pip install pystac-client):",
+        "  1. Search with pystac-client (in .venv/bin/python, or pip install pystac-client):",
         "       from pystac_client import Client",
         f'       catalogue = Client.open("{api}")',
         f"       for item in catalogue.search(bbox={bbox}, max_items=20).items():",
