@@ -145,15 +145,3 @@ def test_missing_and_unreadable_tiles(tmp_path: Path) -> None:
     tiles[0].unlink()
     with pytest.raises(IngestError, match=f"missing image file {tiles[0].name}"):
         dimap2.read_product(dim)
-
-
-def test_tile_of_the_wrong_size(tmp_path: Path) -> None:
-    dim = make_dimap2_product(tmp_path, tiles=(2, 2), volume=False)
-    product = dimap2.read_product(dim)
-    last = max(product.tiles, key=lambda t: (t.row, t.col)).path
-    with rasterio.open(last) as src:
-        profile, data = src.profile, src.read()
-    with rasterio.open(last, "w", **{**profile, "width": profile["width"] - 3}) as dst:
-        dst.write(data[:, :, :-3])
-    with pytest.raises(IngestError, match="tile R2C2 is 97x80 px, its row and column make it"):
-        mosaic_vrt(product, list(product.bands))
