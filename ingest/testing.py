@@ -126,7 +126,8 @@ def _sensor_corners(center: tuple[float, float], width: int, height: int, gsd: f
         (lon + half_lon, lat - half_lat),
         (lon - half_lon, lat - half_lat),
     ]
-    return half_lon, half_lat, corners
+    # Scenes astride the antimeridian: longitudes as a DIM writes them, within ±180°.
+    return half_lon, half_lat, [((x + 180) % 360 - 180, y) for x, y in corners]
 
 
 def _rpc_xml(
@@ -288,6 +289,8 @@ def make_dimap2_product(
             corners, [(1, 1), (width, 1), (width, height), (1, height)], strict=True
         )
     )
+    # Pléiades and SPOT 6/7 state the panchromatic GSD in every DIM, Pléiades Neo its own.
+    located_gsd = gsd / 4 if mission != "PNEO" and spectral.startswith("MS") else gsd
     center_time = acquired.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     end = (acquired + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     geoposition = (
@@ -376,8 +379,8 @@ def make_dimap2_product(
         <INCIDENCE_ANGLE unit="deg">{incidence}</INCIDENCE_ANGLE></Acquisition_Angles>
       <Solar_Incidences><SUN_AZIMUTH unit="deg">{sun_azimuth}</SUN_AZIMUTH>
         <SUN_ELEVATION unit="deg">{sun_elevation}</SUN_ELEVATION></Solar_Incidences>
-      <Ground_Sample_Distance><GSD_ACROSS_TRACK unit="m">{gsd}</GSD_ACROSS_TRACK>
-        <GSD_ALONG_TRACK unit="m">{gsd}</GSD_ALONG_TRACK></Ground_Sample_Distance>
+      <Ground_Sample_Distance><GSD_ACROSS_TRACK unit="m">{located_gsd}</GSD_ACROSS_TRACK>
+        <GSD_ALONG_TRACK unit="m">{located_gsd}</GSD_ALONG_TRACK></Ground_Sample_Distance>
     </Located_Geometric_Values></Use_Area>
   </Geometric_Data>
   <Dataset_Sources><Source_Identification><SOURCE_TYPE>Strip_Source</SOURCE_TYPE>
