@@ -53,11 +53,14 @@ def extract(archive: Path, destination: Path) -> list[str]:
             with tarfile.open(archive) as tf:
                 for member in tf:
                     try:
-                        safe = tarfile.data_filter(member, str(destination))
+                        # The data filter would move absolute names inside: skip them too.
+                        if unsafe(member.name):
+                            raise tarfile.AbsolutePathError(member)
+                        tarfile.data_filter(member, str(destination))
                     except tarfile.FilterError:
                         skipped.append(member.name)
                         continue
-                    tf.extract(safe, destination, filter="data")
+                    tf.extract(member, destination, filter="data")
     except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
         raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
     return skipped

@@ -34,8 +34,10 @@ from ingest.storage import clean_stale, item_folder, partial_folder, publish, so
 log = logging.getLogger(__name__)
 
 STEPS = 4  # parse, COG, sidecars, catalogue
-# How GDAL and the C library word a full disk.
+# How GDAL and the C library word a full disk, and the free space below which a failed
+# write is put down to it.
 NO_SPACE = ("No space left on device", "Free disk space available")
+FULL_MARGIN = 1 << 20
 
 
 class Status(StrEnum):
@@ -162,11 +164,17 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
             product.rpc_file if rpc is not None else None,
         )
         with partial_folder(folder) as work:
-            write_cog(vrt, work / cog.name, nbits=product.nbits)
-            run.step(task, f"{identifier}: copies")
-            for file in delivered.files():
-                shutil.copy2(file, work / file.name)
-            publish(work, folder)
+            try:
+                write_cog(vrt, work / cog.name, nbits=product.nbits)
+                run.step(task, f"{identifier}: copies")
+                for file in delivered.files():
+                    shutil.copy2(file, work / file.name)
+                publish(work, folder)
+            except (IngestError, OSError) as error:
+                # GDAL does not always say ENOSPC: a truncated COG may only fail validation.
+                if shutil.disk_usage(work).free < FULL_MARGIN:
+                    raise IngestError(f"no space left on {run.settings.storage}") from error
+                raise
         run.step(task, f"{identifier}: catalogue")
         item = build_item(
             product, identifier, collection, bands, cog, delivered.moved_to(folder), checksum
@@ -189,7 +197,7 @@ def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
             words = cause(error, messages)
             if not messages and not isinstance(error, OSError):
                 words = f"{type(error).__name__}: {words}"
-        if any(sign in words for sign in NO_SPACE):  # OSError's strerror or GDAL's words
+        if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
             words = f"no space left on {run.settings.storage}"
         return Outcome(str(found.path), Status.failed, words)
 
