@@ -2,6 +2,7 @@
 line naming the file, what the metadata says and what the file holds."""
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,21 @@ def test_contradicting_delivery_publishes_nothing(
     from ingest.pipeline import item_id
 
     assert get_item(database_url, "pleiades", item_id(product)) is None
+
+
+def test_real_pleiades_neo_delivery_agrees_with_its_dim(samples: Path, tmp_path: Path) -> None:
+    """GDAL's real Pléiades Neo MS-FS ortho sample: two file sets on the DIM's lon/lat grid
+    (ULXMAP/ULYMAP at the first pixel's corner there); moved 50 pixels in its DIM, refused."""
+    source = samples / "gdal-autotest/dimap2/vhr2020_ms_fs/MS-FS"
+    folder = tmp_path / "MS-FS"
+    shutil.copytree(source, folder)
+    dim = folder / "DIM_MS-FS.XML"
+    product = dimap2.read_product(dim)
+    assert product.grid is not None and product.grid.crs == "urn:ogc:def:crs:EPSG::4326"
+    images = read_images(product)
+    with rasterio.open(folder / "IMG_RGB_R1C1.TIF") as src:
+        assert (src.transform.c, src.transform.f) == (product.grid.x, product.grid.y)
+    assert len(images.files) == 2
+    moved = product.grid.x + 50 * product.grid.x_size
+    dim.write_text(dim.read_text().replace(f">{product.grid.x!r}<", f">{moved!r}<"))
+    assert refused(dimap2.read_product(dim)).endswith("-50.0 px in x, +0.0 px in y")

@@ -16,7 +16,7 @@ from ingest import dimap2
 from ingest.rpc import read_rpc
 from ingest.testing import make_dimap2_product
 from ingest.viewing import viewing_azimuth
-from tests.ingest.viewing import angle_between, rpc_view
+from tests.ingest.viewing import angle_between, off_nadir, rpc_view, sun_position
 
 PNEO = "asp_plot/pleiades/DIM_PNEO3_202111071029126_PAN_trimmed.XML"
 PNEO_RPC = "asp_plot/pleiades/RPC_PNEO3_202111071029126_PAN_trimmed.XML"
@@ -55,8 +55,12 @@ def test_real_pleiades_neo_azimuth_agrees_with_its_rpc(samples: Path, tmp_path: 
     assert product.angles.azimuth is not None and product.angles.incidence is not None
     assert angle_between(product.angles.azimuth, azimuth) < 2
     assert product.angles.incidence == pytest.approx(incidence, abs=0.5)
-    assert product.angles.off_nadir == pytest.approx(19.738645825028545)
-    assert product.angles.sun_azimuth == pytest.approx(165.4344, abs=0.2)
+    # Off-nadir: the same line of sight seen from the satellite, 630 km up (SATELLITE_ALTITUDE).
+    assert product.angles.off_nadir == pytest.approx(off_nadir(incidence, 630_099), abs=0.5)
+    # Sun: where it stood at the acquisition time over the scene centre.
+    sun_azimuth, sun_elevation = sun_position(product.datetime, float(center[1]), float(center[2]))
+    assert angle_between(product.angles.sun_azimuth, sun_azimuth) < 1
+    assert product.angles.sun_elevation == pytest.approx(sun_elevation, abs=1)
 
 
 def test_along_and_across_track_incidences_give_the_azimuth_on_real_values(
