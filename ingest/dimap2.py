@@ -289,7 +289,7 @@ def _band_ids(group: Node, root: Node) -> list[tuple[str, int]]:
         # Without an index list, Airbus stores the bands in display order: band 1 of a
         # Pléiades or SPOT 6/7 MS file is red (B2), then B1, B0, B3, as the Pléiades user
         # guide says and eoreader reads them. GDAL's DIMAP driver names band 1 B0 (blue):
-        # not followed, its order comes from the band ids' sort, not from the delivery.
+        # not followed, the files hold the display order the DIM states.
         ids = list(dict.fromkeys(c for name in CHANNELS if (c := display.text(name))))
         return [(band_id, i) for i, band_id in enumerate(ids, start=1)]
     if root.required_number("Raster_Data/Raster_Dimensions/NBANDS") == 1:
