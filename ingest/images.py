@@ -29,6 +29,8 @@ class Image:
     dtype: str
     crs: CRS | None
     transform: Affine
+    nbits: int | None
+    """The sample depth the file declares (JPEG 2000 and packed TIFFs), if it declares one."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,16 @@ class Images:
 def _open(tile: Tile) -> Image:
     try:
         with rasterio.open(tile.path) as src:
-            return Image(src.width, src.height, src.count, src.dtypes[0], src.crs, src.transform)
+            nbits = src.tags(1, ns="IMAGE_STRUCTURE").get("NBITS")
+            return Image(
+                src.width,
+                src.height,
+                src.count,
+                src.dtypes[0],
+                src.crs,
+                src.transform,
+                int(nbits) if nbits and nbits.isdigit() else None,
+            )
     except RasterioIOError as error:
         cause = " ".join(str(error).split()).removeprefix(f"{tile.path}: ")
         raise IngestError(f"{tile.path.name}: unreadable image ({cause})") from None
@@ -209,6 +220,12 @@ def read_images(product: Product) -> Images:
                 raise IngestError(
                     f"{tile.path.name}: {image.dtype} samples, the metadata says "
                     f"{product.dtype} ({product.nbits}-bit)"
+                )
+            # The COG stores NBITS-deep samples: a file declaring deeper ones would be clipped.
+            if image.nbits is not None and image.nbits > product.nbits:
+                raise IngestError(
+                    f"{tile.path.name}: {image.nbits}-bit samples, the metadata says "
+                    f"{product.nbits}-bit"
                 )
         set_offsets = _layout(tiles, files, product)
         if product.geometry is Geometry.map:

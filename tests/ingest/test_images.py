@@ -202,3 +202,19 @@ def test_real_pleiades_neo_delivery_agrees_with_its_dim(samples: Path, tmp_path:
     moved = product.grid.x + 50 * product.grid.x_size
     dim.write_text(dim.read_text().replace(f">{product.grid.x!r}<", f">{moved!r}<"))
     assert refused(dimap2.read_product(dim)).endswith("-50.0 px in x, +0.0 px in y")
+
+
+def test_tiles_deeper_than_the_dim_says(tmp_path: Path) -> None:
+    """A JPEG 2000 tile of 12-bit samples under a DIM saying 10: the COG, 10 bits deep, would
+    clip them."""
+    dim = make_dimap2_product(tmp_path, tiles=(1, 1), tile_format="JP2", volume=False)
+    dim.write_text(dim.read_text().replace("<NBITS>12</NBITS>", "<NBITS>10</NBITS>"))
+    product = dimap2.read_product(dim)
+    jp2 = tile(product, 1, 1)
+    with rasterio.open(jp2) as src:
+        profile, data = dict(src.profile), src.read()
+    aside = jp2.with_name(f"new-{jp2.name}")
+    with rasterio.open(aside, "w", **{**profile, "driver": "JP2OpenJPEG", "NBITS": 12}) as dst:
+        dst.write(data)
+    aside.replace(jp2)
+    assert refused(product) == f"{jp2.name}: 12-bit samples, the metadata says 10-bit"
