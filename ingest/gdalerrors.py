@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 GDAL_LOGGER = "rasterio._env"
+WARNED = re.compile(r"CPLE_\w+ in ")
 SIGNALLED = re.compile(r"GDAL signalled an error: err_no=\d+, msg=(?P<msg>.*)", re.DOTALL)
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,14 @@ class _Capture(logging.Filter):
         self.by_thread: dict[int, list[str]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        match = SIGNALLED.match(record.getMessage())
+        text = record.getMessage()
+        match = SIGNALLED.match(text)
         if match is None:
+            if self.open and WARNED.match(text):
+                # GDAL's warnings (e.g. "pixels clipped to fit 12 bit domain" for the padding
+                # of edge blocks, the pixels being intact) are not the user's business.
+                log.debug("GDAL: %s", text)
+                return False
             return True
         message = " ".join(match["msg"].strip("'\"").split())
         with self.lock:
