@@ -1,5 +1,6 @@
 """What a PATH given to ``dinamis ingest`` holds: which product files of which format."""
 
+import errno
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -61,7 +62,11 @@ def extract(archive: Path, destination: Path) -> list[str]:
                         skipped.append(member.name)
                         continue
                     tf.extract(member, destination, filter="data")
-    except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise IngestError(f"{archive.name}: no space left on {destination.parent}") from None
+        raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
+    except (zipfile.BadZipFile, tarfile.TarError) as error:
         raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
     return skipped
 

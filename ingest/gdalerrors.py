@@ -33,8 +33,9 @@ class _Capture(logging.Filter):
         match = SIGNALLED.match(text)
         if match is None:
             if self.open and WARNED.match(text):
-                # GDAL's warnings (e.g. "pixels clipped to fit 12 bit domain" for the padding
-                # of edge blocks, the pixels being intact) are not the user's business.
+                # GDAL's warnings are not the user's business: a 12-bit COG's "pixels clipped
+                # to fit 12 bit domain" comes with every product, its pixels intact
+                # (tests/ingest/test_cog.py compares them with the tiles).
                 log.debug("GDAL: %s", text)
                 return False
             return True

@@ -5,6 +5,7 @@ write hits ENOSPC as it would in production; mounting needs root, as the CI runs
 """
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,3 +53,15 @@ def test_full_disk_is_named_and_leaves_no_folder(
     from ingest.pipeline import item_id
 
     assert get_item(database_url, "pleiades", item_id(dimap2.read_product(dim))) is None
+
+
+def test_full_disk_while_unpacking_an_archive(
+    tmp_path: Path, full_storage: Settings, database_url: str, collection_ids: list[str]
+) -> None:
+    folder = tmp_path / "delivery"
+    make_dimap2_product(folder, width=800, height=800, tiles=(1, 1), acquired=acquisition())
+    archive = Path(shutil.make_archive(str(tmp_path / "delivery"), "zip", folder))
+    report = ingest_paths([archive], full_storage, database_url, progress=False)
+    [failure] = report.failed
+    assert failure.message == f"delivery.zip: no space left on {full_storage.storage}"
+    assert list(full_storage.storage.iterdir()) == []
