@@ -89,6 +89,9 @@ class Product:
     rpc_file: Path | None = None
     gcps: tuple[GroundControlPoint, ...] = ()
     preview_file: Path | None = None
+    """The producer's quicklook (Airbus PREVIEW_*.JPG)."""
+    icon_file: Path | None = None
+    """The producer's thumbnail (Airbus ICON_*.JPG)."""
     producer: str | None = None
     copyright: str | None = None
     radiometric_unit: str | None = None
@@ -104,5 +107,5 @@ class Product:
     @property
     def source_files(self) -> list[Path]:
         """Every delivered file the ingest reads, for the change checksum."""
-        extra = [p for p in (self.rpc_file, self.preview_file) if p is not None]
+        extra = [p for p in (self.rpc_file, self.preview_file, self.icon_file) if p is not None]
         return [self.metadata_file, *(t.path for t in self.tiles), *extra]
