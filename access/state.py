@@ -42,7 +42,7 @@ class AccessState:
         # An OpenID Connect login, by token hash: the principal and the token's expiry.
         self._logins: TTLCache[str, tuple[Principal | None, float]] = TTLCache(10_000, ttl)
         self._searches: TTLCache[str, list[str] | None] = TTLCache(10_000, ttl)
-        self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None]] = TTLCache(
+        self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None, bool]] = TTLCache(
             10_000, ttl
         )
 
@@ -102,10 +102,12 @@ class AccessState:
             self._searches[search_id] = await self.run(store.search_collections, search_id)
         return self._searches[search_id]
 
-    def remember_asset(self, key: tuple[str, str, str], value: tuple[Path, str | None]) -> None:
+    def remember_asset(
+        self, key: tuple[str, str, str], value: tuple[Path, str | None, bool]
+    ) -> None:
         self._assets[key] = value
 
-    def cached_asset(self, key: tuple[str, str, str]) -> tuple[Path, str | None] | None:
+    def cached_asset(self, key: tuple[str, str, str]) -> tuple[Path, str | None, bool] | None:
         return self._assets.get(key)
 
     async def record(self, event: DownloadEvent) -> None:
