@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian 12: the PostgreSQL server with PostGIS,
-# Chromium for the web-map test, and the Python package with its dependencies in .venv.
+# Chromium for the web-map test, Debian's GDAL command-line tools for the STACIT client test,
+# and the Python package with its dependencies in .venv.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(postgresql-15 postgresql-15-postgis-3 chromium)
+apt_packages=(postgresql-15 postgresql-15-postgis-3 chromium gdal-bin)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
