@@ -75,6 +75,21 @@ def open_scenes(
     return _ingest(paths, settings, database_url, "spot-world-heritage")
 
 
+def _phr(folder: Path, spectral: str, minute: int, settings: Settings, url: str) -> Scenes:
+    paths = [
+        make_dimap2_product(
+            folder / str(i),
+            spectral=spectral,
+            volume=False,
+            tiles=(1, 1),
+            center=(3.0 + i * 0.005, 47.0),
+            acquired=datetime(2019, 5, 4, 10, minute + i, tzinfo=UTC),
+        )
+        for i in range(2)
+    ]
+    return _ingest(paths, settings, url, "pleiades")
+
+
 @pytest.fixture(scope="session")
 def licensed_scenes(
     tmp_path_factory: pytest.TempPathFactory,
@@ -82,15 +97,16 @@ def licensed_scenes(
     database_url: str,
     collection_ids: list[str],
 ) -> Scenes:
-    folder = tmp_path_factory.mktemp("phr")
-    paths = [
-        make_dimap2_product(
-            folder / str(i),
-            volume=False,
-            tiles=(1, 1),
-            center=(3.0 + i * 0.005, 47.0),
-            acquired=datetime(2019, 5, 4, 10, 20 + i, tzinfo=UTC),
-        )
-        for i in range(2)
-    ]
-    return _ingest(paths, settings, database_url, "pleiades")
+    """Multispectral: red, green, blue, nir."""
+    return _phr(tmp_path_factory.mktemp("phr"), "MS", 20, settings, database_url)
+
+
+@pytest.fixture(scope="session")
+def panchromatic_scenes(
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: Settings,
+    database_url: str,
+    collection_ids: list[str],
+) -> Scenes:
+    """Licensed single-band products (Pléiades panchromatic)."""
+    return _phr(tmp_path_factory.mktemp("pan"), "P", 40, settings, database_url)

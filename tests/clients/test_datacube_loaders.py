@@ -7,13 +7,19 @@ import numpy as np
 import pystac
 import pytest
 import rasterio
+import stackstac
 from odc.stac import load
 from pystac_client import Client
 
 from access.client import sign_modifier
 
 # The scenes are session fixtures of their own module, not of a conftest.
-from tests.clients.scenes import Scenes, licensed_scenes, open_scenes  # noqa: F401
+from tests.clients.scenes import (  # noqa: F401
+    Scenes,
+    licensed_scenes,
+    open_scenes,
+    panchromatic_scenes,
+)
 from tests.entitlements import People
 
 COMMON_NAMES = ["red", "nir"]
@@ -58,3 +64,32 @@ def _pixel_center(scenes: Scenes, index: int, row: int, col: int) -> tuple[float
 def _time(item: dict) -> np.datetime64:
     """The time slice of ``item`` (one per item: loaded with ``groupby="id"``)."""
     return np.datetime64(item["properties"]["datetime"].removesuffix("Z"))
+
+
+def test_stackstac_reads_single_band_assets_and_names_their_band(
+    request: pytest.FixtureRequest, api_url: str, people: People
+) -> None:
+    """stackstac stacks assets, one band each, and takes the band's common name from the
+    asset's `eo:bands` and its CRS from `proj:epsg`. It reads the raw pages of a search: pystac
+    objects have been migrated to projection v2, which drops `proj:epsg`."""
+    scenes: Scenes = request.getfixturevalue("panchromatic_scenes")
+    catalogue = Client.open(api_url, modifier=sign_modifier(api_url, people.entitled))
+    items = list(catalogue.search(**scenes.query()).items_as_dicts())
+    stack = stackstac.stack(items, assets=["data"], resolution=2.0, xy_coords="center")
+    assert stack.coords["common_name"].values.tolist() == "pan"
+    assert stack.attrs["crs"] == "epsg:32631"
+    for index, item in enumerate(scenes.items):
+        for row, col in ((10, 10), (40, 90)):
+            x, y = _pixel_center(scenes, index, row, col)
+            value = stack.sel(id=item["id"], band="data").sel(x=x, y=y, method="nearest")
+            assert int(value.compute()) == int(scenes.read(index, 1)[row, col])
+
+
+def test_stackstac_refuses_multiband_assets_with_its_own_error(
+    request: pytest.FixtureRequest, api_url: str
+) -> None:
+    scenes: Scenes = request.getfixturevalue("open_scenes")
+    items = list(Client.open(api_url).search(**scenes.query()).items_as_dicts())
+    stack = stackstac.stack(items, assets=["data"])
+    with pytest.raises(RuntimeError, match="Assets must have exactly 1 band"):
+        stack.compute()
