@@ -68,7 +68,6 @@ def read_product(metadata: Path) -> Product:
         gcps=_gcps(root) if raw else (),
         preview_file=root.delivered("Dataset_Id/DATASET_QL_PATH"),
         icon_file=root.delivered("Dataset_Id/DATASET_TN_PATH"),
-        producer=root.text("Production/DATASET_PRODUCER_NAME"),
         copyright=root.text("Dataset_Id/COPYRIGHT"),
         radiometric_unit="radiance",
     )

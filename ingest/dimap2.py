@@ -87,7 +87,6 @@ def read_product(dim: Path) -> Product:
         rpc_file=_rpc_file(root),
         preview_file=root.delivered("Dataset_Identification/DATASET_QL_PATH"),
         icon_file=root.delivered("Dataset_Identification/DATASET_TN_PATH"),
-        producer=root.text("Product_Information/Producer_Information/PRODUCER_NAME"),
         copyright=root.text("Dataset_Identification/Legal_Constraints/COPYRIGHT"),
         radiometric_unit=_radiometric_unit(root),
     )

@@ -92,7 +92,6 @@ class Product:
     """The producer's quicklook (Airbus PREVIEW_*.JPG)."""
     icon_file: Path | None = None
     """The producer's thumbnail (Airbus ICON_*.JPG)."""
-    producer: str | None = None
     copyright: str | None = None
     radiometric_unit: str | None = None
 

@@ -47,10 +47,10 @@ class Scenes:
 def _ingest(paths: list[Path], settings: Settings, database_url: str, collection: str) -> Scenes:
     report = ingest_paths(paths, settings, database_url, progress=False)
     assert not report.failed, report.failed
-    items = tuple(
-        get_item(database_url, collection, o.item_id)
-        for o in sorted(report.ingested, key=lambda o: o.product)
-    )
+    # Skipped when already published by an earlier run on the same database.
+    done = sorted(report.ingested + report.skipped, key=lambda o: o.product)
+    items = tuple(get_item(database_url, collection, o.item_id) for o in done)
+    assert len(items) == len(paths)
     times = [datetime.fromisoformat(i["properties"]["datetime"]) for i in items]
     return Scenes(collection, items, min(times), max(times))
 

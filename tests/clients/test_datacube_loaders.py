@@ -12,14 +12,7 @@ from odc.stac import load
 from pystac_client import Client
 
 from access.client import sign_modifier
-
-# The scenes are session fixtures of their own module, not of a conftest.
-from tests.clients.scenes import (  # noqa: F401
-    Scenes,
-    licensed_scenes,
-    open_scenes,
-    panchromatic_scenes,
-)
+from tests.clients.scenes import Scenes
 from tests.entitlements import People
 
 COMMON_NAMES = ["red", "nir"]
@@ -67,12 +60,12 @@ def _time(item: dict) -> np.datetime64:
 
 
 def test_stackstac_reads_single_band_assets_and_names_their_band(
-    request: pytest.FixtureRequest, api_url: str, people: People
+    api_url: str, people: People, panchromatic_scenes: Scenes
 ) -> None:
     """stackstac stacks assets, one band each, and takes the band's common name from the
     asset's `eo:bands` and its CRS from `proj:epsg`. It reads the raw pages of a search: pystac
     objects have been migrated to projection v2, which drops `proj:epsg`."""
-    scenes: Scenes = request.getfixturevalue("panchromatic_scenes")
+    scenes = panchromatic_scenes
     catalogue = Client.open(api_url, modifier=sign_modifier(api_url, people.entitled))
     items = list(catalogue.search(**scenes.query()).items_as_dicts())
     stack = stackstac.stack(items, assets=["data"], resolution=2.0, xy_coords="center")
@@ -86,10 +79,9 @@ def test_stackstac_reads_single_band_assets_and_names_their_band(
 
 
 def test_stackstac_refuses_multiband_assets_with_its_own_error(
-    request: pytest.FixtureRequest, api_url: str
+    api_url: str, open_scenes: Scenes
 ) -> None:
-    scenes: Scenes = request.getfixturevalue("open_scenes")
-    items = list(Client.open(api_url).search(**scenes.query()).items_as_dicts())
+    items = list(Client.open(api_url).search(**open_scenes.query()).items_as_dicts())
     stack = stackstac.stack(items, assets=["data"])
     with pytest.raises(RuntimeError, match="Assets must have exactly 1 band"):
         stack.compute()

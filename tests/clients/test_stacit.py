@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import rasterio
 
-# The scenes are session fixtures of their own module, not of a conftest.
-from tests.clients.scenes import Scenes, licensed_scenes, open_scenes  # noqa: F401
+from tests.clients.scenes import Scenes
 from tests.entitlements import People
 
 GDALINFO = shutil.which("gdalinfo")
@@ -84,9 +83,9 @@ def test_debian_gdal_36_opens_a_search_as_a_mosaic(
 
 
 def test_debian_gdal_needs_the_key_for_licensed_pixels(
-    request: pytest.FixtureRequest, api_url: str
+    api_url: str, licensed_scenes: Scenes
 ) -> None:
-    scenes: Scenes = request.getfixturevalue("licensed_scenes")
+    scenes = licensed_scenes
     env = {**os.environ, "CPL_DEBUG": "OFF"}
     done = subprocess.run(
         [GDALINFO or "gdalinfo", "-json", _stacit(scenes, api_url)],
