@@ -93,8 +93,8 @@ def _write_image(path: Path, data: np.ndarray, crs: CRS | None, transform) -> No
             dst.write(data)
 
 
-def _write_preview(path: Path, data: np.ndarray) -> None:
-    step = max(1, max(data.shape[1:]) // 64)
+def _write_preview(path: Path, data: np.ndarray, size: int = 64) -> None:
+    step = max(1, max(data.shape[1:]) // size)
     small = data[:3, ::step, ::step]
     if small.shape[0] < 3:
         small = np.repeat(small[:1], 3, axis=0)
@@ -280,6 +280,7 @@ def make_dimap2_product(
         data_files_xml.append(f"<Data_Files>{''.join(files)}{display}</Data_Files>")
     band_ids = [b for group in groups for b in group]
     _write_preview(product_dir / f"PREVIEW_{product_id}.JPG", np.concatenate(mosaic))
+    _write_preview(product_dir / f"ICON_{product_id}.JPG", np.concatenate(mosaic), size=16)
     rpc_name = f"RPC_{product_id}.XML"
     profile = f"{name}_{LEVEL_NAMES[level]}"
     if sensor:
@@ -341,6 +342,8 @@ def make_dimap2_product(
   <Dataset_Identification>
     <DATASET_TYPE>RASTER_{"SENSOR" if sensor else "ORTHO"}</DATASET_TYPE>
     <DATASET_NAME version="1.0">{escape(product_id)}</DATASET_NAME>
+    <DATASET_TN_PATH href="ICON_{product_id}.JPG"/>
+    <DATASET_TN_FORMAT>image/jpeg</DATASET_TN_FORMAT>
     <DATASET_QL_PATH href="PREVIEW_{product_id}.JPG"/>
     <DATASET_QL_FORMAT>image/jpeg</DATASET_QL_FORMAT>
     <Legal_Constraints><COPYRIGHT>Synthetic test product</COPYRIGHT><LICENSE>EULA</LICENSE>
