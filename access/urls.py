@@ -1,6 +1,6 @@
 """URL helpers shared by the server's /sign endpoint and the client-side signer."""
 
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from starlette.requests import Request
 
@@ -26,3 +26,12 @@ def own_origins(request: Request) -> set[str]:
     base = str(request.base_url)
     tiler_url = getattr(request.app.state.settings, "tiler_url", None) or base
     return {origin(base), origin(urljoin(base, tiler_url))}
+
+
+def collection_of(href: str) -> str | None:
+    """The collection id in a DINAMIS URL (``.../collections/{id}/...``), else ``None``."""
+    parts = [unquote(part) for part in urlsplit(href).path.split("/")]
+    for index, part in enumerate(parts[:-1]):
+        if part == "collections" and parts[index + 1]:
+            return parts[index + 1]
+    return None

@@ -1,6 +1,7 @@
 """STAC API settings: stac-fastapi-pgstac's own, with this programme's defaults."""
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BeforeValidator, Field
@@ -71,3 +72,6 @@ class ApiSettings(Settings):
     """Finest heat-map cells a client may ask for (7: ~150 m)."""
     aggregation_timeout: float = Field(default=30.0, gt=0)
     """Seconds an aggregation request may run in the database before it is refused."""
+
+    collections_dir: Path = Field(default_factory=lambda: get_settings().collections_dir)
+    """The collection JSON files, whose browse images (thumbnails) the API serves."""

@@ -1,5 +1,6 @@
-"""The STAC API and the tiler behind a real nginx (Debian's), as deployed: one public origin,
-`/` to the API and `/raster/` to the tiler (deploy/nginx.conf.template)."""
+"""Fixtures of the client tests: ingested sample scenes (scenes.py), and the STAC API and the
+tiler behind a real nginx (Debian's), as deployed: one public origin, `/` to the API and
+`/raster/` to the tiler (deploy/nginx.conf.template)."""
 
 import shutil
 import string
@@ -18,8 +19,11 @@ from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import REPO_ROOT, Settings
 from stac_api.app import create_app as create_api
 from stac_api.settings import ApiSettings
+from tests.clients.scenes import licensed_scenes, open_scenes, panchromatic_scenes
 from tiler.app import create_app as create_tiler
 from tiler.settings import TilerSettings
+
+__all__ = ["deployment", "licensed_scenes", "open_scenes", "panchromatic_scenes"]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE_TEMPLATE = REPO_ROOT / "deploy" / "nginx.conf.template"
