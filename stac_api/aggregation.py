@@ -4,10 +4,10 @@ over pgSTAC's items table: stac-fastapi-pgstac has no aggregation client.
 A request takes the filters of /search (collections, ids, bbox, intersects, datetime, CQL2
 filter, query, free text); pgSTAC's own ``stac_search_to_where()`` turns them into the WHERE
 clause its search() would use, so both endpoints select the same items. Each aggregation is
-then one GROUP BY over those rows, under a statement timeout, with a bounded number of buckets.
+then one scan of those rows (GROUPING SETS, one per aggregation), under a statement timeout,
+with a bounded number of buckets.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import attr
@@ -78,9 +78,6 @@ def _bucket(key: Any, count: int, **bounds: float | None) -> dict[str, Any]:
     return bucket
 
 
-Query_ = Callable[[str, str, list[Any]], Awaitable[list[Any]]]
-
-
 @attr.s
 class AggregationClient(AsyncBaseAggregationClient):
     """Aggregations over the same items /search would return."""
@@ -109,7 +106,7 @@ class AggregationClient(AsyncBaseAggregationClient):
         collection_id = request.path_params.get("collection_id")
         if collection_id:
             search.collections = [collection_id]  # type: ignore[attr-defined]
-        names = list(getattr(search, "aggregations", None) or ["total_count"])
+        names = list(dict.fromkeys(getattr(search, "aggregations", None) or ["total_count"]))
         if unknown := [name for name in names if name not in DESCRIPTIONS]:
             raise HTTPException(
                 400,
@@ -144,17 +141,9 @@ class AggregationClient(AsyncBaseAggregationClient):
                     "SELECT pgstac.stac_search_to_where($1::text::jsonb)", body
                 )
 
-                async def rows(select: str, group: str, args: list[Any]) -> list[Any]:
-                    sql = f"SELECT {select} FROM pgstac.items WHERE {where} {group}"
-                    return await conn.fetch(sql, *args)
-
-                aggregations = await self._compute(
-                    names,
-                    rows,
-                    interval=getattr(search, "datetime_frequency_interval", None) or "month",
-                    precision=precision,
-                    max_buckets=settings.aggregation_max_buckets,
-                )
+                interval = getattr(search, "datetime_frequency_interval", None) or "month"
+                sql = aggregation_sql(names, where, interval, precision, settings)
+                aggregations = read_aggregations(names, await conn.fetch(sql))
         except QueryCanceledError as error:
             raise HTTPException(
                 400,
@@ -192,85 +181,108 @@ class AggregationClient(AsyncBaseAggregationClient):
         except ValidationError as error:
             raise HTTPException(400, f"Invalid parameters provided {error}") from error
 
-    @staticmethod
-    async def _compute(
-        names: list[str], rows: Query_, *, interval: str, precision: int, max_buckets: int
-    ) -> list[Aggregation]:
-        total = (await rows("count(*)", "", []))[0][0]
-        limit = f"LIMIT {max_buckets}"
-        grouped = {
-            "datetime_frequency": (
-                "date_trunc($1, datetime AT TIME ZONE 'UTC') AS key, count(*)",
-                f"GROUP BY 1 ORDER BY 1 {limit}",
-                [interval],
-            ),
-            "collection_frequency": (
-                "collection AS key, count(*)",
-                f"GROUP BY 1 ORDER BY 2 DESC, 1 {limit}",
-                [],
-            ),
-            "platform_frequency": (
-                "content->'properties'->>'platform' AS key, count(*)",
-                f"GROUP BY 1 ORDER BY 2 DESC, 1 {limit}",
-                [],
-            ),
-            "centroid_geohash_grid_frequency": (
-                "ST_GeoHash(ST_Centroid(geometry), $1) AS key, count(*)",
-                f"GROUP BY 1 ORDER BY 2 DESC, 1 {limit}",
-                [precision],
-            ),
-        }
-        results: list[Aggregation] = []
-        for name in names:
-            if name == "total_count":
-                results.append(Aggregation(name=name, data_type="integer", value=total))
-            elif name == "cloud_cover_frequency":
-                results.append(await _cloud_cover(rows, total))
-            else:
-                select, group, args = grouped[name]
-                found = await rows(select, group, args)
-                buckets = [
-                    _bucket(
-                        _iso(row["key"]) if name == "datetime_frequency" else row["key"],
-                        row["count"],
-                    )
-                    for row in found
-                ]
-                results.append(
-                    Aggregation(
-                        name=name,
-                        data_type="frequency_distribution",
-                        overflow=total - sum(row["count"] for row in found),
-                        buckets=buckets,  # type: ignore[typeddict-item]
-                    )
-                )
-        return results
 
-
-async def _cloud_cover(rows: Query_, total: int) -> Aggregation:
+def _cloud_cover_bin() -> str:
     cover = "pgstac.to_float(content->'properties'->'eo:cloud_cover')"
-    counts = []
-    for low, high in CLOUD_COVER_BINS:
-        tests = ([f"{cover} >= {low}"] if low is not None else []) + (
-            [f"{cover} < {high}"] if high is not None else []
-        )
-        counts.append(f"count(*) FILTER (WHERE {' AND '.join(tests)})")
-    found = (await rows(", ".join(counts), "", []))[0]
-    buckets = [
-        _bucket(f"{low if low is not None else '*'}-{high if high is not None else '*'}", count)
-        | {"from": low, "to": high}
-        for (low, high), count in zip(CLOUD_COVER_BINS, found, strict=True)
-    ]
-    return Aggregation(
-        name="cloud_cover_frequency",
-        data_type="frequency_distribution",
-        overflow=total - sum(found),  # items with no cloud cover
-        buckets=buckets,  # type: ignore[typeddict-item]
+    cases = " ".join(
+        f"WHEN {cover} < {high} THEN '{bin_key(low, high)}'"
+        for low, high in CLOUD_COVER_BINS
+        if high is not None
     )
+    low, _ = CLOUD_COVER_BINS[-1]
+    return f"CASE {cases} WHEN {cover} >= {low} THEN '{bin_key(low, None)}' END"
 
 
-def _iso(value: Any) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+def bin_key(low: float | None, high: float | None) -> str:
+    return f"{'*' if low is None else low}-{'*' if high is None else high}"
+
+
+def _keys(interval: str, precision: int) -> dict[str, str]:
+    """The SQL expression each frequency aggregation groups by (values checked beforehand:
+    ``interval`` is month or year, ``precision`` an int within the setting)."""
+    return {
+        "datetime_frequency": f"date_trunc('{interval}', datetime AT TIME ZONE 'UTC')::text",
+        "collection_frequency": "collection",
+        "platform_frequency": "content->'properties'->>'platform'",
+        "cloud_cover_frequency": _cloud_cover_bin(),
+        "centroid_geohash_grid_frequency": f"ST_GeoHash(ST_Centroid(geometry), {int(precision)})",
+    }
+
+
+def aggregation_sql(
+    names: list[str], where: str, interval: str, precision: int, settings: Any
+) -> str:
+    """One scan of the matching items for every aggregation asked: GROUPING SETS, one per
+    frequency and the empty one for the total, each set's largest buckets first and at most
+    ``aggregation_max_buckets`` of them."""
+    keys = _keys(interval, precision)
+    grouped = [keys[name] for name in names if name in keys]
+    if not grouped:
+        return (
+            "SELECT NULL::int AS set, NULL::text AS key, count(*) AS n"
+            f" FROM pgstac.items WHERE {where}"
+        )
+    sets = ", ".join(f"({expr})" for expr in grouped)
+    # GROUPING(...) has a 1 bit for every expression a row is not grouped by: the set's id.
+    columns = ", ".join(
+        f"CASE WHEN GROUPING({expr}) = 0 THEN {index} END" for index, expr in enumerate(grouped)
+    )
+    key = "COALESCE(" + ", ".join(f"({expr})::text" for expr in grouped) + ")"
+    return f"""
+        WITH sets AS (
+            SELECT COALESCE({columns}) AS set, {key} AS key, count(*) AS n
+            FROM pgstac.items WHERE {where}
+            GROUP BY GROUPING SETS ({sets}, ())
+        )
+        SELECT set, key, n FROM (
+            SELECT *, row_number() OVER (PARTITION BY set ORDER BY n DESC, key) AS rank
+            FROM sets
+        ) ranked
+        WHERE set IS NULL OR rank <= {int(settings.aggregation_max_buckets)}
+    """
+
+
+def read_aggregations(names: list[str], rows: list[Any]) -> list[Aggregation]:
+    """The extension's answer from ``aggregation_sql``'s rows (set NULL: the total)."""
+    total = next(row["n"] for row in rows if row["set"] is None)
+    grouped = [name for name in names if name != "total_count"]
+    buckets: dict[str, list[dict[str, Any]]] = {name: [] for name in grouped}
+    for row in rows:
+        if row["set"] is not None and row["key"] is not None:  # NULL: no such property
+            buckets[grouped[row["set"]]].append(row)
+    results = []
+    for name in names:
+        if name == "total_count":
+            results.append(Aggregation(name=name, data_type="integer", value=total))
+            continue
+        found = buckets[name]
+        results.append(
+            Aggregation(
+                name=name,
+                data_type="frequency_distribution",
+                overflow=total - sum(row["n"] for row in found),
+                buckets=_buckets(name, found),  # type: ignore[typeddict-item]
+            )
+        )
+    return results
+
+
+def _buckets(name: str, rows: list[Any]) -> list[dict[str, Any]]:
+    if name == "datetime_frequency":
+        return [_bucket(_iso(row["key"]), row["n"]) for row in sorted(rows, key=lambda r: r["key"])]
+    if name == "cloud_cover_frequency":
+        counts = {row["key"]: row["n"] for row in rows}
+        return [
+            _bucket(bin_key(low, high), counts.get(bin_key(low, high), 0))
+            | {"from": low, "to": high}
+            for low, high in CLOUD_COVER_BINS
+        ]
+    return [_bucket(row["key"], row["n"]) for row in rows]
+
+
+def _iso(value: str) -> str:
+    # PostgreSQL's text form of a timestamp: "2019-06-01 00:00:00".
+    return value.replace(" ", "T") + "Z"
 
 
 def _links(request: Request) -> list[dict[str, str]]:
