@@ -205,3 +205,16 @@ def test_forwarded_headers_of_untrusted_clients_are_ignored(
             assert all(u.startswith("https://catalogue.example.org/") for u in own), own
     finally:
         server.stop()
+
+
+def test_x_forwarded_headers_of_a_trusted_proxy(deployment: Deployment) -> None:
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "example.org",
+        "X-Forwarded-Port": "8443",
+    }
+    landing = httpx.get(deployment.api, headers=headers).json()
+    assert all(u.startswith("https://example.org:8443/") for u in urls(landing["links"]))
+    # A header that is not a host is ignored, not written into links.
+    landing = httpx.get(deployment.api, headers={"X-Forwarded-Host": "evil.example/x?"}).json()
+    assert not any("evil.example" in u for u in urls(landing["links"]))
