@@ -19,6 +19,7 @@ from access.stac import TRANSACTION_SCOPES
 from access.state import installed
 from dinamis import database
 from dinamis.settings import get_settings
+from orders.routes import orders_router
 from stac_api.client import DinamisClient
 from stac_api.extensions import extensions as build_extensions
 from stac_api.settings import ApiSettings
@@ -57,6 +58,8 @@ def create_app(
     api.client.landing_page_id = settings.stac_fastapi_landing_id
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
+    # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
+    api.app.include_router(orders_router())
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})
