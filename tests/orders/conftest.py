@@ -3,8 +3,11 @@ SMTP server, requesters of every kind the rules tell apart, orbits and archive f
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,9 @@ def square(km2: float, centre: tuple[float, float] = TOULOUSE) -> dict[str, Any]
     low, high = 0.0, 5.0
     for _ in range(80):
         half = (low + high) / 2
-        shape = box(centre[0] - half, centre[1] - half * 0.72, centre[0] + half, centre[1] + half * 0.72)
+        shape = box(
+            centre[0] - half, centre[1] - half * 0.72, centre[0] + half, centre[1] + half * 0.72
+        )
         if geometry_area_km2(shape) < km2:
             low = half
         else:
@@ -206,3 +211,23 @@ def order_count(database_url: str) -> Callable[[], int]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=60) as http:
         yield http
+
+
+def window(days_ahead: float = 5, days: float = 30) -> str:
+    start = datetime.now(UTC) + timedelta(days=days_ahead)
+    return f"{start.isoformat()}/{(start + timedelta(days=days)).isoformat()}"
+
+
+def payload(geometry: dict[str, Any], when: str | None = None, **parameters: Any) -> dict[str, Any]:
+    return {"datetime": when or window(), "geometry": geometry, "order_parameters": parameters}
+
+
+def mails_to(
+    smtp: SmtpServer, address: str, at_least: int, timeout: float = 10
+) -> list[EmailMessage]:
+    """Messages received for ``address``, waiting for ``at_least`` of them: they are sent
+    after the answer."""
+    deadline = time.monotonic() + timeout
+    while len(found := smtp.mailbox.to(address)) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
