@@ -537,7 +537,9 @@ def operator_routes(rules: Rules) -> APIRouter:
         methods=["GET", "POST"],
         include_in_schema=False,
     )
-    async def unknown_product(product_id: str) -> None:
+    async def unknown_product(product_id: str, rest: str) -> None:
+        if rules.product(product_id) is not None:
+            raise HTTPException(404, f"product '{product_id}' has no '{rest}' endpoint.")
         known = ", ".join(p.id for p in rules.products)
         raise HTTPException(404, f"no product '{product_id}' (products: {known}).")
 

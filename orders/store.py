@@ -378,7 +378,11 @@ def deliver(
     """Link catalogued items to the order (each item gets the order's id as a property) and
     complete it. Items must be in the product's ``collection``: the one whose licence the
     requester's entity accepted, which is what entitles it to them."""
-    get_order(conn, order_id, lock=True)
+    order = get_order(conn, order_id, lock=True)
+    if order.status is not Status.processing:
+        raise TransitionError(
+            f"cannot deliver an order that is {order.status.value} (only when processing)."
+        )
     for item_collection, item_id in items:
         if item_collection != collection:
             raise TransitionError(

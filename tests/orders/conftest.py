@@ -223,11 +223,13 @@ def payload(geometry: dict[str, Any], when: str | None = None, **parameters: Any
 
 
 def mails_to(
-    smtp: SmtpServer, address: str, at_least: int, timeout: float = 10
+    smtp: SmtpServer, address: str, at_least: int, about: str = "", timeout: float = 10
 ) -> list[EmailMessage]:
-    """Messages received for ``address``, waiting for ``at_least`` of them: they are sent
-    after the answer."""
+    """Messages received for ``address`` whose subject contains ``about``, waiting for
+    ``at_least`` of them: they are sent after the answer."""
     deadline = time.monotonic() + timeout
-    while len(found := smtp.mailbox.to(address)) < at_least and time.monotonic() < deadline:
+    while True:
+        found = [m for m in smtp.mailbox.to(address) if about in str(m["Subject"])]
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
         time.sleep(0.05)
-    return found

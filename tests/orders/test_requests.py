@@ -54,11 +54,7 @@ def test_a_3100_km2_tasking_request_of_a_lab_is_quoted_line_by_line(
     ]
     assert quote["due"] == "2090.00" and quote["rules_version"] == "2026.4"
     # The requester is told, with the quote.
-    [mail] = [
-        m
-        for m in mails_to(smtp, requesters.lab.email, 1)
-        if f"request {order['id']} " in m["Subject"]
-    ]
+    [mail] = mails_to(smtp, requesters.lab.email, 1, about=f"request {order['id']} ")
     assert "received" in mail["Subject"]
     assert "CNES co-financing" in smtp.mailbox.body(
         mail
