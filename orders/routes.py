@@ -76,12 +76,16 @@ async def _remember_principal(request: Request, principal: OptionalPrincipal) ->
     request.state.principal = principal
 
 
-def _principal(request: Request) -> Principal:
+def _principal(request: Request, changes: bool = False) -> Principal:
+    """The caller; for a change (an order, an action), one using their API key or OpenID
+    Connect login: short-lived access tokens travel in URLs and only ever read."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         raise HTTPException(
             401, "authenticate with a DINAMIS API key.", {"WWW-Authenticate": "Bearer"}
         )
+    if changes and getattr(request.state, "via", None) == "token":
+        raise HTTPException(403, "access tokens only read: send your API key to change orders.")
     return principal
 
 
@@ -233,6 +237,7 @@ async def create_order(
     router: ProductRouter, payload: OrderPayload, request: Request
 ) -> ResultE[Order[OrderStatus]]:
     product = _product_rules(request, router.product.id)
+    _principal(request, changes=True)
     principal, submission = await _prepare(request, product, payload)
     try:
         order = await get_access(request).run(
@@ -415,7 +420,7 @@ Access = Annotated[AccessState, Depends(get_access)]
 
 
 async def _operator(request: Request) -> Principal:
-    principal = _principal(request)
+    principal = _principal(request, changes=True)
     if not _is_operator(principal):
         raise HTTPException(403, "this action is reserved to DINAMIS operators.")
     return principal
@@ -423,6 +428,7 @@ async def _operator(request: Request) -> Principal:
 
 async def _apply(request: Request, order_id: str, change: Any) -> dict[str, Any]:
     """Run ``change(conn)`` on an order the caller may see; answer with the order."""
+    _principal(request, changes=True)
     order = await _visible(request, order_id)
     if order is None:
         raise HTTPException(404, f"no order '{order_id}'.")

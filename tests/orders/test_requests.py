@@ -282,3 +282,36 @@ def test_parallel_requests_never_overspend_a_tranche(
             (spender.entity_id,),
         ).fetchone()[0]
     assert spent == 18 and Decimal(spent) + 2 == 20
+
+
+def test_access_tokens_read_orders_but_never_change_them(
+    stapi: str, client: httpx.Client, requesters: Requesters, order_count
+) -> None:
+    token = client.post(f"{stapi}/auth/token", headers=requesters.lab.headers).json()[
+        "access_token"
+    ]
+    before = order_count()
+    refused = client.post(f"{stapi}{TASKING}?access_token={token}", json=payload(square(500)))
+    assert refused.status_code == 403 and "API key" in refused.text
+    assert order_count() == before
+    order = client.post(
+        f"{stapi}{TASKING}", json=payload(square(500)), headers=requesters.lab.headers
+    ).json()
+    assert client.get(f"{stapi}/stapi/orders/{order['id']}?access_token={token}").status_code == 200
+    cancel = client.post(f"{stapi}/stapi/orders/{order['id']}/actions/cancel?access_token={token}")
+    assert cancel.status_code == 403
+    cancelled = client.post(
+        f"{stapi}/stapi/orders/{order['id']}/actions/cancel", headers=requesters.lab.headers
+    )
+    assert cancelled.json()["properties"]["status"]["status_code"] == "user_cancelled"
+
+
+def test_requests_work_without_any_mail_server(
+    api_url: str, client: httpx.Client, requesters: Requesters
+) -> None:
+    # The session's STAC API has no SMTP settings: the order is recorded all the same.
+    response = client.post(
+        f"{api_url}{TASKING}", json=payload(square(500)), headers=requesters.lab.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["properties"]["status"]["status_code"] == "received"
