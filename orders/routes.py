@@ -387,30 +387,6 @@ class SimpleAction(StrEnum):
     CANCEL = Action.CANCEL.value
 
 
-class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class AttemptBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    acquired_at: AwareDatetime
-    cloud_cover: float = Field(ge=0, le=100)
-    validated: bool
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class ItemRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    collection: str = Field(min_length=1, max_length=200)
-    id: str = Field(min_length=1, max_length=200)
-
-
-class DeliverBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    items: list[ItemRef] = Field(min_length=1, max_length=200)
-
-
 class TrancheBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     attempts: int = Field(gt=0, description="The tranche's size (the rules list them).")
@@ -445,7 +421,28 @@ async def _apply(request: Request, order_id: str, change: Any) -> dict[str, Any]
     return order_model(changed, _base(request)).model_dump(mode="json", by_alias=True)
 
 
-def operator_routes(rules: Rules) -> APIRouter:
+def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
+    # Bodies are bounded by the settings: built here, where they are known.
+    class ActionBody(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        reason: str | None = Field(default=None, max_length=settings.max_reason_chars)
+
+    class AttemptBody(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        acquired_at: AwareDatetime
+        cloud_cover: float = Field(ge=0, le=100)
+        validated: bool
+        note: str | None = Field(default=None, max_length=settings.max_reason_chars)
+
+    class ItemRef(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        collection: str = Field(min_length=1, max_length=200)
+        id: str = Field(min_length=1, max_length=200)
+
+    class DeliverBody(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        items: list[ItemRef] = Field(min_length=1, max_length=settings.max_delivered_items)
+
     router = APIRouter(tags=["Orders: actions"])
 
     @router.post(
@@ -615,5 +612,5 @@ def orders_router(
     for product in rules.products:
         root.add_product(_product(product))
     router.include_router(root)
-    router.include_router(operator_routes(rules))
+    router.include_router(operator_routes(rules, settings))
     return router

@@ -315,3 +315,23 @@ def test_requests_work_without_any_mail_server(
     )
     assert response.status_code == 201, response.text
     assert response.json()["properties"]["status"]["status_code"] == "received"
+
+
+def test_operator_bodies_are_bounded_by_the_settings(
+    stapi: str, client: httpx.Client, requesters: Requesters
+) -> None:
+    order = client.post(
+        f"{stapi}{TASKING}", json=payload(square(500)), headers=requesters.lab.headers
+    ).json()
+    actions = f"{stapi}/stapi/orders/{order['id']}"
+    long = client.post(
+        f"{actions}/actions/reject",
+        json={"reason": "x" * 2001},
+        headers=requesters.operator.headers,
+    )
+    assert long.status_code == 400 and "reason" in long.text
+    many = {"items": [{"collection": "pleiades", "id": f"I{i}"} for i in range(201)]}
+    too_many = client.post(f"{actions}/deliver", json=many, headers=requesters.operator.headers)
+    assert too_many.status_code == 400 and "items" in too_many.text
+    unknown = client.post(f"{actions}/actions/explode", headers=requesters.operator.headers)
+    assert unknown.status_code == 400 and "accept" in unknown.text
