@@ -8,7 +8,7 @@ from typing import Any
 from pypgstac.load import Loader, Methods
 from shapely.geometry import shape
 
-from dinamis.catalog import load_collections
+from dinamis.catalog import read_collections
 from dinamis.database import pgstac_db
 
 COLLECTIONS = Path(__file__).with_name("collections")
@@ -67,7 +67,10 @@ def load_archive(database_url: str, path: Path, collection: str = "airbus-archiv
     if not isinstance(features, list):
         raise ArchiveError(f"{path}: expected a GeoJSON FeatureCollection.")
     items = [archive_item(feature, collection) for feature in features]
-    load_collections(database_url, COLLECTIONS)
+    # The checked-in description, under the configured collection id.
+    [description] = read_collections(COLLECTIONS)
     with pgstac_db(database_url) as db:
-        Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
+        loader = Loader(db)
+        loader.load_collections(iter([{**description, "id": collection}]), Methods.upsert)
+        loader.load_items(iter(items), insert_mode=Methods.upsert)
     return len(items)

@@ -146,9 +146,12 @@ ARCHIVE_SCENES = {
 }
 
 
-@pytest.fixture(scope="session")
-def archive(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Footprints of the provider's archive, loaded as the operator does."""
+@pytest.fixture(scope="module")
+def archive(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Footprints of the provider's archive, loaded as the operator does; removed after the
+    module, so that other suites see only the catalogue's own collections."""
     features = [
         {
             "type": "Feature",
@@ -166,7 +169,9 @@ def archive(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict
     path = tmp_path_factory.mktemp("archive") / "footprints.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     assert load_archive(database_url, path) == len(features)
-    return ARCHIVE_SCENES
+    yield ARCHIVE_SCENES
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SELECT pgstac.delete_collection('airbus-archive')")
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,7 @@ def test_a_3100_km2_tasking_request_of_a_lab_is_quoted_line_by_line(
     # The requester is told, with the quote.
     [mail] = mails_to(smtp, requesters.lab.email, 1, about=f"request {order['id']} ")
     assert "received" in mail["Subject"]
+    assert "est reçue" in smtp.mailbox.body(mail)  # French first, then English
     assert "CNES co-financing" in smtp.mailbox.body(
         mail
     ) and "Due: 2090.00 EUR" in smtp.mailbox.body(mail)
