@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from stapi_pydantic import (
     OrderPayload,
@@ -57,6 +57,7 @@ class TrancheBody(BaseModel):
 
 
 Access = Annotated[AccessState, Depends(get_access)]
+EntityId = Annotated[int, Path(gt=0, lt=2**63, description="An entity's id.")]
 
 
 async def _operator(request: Request) -> Principal:
@@ -168,7 +169,7 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
         )
 
     @router.get("/entities/{entity_id}/tranches", summary="An entity's SPOT attempts left")
-    async def tranches(request: Request, entity_id: int, access: Access) -> dict[str, Any]:
+    async def tranches(request: Request, entity_id: EntityId, access: Access) -> dict[str, Any]:
         principal = caller(request)
         if not is_operator(principal) and not (
             principal.role is Role.REFERENT and principal.entity_id == entity_id
@@ -179,7 +180,7 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
 
     @router.post("/entities/{entity_id}/tranches", summary="Record a tranche bought (operators)")
     async def buy(
-        entity_id: int,
+        entity_id: EntityId,
         body: TrancheBody,
         access: Access,
         _: Annotated[Principal, Depends(_operator)],

@@ -3,7 +3,9 @@ measured on the WGS84 ellipsoid."""
 
 from typing import Any
 
-from shapely import get_num_coordinates
+import numpy as np
+from shapely import get_coordinates, get_num_coordinates
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -24,8 +26,9 @@ def check_aoi(
             f"the area of interest must be a Polygon or MultiPolygon, not {geojson.get('type')}."
         )
     try:
-        geometry = shape(geojson)
-    except (ValueError, TypeError, AttributeError, IndexError) as error:
+        with np.errstate(invalid="ignore"):  # NaN coordinates are refused just below
+            geometry = shape(geojson)
+    except (ValueError, TypeError, AttributeError, IndexError, GEOSException) as error:
         raise AoiError(f"the area of interest is not a readable polygon: {error}.") from error
     if geometry.is_empty:
         raise AoiError("the area of interest is empty.")
@@ -34,6 +37,8 @@ def check_aoi(
         raise AoiError(
             f"the area of interest has {vertices} vertices; the maximum is {max_vertices}."
         )
+    if not np.isfinite(get_coordinates(geometry)).all():
+        raise AoiError("the area of interest has coordinates that are not numbers.")
     west, south, east, north = geometry.bounds
     if west < -180 or east > 180 or south < -90 or north > 90:
         raise AoiError("the area of interest must be in longitude/latitude (WGS84) degrees.")

@@ -142,7 +142,7 @@ async def get_orders(
     next: str | None, limit: int, request: Request
 ) -> ResultE[tuple[list[Order[OrderStatus]], Maybe[str], Maybe[int]]]:
     principal = caller(request)
-    if next is not None and not next.isdigit():
+    if next is not None and not (next.isdigit() and len(next) <= 18):
         return Failure(ValueError(next))
     limit = max(1, min(limit, orders_state(request).settings.page_limit))
     scope: dict[str, int] = {}

@@ -46,6 +46,17 @@ def test_a_valid_polygon_is_measured_on_the_ellipsoid() -> None:
         ({"type": "Polygon", "coordinates": []}, "empty"),
         ({"type": "Point", "coordinates": [1, 43]}, "Polygon or MultiPolygon"),
         (mapping(box(1, 43, 1.01, 43.01)), "minimum is 25 km²"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[float("nan"), 43], [1.5, 43], [1, 44], [float("nan"), 43]]],
+            },
+            "not a readable polygon",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[1, 43], [1.5, float("nan")], [1, 44], [1, 43]]]},
+            "not numbers",
+        ),
         (mapping(box(0, 40, 2, 42)), "maximum is 10,000 km²"),
         (mapping(box(500000, 4800000, 510000, 4810000)), "longitude/latitude"),
         (

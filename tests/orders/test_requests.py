@@ -1,6 +1,7 @@
 """Submitting requests over real HTTP: products, quotes with the figures worked by hand,
 mail to the requester, who sees which orders, and refusals that record nothing."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -336,3 +337,28 @@ def test_operator_bodies_are_bounded_by_the_settings(
     assert too_many.status_code == 400 and "items" in too_many.text
     unknown = client.post(f"{actions}/actions/explode", headers=requesters.operator.headers)
     assert unknown.status_code == 400 and "accept" in unknown.text
+
+
+def test_out_of_range_ids_are_refused_not_failed(
+    stapi: str, client: httpx.Client, requesters: Requesters
+) -> None:
+    operator = requesters.operator.headers
+    huge = "9" * 30
+    assert (
+        client.get(f"{stapi}/stapi/entities/{huge}/tranches", headers=operator).status_code == 400
+    )
+    assert client.get(f"{stapi}/stapi/orders/{huge}", headers=operator).status_code == 404
+    assert client.get(f"{stapi}/stapi/orders?next={huge}", headers=operator).status_code == 404
+    # Python's json writes NaN, as careless clients do; the polygon is refused, not a 500.
+    ring = [[float("nan"), 43], [1.5, 43], [1, 44], [float("nan"), 43]]
+    nan = json.dumps(
+        {
+            "datetime": window(),
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "order_parameters": {},
+        }
+    )
+    response = client.post(
+        f"{stapi}{TASKING}", content=nan, headers={**operator, "Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422) and response.status_code < 500
