@@ -33,7 +33,7 @@ from orders.web import (
     prepare_submission,
     visible,
 )
-from orders.workflow import Action, TransitionError
+from orders.workflow import Action, ForbiddenError, TransitionError
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ async def _apply(request: Request, order_id: str, change: Any) -> dict[str, Any]
         changed: OrderRecord = await get_access(request).run(change)
     except TransitionError as error:
         raise HTTPException(409, str(error)) from error
+    except ForbiddenError as error:
+        raise HTTPException(403, str(error)) from error
     except store.NotFoundError as error:
         raise HTTPException(404, f"no {error}.") from error
     log.info(

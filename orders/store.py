@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from stapi_pydantic import OrderStatusCode as Status
 
 from orders.rules import Kind, Quote, Rules, rules_from_json
-from orders.workflow import Action, TransitionError, next_status, refunds_tranche
+from orders.workflow import Action, ForbiddenError, TransitionError, next_status, refunds_tranche
 
 ORDER_PROPERTY = "dinamis:order_id"
 """The property a delivered item carries: the id of the order it fulfils."""
@@ -297,7 +297,7 @@ def act(
     with who and why; :class:`TransitionError` when it does not apply."""
     order = get_order(conn, order_id, lock=True)
     if not actor.operator and actor.user_id != order.user_id:
-        raise TransitionError(f"only the requester or DINAMIS operators may {action.value} it.")
+        raise ForbiddenError(f"only the requester or DINAMIS operators may {action.value} it.")
     status = next_status(
         action,
         order.status,

@@ -24,6 +24,10 @@ class TransitionError(ValueError):
     """The action does not apply to the order as it stands; the message says why."""
 
 
+class ForbiddenError(PermissionError):
+    """The actor may see the order but not take this action on it."""
+
+
 @dataclass(frozen=True)
 class Step:
     sources: frozenset[Status]
@@ -81,7 +85,7 @@ def next_status(
     """
     step = STEPS[action]
     if step.operator_only and not by_operator:
-        raise TransitionError(f"only DINAMIS operators may {action.value} an order.")
+        raise ForbiddenError(f"only DINAMIS operators may {action.value} an order.")
     if current not in step.sources:
         allowed = ", ".join(sorted(s.value for s in step.sources))
         raise TransitionError(

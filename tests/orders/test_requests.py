@@ -126,6 +126,11 @@ def test_users_see_their_orders_referents_their_entity_operators_all(
             == 404
         )
     assert client.get(f"{stapi}/stapi/orders").status_code == 401
+    # The referent follows the entity's orders; acting on them is the requester's.
+    refused = client.post(
+        f"{stapi}/stapi/orders/{lab}/actions/cancel", headers=requesters.lab_referent.headers
+    )
+    assert refused.status_code == 403 and "only the requester" in refused.text
 
 
 # Schema violations get the STAC API's 400 listing each error; semantic ones 422; all JSON.

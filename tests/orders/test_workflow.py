@@ -3,7 +3,7 @@
 import pytest
 from stapi_pydantic import OrderStatusCode as S
 
-from orders.workflow import Action, TransitionError, next_status
+from orders.workflow import Action, ForbiddenError, TransitionError, next_status
 
 
 def step(action: Action, current: S, **flags) -> S:
@@ -34,7 +34,7 @@ def test_a_quote_must_be_agreed_before_the_provider_gets_the_order() -> None:
 
 
 def test_users_agree_and_cancel_operators_do_the_rest() -> None:
-    with pytest.raises(TransitionError, match="only DINAMIS operators"):
+    with pytest.raises(ForbiddenError, match="only DINAMIS operators"):
         step(Action.ACCEPT, S.received, by_operator=False)
     assert step(Action.CANCEL, S.received, by_operator=False) is S.user_cancelled
     assert step(Action.CANCEL, S.tasked) is S.cancelled
