@@ -27,6 +27,7 @@ from dinamis import database
 from dinamis.settings import get_settings
 from orders.routes import orders_router
 from stac_api.client import DinamisClient
+from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
 from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
@@ -69,6 +70,7 @@ def create_app(
     api.client.landing_page_id = settings.stac_fastapi_landing_id
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
+    api.app.include_router(collection_assets_router)
     # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
     api.app.include_router(orders_router())
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
