@@ -26,6 +26,7 @@ from access.state import installed
 from dinamis import database
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
+from orders.routes import orders_router
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
@@ -75,6 +76,8 @@ def create_app(
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     api.app.include_router(collection_assets_router)
+    # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
+    api.app.include_router(orders_router())
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
     api.app.add_middleware(
         ForwardedMiddleware,

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from access.settings import AccessSettings
+from dinamis.mail import MailSettings
 from dinamis.settings import REPO_ROOT, Settings
+from orders.settings import OrdersSettings
 from tiler.settings import TilerSettings
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
@@ -43,6 +45,8 @@ def test_dinamis_variables_are_settings_the_code_reads(compose: dict) -> None:
             ("DINAMIS_", Settings),
             ("DINAMIS_TILER_", TilerSettings),
             ("DINAMIS_ACCESS_", AccessSettings),
+            ("DINAMIS_SMTP_", MailSettings),
+            ("DINAMIS_ORDERS_", OrdersSettings),
         )
         for name in model.model_fields
     }
