@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     api_port: int = 8081
     tiler_port: int = 8082
+    portal_port: int = 8083
     api_public_url: str | None = None
     tiler_public_url: str | None = None
+    portal_public_url: str | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def tiler_url(self) -> str:
         return (self.tiler_public_url or f"http://{self.host}:{self.tiler_port}").rstrip("/")
+
+    @property
+    def portal_url(self) -> str:
+        return (self.portal_public_url or f"http://{self.host}:{self.portal_port}").rstrip("/")
 
 
 @lru_cache

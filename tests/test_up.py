@@ -26,6 +26,7 @@ def running(samples: Path) -> Iterator[dict[str, str]]:
         "DINAMIS_PG_PORT": str(free_port()),
         "DINAMIS_API_PORT": str(free_port()),
         "DINAMIS_TILER_PORT": str(free_port()),
+        "DINAMIS_PORTAL_PORT": str(free_port()),
         "DINAMIS_SAMPLES_DIR": str(samples),
     }
     for variable in ("DATABASE_URL", "PGHOST"):
@@ -33,6 +34,7 @@ def running(samples: Path) -> Iterator[dict[str, str]]:
     urls = {
         "api": f"http://127.0.0.1:{env['DINAMIS_API_PORT']}",
         "tiler": f"http://127.0.0.1:{env['DINAMIS_TILER_PORT']}",
+        "portal": f"http://127.0.0.1:{env['DINAMIS_PORTAL_PORT']}",
     }
     log = data_dir / "up.log"
     with log.open("w") as output:
@@ -41,7 +43,9 @@ def running(samples: Path) -> Iterator[dict[str, str]]:
         )
     try:
         deadline = time.monotonic() + 240
-        while not _answers(urls["api"]) or not _answers(f"{urls['tiler']}/healthz"):
+        while not all(
+            _answers(url) for url in (urls["api"], f"{urls['tiler']}/healthz", urls["portal"])
+        ):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"dinamis up did not come up:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
@@ -63,6 +67,7 @@ def _answers(url: str) -> bool:
 def test_up_says_where_everything_is(running: dict[str, str]) -> None:
     log = Path(running["log"]).read_text()
     assert running["api"] in log and f"{running['tiler']}/viewer" in log
+    assert running["portal"] in log
     assert "ingested 2" in log
 
 
@@ -87,3 +92,9 @@ def test_web_map_is_served(running: dict[str, str]) -> None:
     page = httpx.get(f"{running['tiler']}/viewer")
     assert page.status_code == 200
     assert "maplibre" in page.text.lower()
+
+
+def test_portal_searches_the_samples(running: dict[str, str]) -> None:
+    page = httpx.get(f"{running['portal']}/catalogue?collection=spot-world-heritage")
+    assert page.status_code == 200
+    assert '<html lang="fr">' in page.text and "1 image trouvée" in page.text

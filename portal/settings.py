@@ -1,0 +1,48 @@
+"""Portal settings, read from ``DINAMIS_PORTAL_*`` variables."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dinamis.settings import Settings
+
+
+class PortalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DINAMIS_PORTAL_", env_file=".env", extra="ignore")
+
+    public_url: str = Field(default_factory=lambda: Settings().portal_url)
+    """Where users reach the portal: links in mails point there; ``https://`` makes cookies
+    Secure."""
+    api_url: str = Field(default_factory=lambda: Settings().api_url)
+    """The STAC API as the browser reaches it (links, snippets, downloads)."""
+    tiler_url: str = Field(default_factory=lambda: Settings().tiler_url)
+    """The tiler as the browser reaches it (tiles, clips, docs)."""
+    api_internal_url: str | None = None
+    """The STAC API as the portal's server reaches it (a container name); ``api_url`` if unset."""
+
+    session_ttl: int = Field(default=8 * 3600, gt=0)
+    """Seconds a session lives without being used."""
+    link_ttl: int = Field(default=48 * 3600, gt=0)
+    """Seconds a mailed link (confirmation, invitation, password reset) stays valid."""
+    login_attempts: int = Field(default=5, gt=0)
+    """Failed sign-ins allowed per e-mail address and per client address in ``login_window``."""
+    login_window: int = Field(default=300, gt=0)
+    """Seconds over which failed sign-ins are counted."""
+    token_ttl: int = Field(default=900, gt=0, le=3600)
+    """Lifetime of the access tokens the pages use for tiles, clips and downloads."""
+    charter_version: str = "2024"
+    """Version of the DINAMIS membership charter that applicants accept."""
+    max_basket_items: int = Field(default=100, gt=0)
+    max_key_days: int = Field(default=365, gt=0)
+    """Longest lifetime of an API key created from the portal."""
+    max_text: int = Field(default=2000, gt=0)
+    """Longest free text (purpose, refusal reason) a form accepts."""
+    search_limit: int = Field(default=50, gt=0, le=500)
+    """Items per page of catalogue results."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def api_server_url(self) -> str:
+        return (self.api_internal_url or self.api_url).rstrip("/")
