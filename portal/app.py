@@ -57,7 +57,8 @@ def create_app(
         settings=settings,
         mail=mail or MailSettings(),
         templates=make_templates(),
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window),
+        by_email=LoginLimiter(settings.login_attempts, settings.login_window),
+        by_client=LoginLimiter(settings.login_attempts_per_client, settings.login_window),
     )
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,4 +1,5 @@
-"""Failed sign-ins counted per e-mail address and per client address over a sliding window."""
+"""Failed sign-ins counted per key (an e-mail address, a client address) over a sliding
+window; each key kind has its own allowance."""
 
 import time
 from collections import deque
@@ -19,15 +20,13 @@ class LoginLimiter:
             failures.popleft()
         return failures
 
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(key)) >= self.attempts for key in keys)
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.attempts
 
-    def fail(self, *keys: str) -> None:
-        for key in keys:
-            failures = self._recent(key)
-            failures.append(time.monotonic())
-            self._failures[key] = failures
+    def fail(self, key: str) -> None:
+        failures = self._recent(key)
+        failures.append(time.monotonic())
+        self._failures[key] = failures
 
-    def succeed(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    def forget(self, key: str) -> None:
+        self._failures.pop(key, None)

@@ -24,7 +24,10 @@ class PortalSettings(BaseSettings):
     link_ttl: int = Field(default=48 * 3600, gt=0)
     """Seconds a mailed link (confirmation, invitation, password reset) stays valid."""
     login_attempts: int = Field(default=5, gt=0)
-    """Failed sign-ins allowed per e-mail address and per client address in ``login_window``."""
+    """Failed sign-ins allowed per e-mail address in ``login_window``."""
+    login_attempts_per_client: int = Field(default=30, gt=0)
+    """Failed sign-ins allowed per client address (whatever the e-mail) in ``login_window``:
+    higher, as a lab's users may share one address behind their NAT."""
     login_window: int = Field(default=300, gt=0)
     """Seconds over which failed sign-ins are counted."""
     token_ttl: int = Field(default=900, gt=0, le=3600)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -33,7 +34,8 @@ class Portal:
     settings: PortalSettings
     mail: MailSettings
     templates: Environment
-    limiter: LoginLimiter
+    by_email: LoginLimiter
+    by_client: LoginLimiter
 
 
 class PageError(Exception):
@@ -90,6 +92,9 @@ class Web:
             settings=self.settings,
             language=self.language,
             languages=[(code, i18n.language_name(code)) for code in i18n.LANGUAGES],
+            number=lambda value, digits=2: format_decimal(
+                round(value, digits), locale=self.language
+            ),
             **context,
         )
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)

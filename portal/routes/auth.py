@@ -48,9 +48,9 @@ async def login(request: Request, page: WebDep, form: Form) -> Response:
     email = field(form, "email", 320).lower()
     password = form.get("password")
     next_url = local_url(field(form, "next"))
-    client = f"ip:{request.client.host if request.client else '?'}"
-    limiter = page.portal.limiter
-    if limiter.blocked(f"email:{email}", client):
+    client = request.client.host if request.client else "?"
+    by_email, by_client = page.portal.by_email, page.portal.by_client
+    if by_email.blocked(email) or by_client.blocked(client):
         return page.render(
             "login.html",
             429,
@@ -70,7 +70,8 @@ async def login(request: Request, page: WebDep, form: Form) -> Response:
         if not verify_password(hashed, password):
             user = None
     if user is None or user.status is not UserStatus.ACTIVE:
-        limiter.fail(f"email:{email}", client)
+        by_email.fail(email)
+        by_client.fail(client)
         return page.render(
             "login.html",
             401,
@@ -78,7 +79,8 @@ async def login(request: Request, page: WebDep, form: Form) -> Response:
             email=email,
             error=page.gettext("Wrong e-mail address or password, or an account not active."),
         )
-    limiter.succeed(f"email:{email}", client)
+    # The address's count only: one good password must not clear a client's failures on others.
+    by_email.forget(email)
     return await _start_session(page, user.id, next_url)
 
 

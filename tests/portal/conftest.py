@@ -215,3 +215,28 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         )
         page.on("dialog", lambda dialog: recorder.errors.append(f"dialog: {dialog.message}"))
         yield recorder
+
+
+def member(
+    database_url: str,
+    entity: str,
+    email: str,
+    password: str,
+    *,
+    role: Role = Role.USER,
+    licence: bool = True,
+    acknowledge: bool = True,
+) -> int:
+    """An active user (with a portal password) of a new active member entity; its id."""
+    with psycopg.connect(database_url) as conn:
+        record = access_store.create_entity(conn, entity, EntityCategory.FRENCH_RESEARCH)
+        access_store.activate_entity(conn, record.id)
+        access_store.accept_membership(conn, record.id, "2024")
+        if licence:
+            access_store.accept_licence(conn, record.id, "airbus-dinamis")
+        user = access_store.create_user(conn, record.id, email, email.split("@")[0], role)
+        access_store.activate_user(conn, user.id)
+        if acknowledge:
+            access_store.acknowledge_licence(conn, user.id, "airbus-dinamis")
+        store.set_password_hash(conn, user.id, hash_password(password))
+        return record.id
