@@ -109,9 +109,19 @@ async def status(page: WebDep, t: str = "") -> HTMLResponse:
     return page.render("status.html", application=application)
 
 
+def _confirmable(page: Web, application: store.Application) -> None:
+    if application.status != "submitted":
+        raise PageError(
+            409,
+            page.gettext("This application was already decided."),
+            page.gettext("Application not confirmed"),
+        )
+
+
 @router.get("/membership/confirm", response_class=HTMLResponse)
 async def confirm_form(page: WebDep, t: str = "") -> HTMLResponse:
     application = await _application(page, t, "confirm")
+    _confirmable(page, application)
     licences = await page.access.run(access_store.list_licences)
     return page.render("confirm.html", application=application, licences=licences, token=t)
 
@@ -120,6 +130,7 @@ async def confirm_form(page: WebDep, t: str = "") -> HTMLResponse:
 async def confirm(page: WebDep, form: Form) -> HTMLResponse:
     token = field(form, "token", 100)
     application = await _application(page, token, "confirm")
+    _confirmable(page, application)
     licences = await page.access.run(access_store.list_licences)
     unchecked = form.get("charter") != "on" or any(
         form.get(f"licence-{licence.code}") != "on" for licence in licences

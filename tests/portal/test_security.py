@@ -264,3 +264,22 @@ def test_links_expired_reused_or_forged(portal: Portal, browser: Browser) -> Non
     assert response and response.status == 400
     assert "Ce lien n’est pas valide" in page.text_content("main")
     assert not unexpected(browser), browser.errors
+
+
+def test_a_refusal_and_its_reason_reach_the_applicant(portal: Portal, browser: Browser) -> None:
+    _apply(browser, portal, "Labo refusé", "legal@refused.test", "Revente d’images.")
+    page = browser.page
+    sign_in(browser, portal, *portal.admin)
+    page.goto(f"{portal.url}/admin/applications")
+    form = page.locator("article", has=page.get_by_role("heading", name="Labo refusé"))
+    form.get_by_label("Motif d’un refus").fill("La revente est contraire à la charte.")
+    form.get_by_role("button", name="Refuser").click()
+    page.wait_for_load_state()
+    page.goto(portal.link("ref-legal@refused.test", "/membership/status"))
+    assert page.text_content("#application-state") == "refusée"
+    assert page.text_content("#refusal") == "La revente est contraire à la charte."
+    browser.shot("refused")
+    # The legal representative's link no longer leads anywhere.
+    response = page.goto(portal.link("legal@refused.test", "/membership/confirm"))
+    assert response and response.status == 409
+    assert not unexpected(browser), browser.errors
