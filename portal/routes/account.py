@@ -18,6 +18,7 @@ router = APIRouter()
 def reason(page: Web, decision: Decision, principal: Principal | None, title: str) -> str:
     """The policy's refusal, said in the reader's language."""
     entity = principal.entity_name if principal else ""
+    title = f"“{page.gettext(title)}”"
     reasons = {
         "credentials": page.gettext("Sign in with an account of a member entity."),
         "user-status": page.gettext("Your account is not active."),

@@ -251,6 +251,16 @@ async def approve(application_id: str, page: WebDep, form: Form) -> RedirectResp
         try:
             referent = access_store.find_user(conn, application.referent_email)
         except access_store.NotFoundError:
+            referent = None
+        if referent is not None and referent.entity_id != entity_id:
+            raise PageError(
+                409,
+                page.gettext(
+                    "The referent's address already has an account in another entity: "
+                    "ask the applicant for another address, or refuse the application."
+                ),
+            )
+        if referent is None:
             referent = access_store.create_user(
                 conn,
                 entity_id,

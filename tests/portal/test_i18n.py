@@ -32,7 +32,7 @@ def test_every_string_of_the_sources_is_in_the_catalogues() -> None:
             PORTAL,
             method_map,
             options_map,
-            keywords={"gettext": None, "_": None, "ngettext": (1, 2)},
+            keywords={"gettext": None, "_": None, "N_": None, "ngettext": (1, 2)},
         )
     }
     for language in i18n.LANGUAGES:
