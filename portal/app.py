@@ -13,6 +13,7 @@ from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis.mail import MailSettings
 from dinamis.settings import Settings
+from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
 from portal.routes import account, auth, catalogue, membership, pages
 from portal.settings import PortalSettings
@@ -41,10 +42,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with installed(app, database_url, access):
             app.state.stac = StacClient(settings.api_server_url)
+            app.state.oidc = OidcClient(settings) if settings.oidc_enabled else None
             try:
                 yield
             finally:
                 await app.state.stac.close()
+                if app.state.oidc is not None:
+                    await app.state.oidc.close()
 
     app = FastAPI(
         title="DINAMIS portal",

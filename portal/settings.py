@@ -1,6 +1,6 @@
 """Portal settings, read from ``DINAMIS_PORTAL_*`` variables."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dinamis.settings import Settings
@@ -41,6 +41,21 @@ class PortalSettings(BaseSettings):
     """Longest free text (purpose, refusal reason) a form accepts."""
     search_limit: int = Field(default=50, gt=0, le=500)
     """Items per page of catalogue results."""
+
+    oidc_issuer: str | None = None
+    """An OpenID Connect provider (Keycloak realm URL, …) users may sign in with; off if unset.
+    Its ``/.well-known/openid-configuration`` gives the endpoints."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    """For a confidential client; a public client relies on PKCE alone."""
+    oidc_name: str = "OpenID Connect"
+    """The provider's name on the sign-in button."""
+    oidc_email_claim: str = "email"
+    """The ID token's claim naming the user, matched against registered e-mail addresses."""
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def secure_cookies(self) -> bool:

@@ -53,6 +53,8 @@ class Session:
     user_id: int | None = None
     key_id: int | None = None
     basket: list[dict[str, Any]] = field(default_factory=list)
+    oidc: dict[str, str] | None = None
+    """An OpenID Connect sign-in under way (see :class:`portal.oidc.Attempt`)."""
 
 
 def create_session(conn: psycopg.Connection, ttl: int, user_id: int | None = None) -> Session:
@@ -80,7 +82,7 @@ def get_session(conn: psycopg.Connection, token: str, ttl: int) -> Session | Non
         .execute(
             "UPDATE dinamis_portal.session SET expires_at = greatest(expires_at, %s)"
             " WHERE token_sha256 = %s AND expires_at > now()"
-            " RETURNING user_id, key_id, csrf, basket",
+            " RETURNING user_id, key_id, csrf, basket, oidc",
             (_now() + timedelta(seconds=ttl), _hash(token)),
         )
         .fetchone()
@@ -111,6 +113,13 @@ def save_basket(conn: psycopg.Connection, token: str, basket: list[dict[str, Any
     conn.execute(
         "UPDATE dinamis_portal.session SET basket = %s WHERE token_sha256 = %s",
         (json.dumps(basket), _hash(token)),
+    )
+
+
+def save_oidc(conn: psycopg.Connection, token: str, attempt: dict[str, str] | None) -> None:
+    conn.execute(
+        "UPDATE dinamis_portal.session SET oidc = %s WHERE token_sha256 = %s",
+        (json.dumps(attempt) if attempt is not None else None, _hash(token)),
     )
 
 

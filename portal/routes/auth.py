@@ -1,5 +1,9 @@
 """Signing in and out, password reset by mailed link, invitations, the language switch."""
 
+import hmac
+import logging
+from dataclasses import asdict
+
 import psycopg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -7,8 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from access import store as access_store
 from access.models import UserStatus
 from portal import i18n, store
+from portal.oidc import Attempt, OidcClient, OidcError
 from portal.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 from portal.web import (
+    PAGE_HEADERS,
     SESSION_COOKIE,
     Form,
     PageError,
@@ -20,6 +26,7 @@ from portal.web import (
 )
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.post("/language")
@@ -82,6 +89,68 @@ async def login(request: Request, page: WebDep, form: Form) -> Response:
     # The address's count only: one good password must not clear a client's failures on others.
     by_email.forget(email)
     return await _start_session(page, user.id, next_url)
+
+
+@router.get("/login/oidc")
+async def oidc_login(page: WebDep, next: str = "/account") -> Response:
+    client: OidcClient | None = page.request.app.state.oidc
+    if client is None:
+        raise PageError(404, page.gettext("There is no page at this address."))
+    attempt = Attempt.new(local_url(next))
+    try:
+        url = await client.authorization_url(attempt)
+    except OidcError as error:
+        log.warning("OpenID Connect sign-in unavailable: %s", error)
+        raise PageError(
+            503,
+            page.gettext(
+                "Signing in with %(provider)s is not possible now.",
+                provider=client.settings.oidc_name,
+            ),
+        ) from error
+    await page.access.run(store.save_oidc, page.session.token, asdict(attempt))
+    return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
+
+
+@router.get("/login/oidc/callback")
+async def oidc_callback(page: WebDep, code: str = "", state: str = "", error: str = "") -> Response:
+    client: OidcClient | None = page.request.app.state.oidc
+    if client is None:
+        raise PageError(404, page.gettext("There is no page at this address."))
+    saved = page.session.oidc
+    # Spent at once: a callback URL replayed later finds nothing to complete.
+    await page.access.run(store.save_oidc, page.session.token, None)
+    refused = PageError(
+        400,
+        page.gettext(
+            "The sign-in with %(provider)s did not complete. Try again.",
+            provider=client.settings.oidc_name,
+        ),
+        page.gettext("Sign-in refused"),
+    )
+    if error or not saved or not code or not hmac.compare_digest(state[:100], saved["state"]):
+        raise refused
+    attempt = Attempt(**saved)
+    try:
+        email = await client.email(code[:2000], attempt)
+    except OidcError as problem:
+        log.warning("OpenID Connect sign-in refused: %s", problem)
+        raise refused from problem
+    try:
+        user = await page.access.run(access_store.find_user, email) if email else None
+    except access_store.NotFoundError:
+        user = None
+    if user is None or user.status is not UserStatus.ACTIVE:
+        raise PageError(
+            403,
+            page.gettext(
+                "No active DINAMIS account uses the address %(email)s. Your entity's referent "
+                "invites its users.",
+                email=email or "?",
+            ),
+            page.gettext("Sign-in refused"),
+        )
+    return await _start_session(page, user.id, attempt.next)
 
 
 async def _start_session(page: Web, user_id: int, next_url: str) -> RedirectResponse:
