@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from access.models import Principal
 from access.state import AccessState
 from access.tokens import issue_token
+from access.urls import origin
 from dinamis.mail import MailSettings, send_mail
 from portal import i18n, store
 from portal.ratelimit import LoginLimiter
@@ -36,6 +37,18 @@ class Portal:
     templates: Environment
     by_email: LoginLimiter
     by_client: LoginLimiter
+
+    @property
+    def content_policy(self) -> str:
+        """Scripts and styles from the portal only; the map may fetch from the tiler and the
+        API, run its workers from blobs and show images (thumbnails) from anywhere."""
+        origins = " ".join(sorted({origin(self.settings.api_url), origin(self.settings.tiler_url)}))
+        return (
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+            f" img-src 'self' data: blob: http: https:; connect-src 'self' {origins};"
+            " worker-src 'self' blob:; child-src blob:; frame-ancestors 'none';"
+            f" form-action 'self' {origins}; base-uri 'none'; object-src 'none'"
+        )
 
 
 class PageError(Exception):
@@ -79,7 +92,7 @@ class Web:
         return self.portal.settings
 
     def gettext(self, message: str, **params: Any) -> str:
-        text = i18n.translations(self.language).ugettext(message)
+        text = i18n.translations(self.language).gettext(message)
         return text % params if params else text
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -97,7 +110,8 @@ class Web:
             ),
             **context,
         )
-        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": self.portal.content_policy}
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def redirect(self, url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 def search(browser: Browser, portal: Portal, **extra: str) -> None:
     page = browser.page
     page.goto(f"{portal.url}/catalogue")
-    page.wait_for_function("window.dinamisMap && window.dinamisMap.loaded()")
+    page.wait_for_function("() => window.dinamisMap && window.dinamisMap.loaded()")
     page.fill("#bbox", SEARCH["bbox"])
     page.fill("#start", SEARCH["start"])
     page.fill("#end", SEARCH["end"])
@@ -42,10 +42,11 @@ def test_anonymous_search_item_and_english(portal: Portal, browser: Browser) -> 
     ]
     # Every thumbnail was fetched and decoded.
     page.wait_for_function(
-        "[...document.querySelectorAll('.result img')].every(i => i.complete && i.naturalWidth)"
+        "() => [...document.querySelectorAll('.result img')]"
+        ".every(i => i.complete && i.naturalWidth)"
     )
     assert page.locator(".result img").count() == 3
-    page.wait_for_function("dinamisMap.getSource('footprints') && dinamisMap.loaded()")
+    page.wait_for_function("() => dinamisMap.getSource('footprints') && dinamisMap.loaded()")
     footprints = page.evaluate(
         "async () => (await dinamisMap.getSource('footprints').getData())"
         ".features.map(f => f.properties.key)"
@@ -78,6 +79,14 @@ def test_anonymous_search_item_and_english(portal: Portal, browser: Browser) -> 
     # The choice stays for the next pages.
     page.goto(f"{portal.url}/catalogue")
     assert page.get_attribute("html", "lang") == "en"
+    # On a phone: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    search(browser, portal)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    browser.shot("phone")
+    # For keyboard users the first stop is the link that skips to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
     assert not browser.errors, browser.errors
 
     # The clip of the view is a GeoTIFF of the open item, no credential needed.

@@ -63,6 +63,7 @@ def test_language_negotiation_and_secure_cookies(
         for flag in ("httponly", "secure", "samesite=lax"):
             assert flag in cookie, cookie
         assert home.headers["cache-control"] == "no-store"
+        assert "script-src 'self';" in home.headers["content-security-policy"]
         english = httpx.get(server.url, headers={"Accept-Language": "en-US,en;q=0.8"})
         assert '<html lang="en">' in english.text
         chosen = httpx.get(

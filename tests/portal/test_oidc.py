@@ -128,7 +128,7 @@ def oidc_portal(
         oidc_name="Keycloak de test",
     )
     server = BackgroundServer(create_app(database_url, settings, access), port).start()
-    member(database_url, "Labo OIDC", "olivia@oidc.test", "mot de passe local")
+    member(database_url, "Portail labo OIDC", "olivia@oidc.test", "mot de passe local")
     yield server.url, provider
     server.stop()
     idp.stop()

@@ -40,7 +40,7 @@ def count(portal: Portal, query: str, *params: object) -> int:
 
 
 def test_wrong_password_and_rate_limit(portal: Portal, browser: Browser) -> None:
-    member(portal.database_url, "Labo mot de passe", "martin@mdp.test", PASSWORD)
+    member(portal.database_url, "Portail labo mot de passe", "martin@mdp.test", PASSWORD)
     page = browser.page
     assert sign_in(browser, portal, "martin@mdp.test", "pas le bon") == 401
     assert "Adresse électronique ou mot de passe erroné" in page.text_content("#login-error")
@@ -56,7 +56,7 @@ def test_wrong_password_and_rate_limit(portal: Portal, browser: Browser) -> None
 
 
 def test_form_without_csrf_token_changes_nothing(portal: Portal, browser: Browser) -> None:
-    member(portal.database_url, "Labo CSRF", "claire@csrf.test", PASSWORD)
+    member(portal.database_url, "Portail labo CSRF", "claire@csrf.test", PASSWORD)
     sign_in(browser, portal, "claire@csrf.test", PASSWORD)
     page = browser.page
     keys = (
@@ -101,8 +101,10 @@ def test_form_without_csrf_token_changes_nothing(portal: Portal, browser: Browse
 
 
 def test_referent_page_of_another_entity_is_refused(portal: Portal, browser: Browser) -> None:
-    member(portal.database_url, "Labo A", "rita@a.test", PASSWORD, role=Role.REFERENT)
-    other = member(portal.database_url, "Labo B", "bruno@b.test", PASSWORD, role=Role.REFERENT)
+    member(portal.database_url, "Portail labo A", "rita@a.test", PASSWORD, role=Role.REFERENT)
+    other = member(
+        portal.database_url, "Portail labo B", "bruno@b.test", PASSWORD, role=Role.REFERENT
+    )
     sign_in(browser, portal, "rita@a.test", PASSWORD)
     page = browser.page
     response = page.goto(f"{portal.url}/entities/{other}/users")
@@ -134,7 +136,13 @@ def test_licensed_download_without_rights(portal: Portal, browser: Browser) -> N
     assert "Connectez-vous avec un compte d’une entité adhérente" in page.text_content("main")
     browser.shot("download-anonymous")
 
-    member(portal.database_url, "Labo sans licence", "nina@nolicence.test", PASSWORD, licence=False)
+    member(
+        portal.database_url,
+        "Portail labo sans licence",
+        "nina@nolicence.test",
+        PASSWORD,
+        licence=False,
+    )
     sign_in(browser, portal, "nina@nolicence.test", PASSWORD)
     response = page.goto(url)
     assert response and response.status == 403
@@ -151,7 +159,7 @@ def test_licensed_download_without_rights(portal: Portal, browser: Browser) -> N
 
 
 def test_download_asks_for_the_licence_acknowledgment(portal: Portal, browser: Browser) -> None:
-    member(portal.database_url, "Labo accusé", "alex@ack.test", PASSWORD, acknowledge=False)
+    member(portal.database_url, "Portail labo accusé", "alex@ack.test", PASSWORD, acknowledge=False)
     sign_in(browser, portal, "alex@ack.test", PASSWORD)
     page = browser.page
     response = page.goto(f"{portal.url}/download/pleiades/PORTAL-PHR-EAST/data")
@@ -213,7 +221,7 @@ def test_script_payloads_are_shown_as_text(portal: Portal, browser: Browser) -> 
 
 def test_links_expired_reused_or_forged(portal: Portal, browser: Browser) -> None:
     page = browser.page
-    _apply(browser, portal, "Labo des liens", "legal@links.test", "Essais.")
+    _apply(browser, portal, "Portail labo des liens", "legal@links.test", "Essais.")
     link = portal.link("legal@links.test", "/membership/confirm")
     # Expired: the page says so, and nothing can be confirmed with it.
     token_hash = "encode(sha256(convert_to(%s, 'UTF8')), 'hex')"
@@ -229,13 +237,15 @@ def test_links_expired_reused_or_forged(portal: Portal, browser: Browser) -> Non
     browser.shot("expired-link")
     assert (
         count(
-            portal, "SELECT count(*) FROM dinamis_access.entity WHERE name = %s", "Labo des liens"
+            portal,
+            "SELECT count(*) FROM dinamis_access.entity WHERE name = %s",
+            "Portail labo des liens",
         )
         == 0
     )
 
     # Reused: a password reset link works once.
-    member(portal.database_url, "Labo reset", "rose@reset.test", PASSWORD)
+    member(portal.database_url, "Portail labo reset", "rose@reset.test", PASSWORD)
     page.goto(f"{portal.url}/password/forgot")
     page.get_by_label("Adresse électronique").fill("rose@reset.test")
     page.get_by_role("button", name="Envoyer le lien").click()
@@ -267,11 +277,11 @@ def test_links_expired_reused_or_forged(portal: Portal, browser: Browser) -> Non
 
 
 def test_a_refusal_and_its_reason_reach_the_applicant(portal: Portal, browser: Browser) -> None:
-    _apply(browser, portal, "Labo refusé", "legal@refused.test", "Revente d’images.")
+    _apply(browser, portal, "Portail labo refusé", "legal@refused.test", "Revente d’images.")
     page = browser.page
     sign_in(browser, portal, *portal.admin)
     page.goto(f"{portal.url}/admin/applications")
-    form = page.locator("article", has=page.get_by_role("heading", name="Labo refusé"))
+    form = page.locator("article", has=page.get_by_role("heading", name="Portail labo refusé"))
     form.get_by_label("Motif d’un refus").fill("La revente est contraire à la charte.")
     form.get_by_role("button", name="Refuser").click()
     page.wait_for_load_state()
