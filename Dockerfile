@@ -13,6 +13,7 @@ COPY tiler ./tiler
 COPY ingest ./ingest
 COPY access ./access
 COPY portal ./portal
+COPY demo ./demo
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.
 RUN pip install -e . \

@@ -3,6 +3,7 @@ CSRF checks, rendering in the reader's language and the pages that say what went
 
 import hmac
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -116,11 +117,14 @@ class Web:
     def redirect(self, url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
 
-    def token(self) -> str | None:
-        """A short-lived access token for the STAC API and the tiler, for a signed-in user."""
-        if self.session.key_id is None:
+    def token(self, collections: Collection[str]) -> str | None:
+        """A short-lived access token reading ``collections`` (which the caller checked the
+        user may read), for a signed-in user; ``None`` for a visitor or no collection."""
+        if self.session.key_id is None or not collections:
             return None
-        value, _ = issue_token(self.access.secret, self.session.key_id, self.settings.token_ttl)
+        value, _ = issue_token(
+            self.access.secret, self.session.key_id, self.settings.token_ttl, collections
+        )
         return value
 
     def mail(self, to: str, template: str, **context: Any) -> bool:

@@ -196,7 +196,7 @@ async def item_page(collection_id: str, item_id: str, page: WebDep) -> HTMLRespo
     item = await _item(page, collection_id, item_id)
     allowed, why, _ = await _decision(page, collection_id)
     licences = await page.access.licences()
-    token = page.token() if allowed and collection_id in licences else None
+    token = page.token([collection_id]) if allowed and collection_id in licences else None
     tiles = f"{page.settings.tiler_url}/collections/{collection_id}/items/{item_id}"
     map_config = {
         "tilejson": with_token(f"{tiles}/WebMercatorQuad/tilejson.json", token)
@@ -302,19 +302,22 @@ async def download(collection_id: str, item_id: str, asset: str, page: WebDep) -
         status = 401 if page.principal is None else 403
         raise PageError(status, why, page.gettext("Download refused"))
     url = asset_url(page.settings.api_url, item, asset)
-    token = page.token()
+    token = page.token([collection_id])
     return page.redirect(with_token(url, token) if token else url)
 
 
 @router.get("/basket/urls.txt", response_class=PlainTextResponse)
 async def basket_urls(page: WebDep) -> PlainTextResponse:
     """Signed URLs of the basket's products the reader may download, for ``wget -i``."""
-    token = page.token()
-    lines = []
+    readable = []
     for entry in page.session.basket:
         allowed, _, _ = await _decision(page, entry["collection"])
-        if not allowed:
-            continue
+        if allowed:
+            readable.append(entry)
+    # One token for the list, scoped to the collections it names.
+    token = page.token(sorted({entry["collection"] for entry in readable}))
+    lines = []
+    for entry in readable:
         for asset in entry.get("assets", []):
             url = (
                 f"{page.settings.api_url}/collections/{entry['collection']}/items/"
