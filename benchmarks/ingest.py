@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=2)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
+    work = Path(tempfile.mkdtemp(prefix="dinamis-bench-"))
     work.chmod(0o755)  # the embedded cluster's account must be able to enter it
     try:
         shape = f"{args.size}x{args.size}x{args.bands}"

@@ -73,7 +73,7 @@ def read_product(metadata: Path) -> Product:
         absolute_orbit=int(orbit) if orbit is not None else None,
         gcps=_gcps(root) if raw else (),
         preview_file=root.delivered("Dataset_Id/DATASET_QL_PATH"),
-        producer=root.text("Production/DATASET_PRODUCER_NAME"),
+        icon_file=root.delivered("Dataset_Id/DATASET_TN_PATH"),
         copyright=root.text("Dataset_Id/COPYRIGHT"),
         radiometric_unit="radiance",
         grid=None if raw else _grid(root),

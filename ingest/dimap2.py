@@ -88,7 +88,7 @@ def read_product(dim: Path) -> Product:
         angles=_angles(center),
         rpc_file=_rpc_file(root),
         preview_file=root.delivered("Dataset_Identification/DATASET_QL_PATH"),
-        producer=root.text("Product_Information/Producer_Information/PRODUCER_NAME"),
+        icon_file=root.delivered("Dataset_Identification/DATASET_TN_PATH"),
         copyright=root.text("Dataset_Identification/Legal_Constraints/COPYRIGHT"),
         radiometric_unit=_radiometric_unit(root),
         grid=_grid(root) if geometry is Geometry.map else None,

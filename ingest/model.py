@@ -105,7 +105,9 @@ class Product:
     rpc_file: Path | None = None
     gcps: tuple[GroundControlPoint, ...] = ()
     preview_file: Path | None = None
-    producer: str | None = None
+    """The producer's quicklook (Airbus PREVIEW_*.JPG)."""
+    icon_file: Path | None = None
+    """The producer's thumbnail (Airbus ICON_*.JPG)."""
     copyright: str | None = None
     radiometric_unit: str | None = None
     grid: Grid | None = None
@@ -125,5 +127,5 @@ class Product:
     @property
     def source_files(self) -> list[Path]:
         """Every delivered file the ingest reads, for the change checksum."""
-        extra = [p for p in (self.rpc_file, self.preview_file) if p is not None]
+        extra = [p for p in (self.rpc_file, self.preview_file, self.icon_file) if p is not None]
         return [self.metadata_file, *(t.path for t in self.tiles), *extra]

@@ -2,7 +2,9 @@
 
 The XML follows the Airbus DIMAP v2 and SPOT DIMAP v1 layouts of the real samples; images
 are tiled like deliveries (``IMG_..._R<r>C<c>``), in GeoTIFF or JPEG 2000, with a value
-pattern that differs per band and per pixel so mosaic and band order mistakes show.
+pattern that differs per band and per pixel so mosaic and band order mistakes show, or with
+the pixels a caller gives (the demo catalogue's landscapes). Map-projected products are in the
+UTM zone of their centre.
 """
 
 import math
@@ -19,7 +21,8 @@ from rasterio.shutil import copy as copy_dataset
 from rasterio.transform import from_origin
 from rasterio.warp import transform as reproject_points
 
-UTM31 = CRS.from_epsg(32631)
+WGS84 = CRS.from_epsg(4326)
+# Mission → (name, default MISSION_INDEX); ``mission_index`` picks the other satellite.
 MISSIONS = {"PHR": ("PHR", "1A"), "PNEO": ("PNEO", "3"), "SPOT": ("SPOT", "6")}
 # (centre µm, FWHM µm, solar irradiance) per band id; PHR and SPOT 6/7 share the B0-B3 names.
 SPECTRA = {
@@ -90,8 +93,8 @@ def _write_image(path: Path, data: np.ndarray, crs: CRS | None, transform) -> No
             dst.write(data)
 
 
-def _write_preview(path: Path, data: np.ndarray) -> None:
-    step = max(1, max(data.shape[1:]) // 64)
+def _write_preview(path: Path, data: np.ndarray, size: int = 64) -> None:
+    step = max(1, max(data.shape[1:]) // size)
     small = data[:3, ::step, ::step]
     if small.shape[0] < 3:
         small = np.repeat(small[:1], 3, axis=0)
@@ -105,15 +108,26 @@ def _write_preview(path: Path, data: np.ndarray) -> None:
             copy_dataset(tmp, path, driver="JPEG")
 
 
+def utm_crs(center: tuple[float, float]) -> CRS:
+    """The WGS 84 UTM zone holding ``center`` (lon, lat)."""
+    zone = int((center[0] + 180) // 6) % 60 + 1
+    return CRS.from_epsg((32600 if center[1] >= 0 else 32700) + zone)
+
+
 def _grid(center: tuple[float, float], width: int, height: int, gsd: float):
-    xs, ys = reproject_points(CRS.from_epsg(4326), UTM31, [center[0]], [center[1]])
+    crs = utm_crs(center)
+    xs, ys = reproject_points(WGS84, crs, [center[0]], [center[1]])
     transform = from_origin(xs[0] - width * gsd / 2, ys[0] + height * gsd / 2, gsd, gsd)
     corners_px = [(0, 0), (width, 0), (width, height), (0, height)]
     px = [transform * c for c in corners_px]
-    lons, lats = reproject_points(
-        UTM31, CRS.from_epsg(4326), [p[0] for p in px], [p[1] for p in px]
-    )
-    return transform, list(zip(lons, lats, strict=True))
+    lons, lats = reproject_points(crs, WGS84, [p[0] for p in px], [p[1] for p in px])
+    return crs, transform, list(zip(lons, lats, strict=True))
+
+
+def _given_image(image: np.ndarray, bands: int, width: int, height: int, dtype: str) -> np.ndarray:
+    if image.shape != (bands, height, width):
+        raise ValueError(f"image of shape {image.shape}, expected {(bands, height, width)}")
+    return image.astype(dtype, copy=False)
 
 
 def _sensor_corners(center: tuple[float, float], width: int, height: int, gsd: float):
@@ -180,6 +194,7 @@ def make_dimap2_product(
     folder: Path,
     *,
     mission: str = "PHR",
+    mission_index: str | None = None,
     spectral: str = "MS",
     level: str = "ORT",
     width: int = 200,
@@ -198,13 +213,17 @@ def make_dimap2_product(
     sun_elevation: float = 60.0,
     nbits: int = 12,
     volume: bool = True,
+    image: np.ndarray | None = None,
 ) -> Path:
     """Write a DIMAP v2 delivery into ``folder``; return its VOL_*.XML (or DIM when no volume).
 
+    ``mission_index`` is the satellite of the ``mission`` (PHR 1A/1B, PNEO 3/4, SPOT 6/7);
     ``tiles`` is (rows, cols) of image files; ``file_band_order`` (PNEO, single file set)
-    stores the bands in another order, stated by the Raster_Index_List.
+    stores the bands in another order, stated by the Raster_Index_List; ``image`` (bands in
+    file order, rows, columns) replaces the test pattern.
     """
     name, index = MISSIONS[mission]
+    index = mission_index or index
     platform = f"{name}{index}"
     stamp = acquired.strftime("%Y%m%d%H%M%S") + "1"
     product_id = f"{platform}_{spectral}_{stamp}_{level}_{name}_0001"
@@ -218,13 +237,18 @@ def make_dimap2_product(
         half_lon, half_lat, corners = _sensor_corners(center, width, height, gsd)
         transform = crs = None
     else:
-        transform, corners = _grid(center, width, height, gsd)
-        crs = UTM31
+        crs, transform, corners = _grid(center, width, height, gsd)
     rows_idx, cols_idx = np.mgrid[0:height, 0:width]
+    if image is not None:
+        image = _given_image(image, sum(map(len, groups)), width, height, "uint16")
     data_files_xml, band_number, mosaic = [], 0, []
     for group in groups:
-        group_data = np.stack(
-            [pixel_values(band_number + i + 1, rows_idx, cols_idx) for i in range(len(group))]
+        group_data = (
+            image[band_number : band_number + len(group)]
+            if image is not None
+            else np.stack(
+                [pixel_values(band_number + i + 1, rows_idx, cols_idx) for i in range(len(group))]
+            )
         )
         band_number += len(group)
         mosaic.append(group_data)
@@ -256,6 +280,7 @@ def make_dimap2_product(
         data_files_xml.append(f"<Data_Files>{''.join(files)}{display}</Data_Files>")
     band_ids = [b for group in groups for b in group]
     _write_preview(product_dir / f"PREVIEW_{product_id}.JPG", np.concatenate(mosaic))
+    _write_preview(product_dir / f"ICON_{product_id}.JPG", np.concatenate(mosaic), size=16)
     rpc_name = f"RPC_{product_id}.XML"
     profile = f"{name}_{LEVEL_NAMES[level]}"
     if sensor:
@@ -317,6 +342,8 @@ def make_dimap2_product(
   <Dataset_Identification>
     <DATASET_TYPE>RASTER_{"SENSOR" if sensor else "ORTHO"}</DATASET_TYPE>
     <DATASET_NAME version="1.0">{escape(product_id)}</DATASET_NAME>
+    <DATASET_TN_PATH href="ICON_{product_id}.JPG"/>
+    <DATASET_TN_FORMAT>image/jpeg</DATASET_TN_FORMAT>
     <DATASET_QL_PATH href="PREVIEW_{product_id}.JPG"/>
     <DATASET_QL_FORMAT>image/jpeg</DATASET_QL_FORMAT>
     <Legal_Constraints><COPYRIGHT>Synthetic test product</COPYRIGHT><LICENSE>EULA</LICENSE>
@@ -436,6 +463,7 @@ SWH_INSTRUMENTS = {4: "HRVIR", 5: "HRG"}
 SWH_BANDS = {
     "I": ["XS1", "XS2", "XS3", "SWIR"],
     "X": ["XS1", "XS2", "XS3"],
+    "J": ["XS1", "XS2", "XS3", "SWIR"],
     "M": ["PAN"],
     "P": ["PAN"],
 }
@@ -453,26 +481,34 @@ def make_dimap1_product(
     gsd: float = 20.0,
     acquired: datetime = datetime(1999, 7, 14, 10, 45, 3, tzinfo=UTC),
     incidence: float = -8.5,
+    image: np.ndarray | None = None,
 ) -> Path:
     """Write a Spot World Heritage scene (METADATA.DIM + IMAGERY.TIF); return the DIM file.
 
     Level 1A keeps the raw geometry (unreferenced image, four corner tie points); other
-    levels are map-projected in UTM 31N.
+    levels are map-projected in the UTM zone of ``center``. ``image`` (bands, rows, columns)
+    replaces the test pattern.
     """
     scene_dir = folder / f"SCENE_{mission_index}_{acquired:%Y%m%d%H%M%S}_{sensor}_{level}"
     scene_dir.mkdir(parents=True, exist_ok=True)
     bands = SWH_BANDS[sensor]
     rows_idx, cols_idx = np.mgrid[0:height, 0:width]
-    data = np.stack(
-        [pixel_values(i, rows_idx, cols_idx) % 250 + 1 for i in range(1, len(bands) + 1)]
+    data = (
+        _given_image(image, len(bands), width, height, "uint8")
+        if image is not None
+        else np.stack(
+            [pixel_values(i, rows_idx, cols_idx) % 250 + 1 for i in range(1, len(bands) + 1)]
+        ).astype("uint8")
     )
     raw = level == "1A"
     if raw:
         _, _, corners = _sensor_corners(center, width, height, gsd)
-        _write_image(scene_dir / "IMAGERY.TIF", data.astype("uint8"), None, None)
+        _write_image(scene_dir / "IMAGERY.TIF", data, None, None)
+        crs = "EPSG:4326"
     else:
-        transform, corners = _grid(center, width, height, gsd)
-        _write_image(scene_dir / "IMAGERY.TIF", data.astype("uint8"), UTM31, transform)
+        utm, transform, corners = _grid(center, width, height, gsd)
+        _write_image(scene_dir / "IMAGERY.TIF", data, utm, transform)
+        crs = utm.to_string()
     _write_preview(scene_dir / "PREVIEW.JPG", data)
     pixels = [(1, 1), (width, 1), (width, height), (1, height)]
     frame = "".join(
@@ -486,7 +522,6 @@ def make_dimap1_product(
         f"</TIE_POINT_DATA_X><TIE_POINT_DATA_Y>{row}</TIE_POINT_DATA_Y></Tie_Point>"
         for (lon, lat), (col, row) in zip(corners, pixels, strict=True)
     )
-    crs = "EPSG:4326" if raw else "EPSG:32631"
     band_info = "".join(
         f"<Spectral_Band_Info><BAND_INDEX>{i}</BAND_INDEX><BAND_DESCRIPTION>{b}"
         f"</BAND_DESCRIPTION><PHYSICAL_UNIT>equivalent radiance (W.m-2.Sr-1.um-1)"
