@@ -59,7 +59,7 @@ def test_bounds_and_crs_are_the_dims(phr_item: tuple[dict, Path]) -> None:
     [x_size], [y_size] = dim_numbers(dim, "XDIM"), dim_numbers(dim, "YDIM")
     [rows], [cols] = dim_numbers(dim, "NROWS"), dim_numbers(dim, "NCOLS")
     assert "urn:ogc:def:crs:EPSG::32631" in dim.read_text()
-    props = item["properties"]
+    props = item["assets"]["data"]  # the projection of the COG, on its asset
     assert props["proj:code"] == "EPSG:32631"
     assert props["proj:shape"] == [rows, cols]
     assert props["proj:transform"] == pytest.approx([x_size, 0, x, 0, -y_size, y])
