@@ -173,15 +173,21 @@ async def decide(request: Request, principal: Principal | None, collection_id: s
 def require_search_access(
     search_param: str = "search_id",
 ) -> Callable[..., Awaitable[Principal | None]]:
-    """As :func:`require_collection_access`, for titiler-pgstac's registered searches (mosaics):
-    the caller must be allowed every collection the search may return; a search not limited by
-    ``collections`` may return them all, licensed ones included."""
+    """As :func:`require_collection_access`, for titiler-pgstac's registered searches (mosaics),
+    decided on every request: the caller must be allowed every collection the search may
+    return. Only its ``collections`` limit what it returns; a search without them (limited by
+    a CQL2 filter, ids or nothing) may return them all, licensed ones included.
+
+    An unknown search is answered 404 here rather than left to the tiler: otherwise a search
+    registered between this check and the tiler's own lookup would be served unchecked.
+    """
 
     async def dependency(request: Request, principal: OptionalPrincipal) -> Principal | None:
         access = get_access(request)
-        collections = await access.search_collections(request.path_params[search_param])
+        search_id = request.path_params[search_param]
+        collections = await access.search_collections(search_id)
         if collections is None:
-            return principal  # unknown search: the tiler answers 404 itself
+            raise HTTPException(404, f"no registered search '{search_id}'.")
         for collection_id in collections or sorted(await access.licences()):
             enforce(await decide(request, principal, collection_id))
         return principal
