@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from access import store
-from access.assets import local_path, served_bytes
+from access.assets import local_path
 from access.dependencies import (
     active,
     authenticated,
@@ -20,6 +20,7 @@ from access.dependencies import (
     require_active,
     require_collection_access,
 )
+from access.metered import MeteredFileResponse
 from access.models import DownloadEvent, EventKind, Principal, User
 from access.state import AccessState
 from access.tokens import issue_token
@@ -215,20 +216,27 @@ async def download(
     item_id: str,
     asset: str,
     access: Access,
-    background: BackgroundTasks,
     principal: Annotated[Principal | None, Depends(require_collection_access())],
 ) -> FileResponse:
     path, media_type = await _asset_file(access, collection_id, item_id, asset)
-    if request.method == "GET":
-        event = DownloadEvent(
-            collection=collection_id,
-            item=item_id,
-            asset=asset,
-            kind=EventKind.DOWNLOAD,
-            user_id=principal.user_id if principal else None,
-            entity_id=principal.entity_id if principal else None,
-            bytes=served_bytes(request.headers.get("range"), path.stat().st_size),
+
+    async def record(sent: int) -> None:
+        await access.record(
+            DownloadEvent(
+                collection=collection_id,
+                item=item_id,
+                asset=asset,
+                kind=EventKind.DOWNLOAD,
+                user_id=principal.user_id if principal else None,
+                entity_id=principal.entity_id if principal else None,
+                bytes=sent,
+            )
         )
-        # After the response: a ranged COG read must not wait for an INSERT.
-        background.add_task(access.record, event)
-    return FileResponse(path, media_type=media_type, filename=path.name)
+
+    # Recorded after the response, with the bytes it actually sent (ranges merged, clipped).
+    return MeteredFileResponse(
+        path,
+        media_type=media_type,
+        filename=path.name,
+        on_sent=record if request.method == "GET" else None,
+    )
