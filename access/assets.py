@@ -1,4 +1,4 @@
-"""From a STAC asset to the file it names, and how many bytes a (ranged) read sends."""
+"""From a STAC asset to the file it names."""
 
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -25,21 +25,3 @@ def local_path(href: str, roots: list[Path]) -> Path | None:
         path = roots[0] / path
     real = resolve_within(path, real_roots(roots))
     return Path(real) if real and Path(real).is_file() else None
-
-
-def served_bytes(range_header: str | None, size: int) -> int:
-    """Bytes a response sends for ``Range: bytes=...`` (the whole file without a valid range)."""
-    if not range_header or not range_header.startswith("bytes="):
-        return size
-    total = 0
-    for spec in range_header.removeprefix("bytes=").split(","):
-        start, _, end = spec.strip().partition("-")
-        try:
-            if not start:  # suffix range: the last N bytes
-                total += min(int(end), size)
-            else:
-                last = min(int(end), size - 1) if end else size - 1
-                total += max(0, last - int(start) + 1)
-        except ValueError:
-            return size
-    return total
