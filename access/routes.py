@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from access import store
-from access.assets import local_path
+from access.assets import asset_path
 from access.dependencies import (
     OptionalPrincipal,
     active,
@@ -199,9 +199,11 @@ async def _asset_file(
     entry = item.get("assets", {}).get(asset)
     if entry is None:
         raise HTTPException(404, f"item '{item_id}' has no asset '{asset}'.")
-    path = local_path(entry["href"], access.settings.storage_roots)
+    path = asset_path(entry["href"], collection_id, access.settings.storage_roots)
     if path is None:
-        raise HTTPException(404, f"asset '{asset}' of '{item_id}' is not stored on this server.")
+        raise HTTPException(
+            404, f"asset '{asset}' of '{item_id}' is not stored in its collection on this server."
+        )
     found = (path, entry.get("type"), is_public(entry))
     access.remember_asset(key, found)
     return found

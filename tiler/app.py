@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 import rasterio
 from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
@@ -64,13 +65,13 @@ from tiler.dependencies import (
     ItemReaderParams,
     MosaicBackendParams,
     ReaderParams,
-    bounded_search,
+    checked_search,
     item_render_options,
     mosaic_renders,
 )
-from tiler.errors import STATUS_CODES
+from tiler.errors import STATUS_CODES, internal_error, validation_error
 from tiler.limits import Limits
-from tiler.middleware import BodyLimitMiddleware, PrivateCacheMiddleware
+from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
 from tiler.parameters import BoundedParams, bounded_params, checked_path
@@ -159,16 +160,18 @@ def create_app(
     params = bounded_params(app.state.limits)
 
     update_openapi(app)
-    add_exception_handlers(
-        app,
-        {
-            **DEFAULT_STATUS_CODES,
-            **MOSAIC_STATUS_CODES,
-            **PGSTAC_STATUS_CODES,
-            **STATUS_CODES,
-            ValidationError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-        },
-    )
+    status_codes = {
+        **DEFAULT_STATUS_CODES,
+        **MOSAIC_STATUS_CODES,
+        **PGSTAC_STATUS_CODES,
+        **STATUS_CODES,
+        ValidationError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    }
+    add_exception_handlers(app, status_codes)
+    # titiler answers failures with the exception's text: file paths, database messages.
+    for failure in (error for error, code in status_codes.items() if code == 500):
+        app.add_exception_handler(failure, internal_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     add_outage_handlers(app, db)
     _add_middlewares(app, settings)
 
@@ -203,8 +206,8 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
         exclude_path=set(settings.cachecontrol_exclude_paths),
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
-    app.add_middleware(PrivateCacheMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CachePolicyMiddleware)
+    app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,
@@ -314,7 +317,7 @@ def _add_mosaic_routes(app: FastAPI, settings: TilerSettings, params: BoundedPar
     add_search_register_route(
         app,
         prefix="/searches",
-        search_dependency=bounded_search(settings.max_search_bytes),
+        search_dependency=checked_search(settings.max_search_bytes),
         tile_dependencies=[
             searches.layer_dependency,
             searches.dataset_dependency,
