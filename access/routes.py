@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from access import store
 from access.assets import local_path, served_bytes
 from access.dependencies import (
+    OptionalPrincipal,
     active,
     authenticated,
     decide,
@@ -18,9 +19,9 @@ from access.dependencies import (
     get_access,
     key_authenticated,
     require_active,
-    require_collection_access,
 )
 from access.models import DownloadEvent, EventKind, Principal, User
+from access.stac import is_public
 from access.state import AccessState
 from access.tokens import issue_token
 from access.urls import collection_of, origin, with_token
@@ -185,7 +186,8 @@ def _user_json(user: User) -> dict[str, Any]:
 
 async def _asset_file(
     access: AccessState, collection_id: str, item_id: str, asset: str
-) -> tuple[Path, str | None]:
+) -> tuple[Path, str | None, bool]:
+    """The asset's file, media type and whether it is public (a browse image)."""
     key = (collection_id, item_id, asset)
     cached = access.cached_asset(key)
     if cached and cached[0].is_file():  # a re-ingest may have replaced it meanwhile
@@ -199,14 +201,17 @@ async def _asset_file(
     path = local_path(entry["href"], access.settings.storage_roots)
     if path is None:
         raise HTTPException(404, f"asset '{asset}' of '{item_id}' is not stored on this server.")
-    access.remember_asset(key, (path, entry.get("type")))
-    return path, entry.get("type")
+    found = (path, entry.get("type"), is_public(entry))
+    access.remember_asset(key, found)
+    return found
 
 
 @router.api_route(
     "/collections/{collection_id}/items/{item_id}/assets/{asset}/download",
     methods=["GET", "HEAD"],
     summary="Download an asset (HTTP Range supported: GDAL /vsicurl/ reads COGs through it)",
+    description="Thumbnails and overviews are public; other assets of licensed collections "
+    "need credentials.",
     response_class=FileResponse,
 )
 async def download(
@@ -216,10 +221,13 @@ async def download(
     asset: str,
     access: Access,
     background: BackgroundTasks,
-    principal: Annotated[Principal | None, Depends(require_collection_access())],
+    principal: OptionalPrincipal,
 ) -> FileResponse:
-    path, media_type = await _asset_file(access, collection_id, item_id, asset)
-    if request.method == "GET":
+    path, media_type, public = await _asset_file(access, collection_id, item_id, asset)
+    if not public:
+        enforce(await decide(request, principal, collection_id))
+    # Browse images are not downloads of imagery: only the others are recorded.
+    if request.method == "GET" and not public:
         event = DownloadEvent(
             collection=collection_id,
             item=item_id,

@@ -45,7 +45,7 @@ class AccessState:
         # what it may return can be kept; an unknown hash is never kept: it may be registered
         # the next instant.
         self._searches: TTLCache[str, list[str]] = TTLCache(10_000, ttl)
-        self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None]] = TTLCache(
+        self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None, bool]] = TTLCache(
             10_000, ttl
         )
 
@@ -111,10 +111,12 @@ class AccessState:
             self._searches[search_id] = collections
         return collections
 
-    def remember_asset(self, key: tuple[str, str, str], value: tuple[Path, str | None]) -> None:
+    def remember_asset(
+        self, key: tuple[str, str, str], value: tuple[Path, str | None, bool]
+    ) -> None:
         self._assets[key] = value
 
-    def cached_asset(self, key: tuple[str, str, str]) -> tuple[Path, str | None] | None:
+    def cached_asset(self, key: tuple[str, str, str]) -> tuple[Path, str | None, bool] | None:
         return self._assets.get(key)
 
     async def record(self, event: DownloadEvent) -> None:

@@ -26,6 +26,7 @@ from access.state import installed
 from dinamis import database
 from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
+from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
 from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
@@ -68,6 +69,7 @@ def create_app(
     api.client.landing_page_id = settings.stac_fastapi_landing_id
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
+    api.app.include_router(collection_assets_router)
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.

@@ -2,15 +2,18 @@
 and its stored assets presented as public download URLs (with the STAC Authentication extension
 for licensed collections)."""
 
+import json
 from typing import Any
 
 import attr
 from stac_fastapi.pgstac.core import CoreCrudClient
 from stac_fastapi.types.requests import get_base_url
-from stac_fastapi.types.stac import ItemCollection
+from stac_fastapi.types.stac import Collection, Collections, ItemCollection
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from access.stac import present_item
+from stac_api.collection_assets import present_collection
 from stac_api.validation import check_search
 from tiler.links import item_links
 
@@ -33,3 +36,17 @@ class DinamisClient(CoreCrudClient):
             # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
             present_item(feature, api_url, licensed)
         return collection
+
+    async def get_collection(
+        self, collection_id: str, request: Request, **kwargs: Any
+    ) -> Collection:
+        collection = await super().get_collection(collection_id, request, **kwargs)
+        return present_collection(collection, get_base_url(request))
+
+    async def all_collections(self, request: Request, **kwargs: Any) -> Collections | JSONResponse:
+        result = await super().all_collections(request, **kwargs)
+        # With the fields extension the answer is already a response.
+        body = json.loads(result.body) if isinstance(result, JSONResponse) else result
+        for collection in body.get("collections", []):
+            present_collection(collection, get_base_url(request))
+        return JSONResponse(body) if isinstance(result, JSONResponse) else body

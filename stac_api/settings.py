@@ -1,6 +1,7 @@
 """STAC API settings: stac-fastapi-pgstac's own, with this programme's defaults."""
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
@@ -32,3 +33,6 @@ class ApiSettings(Settings):
 
     tiler_url: str = Field(default_factory=lambda: get_settings().tiler_url)
     """Public URL of the tiler, for the links every item carries to its tiles and web map."""
+
+    collections_dir: Path = Field(default_factory=lambda: get_settings().collections_dir)
+    """The collection JSON files, whose browse images (thumbnails) the API serves."""
