@@ -24,7 +24,7 @@ from access.models import DownloadEvent, EventKind, Principal, User
 from access.stac import is_public
 from access.state import AccessState
 from access.tokens import issue_token
-from access.urls import collection_of, origin, with_token
+from access.urls import collection_of, origin, own_origins, with_token
 
 router = APIRouter(tags=["Access"])
 
@@ -121,7 +121,7 @@ async def sign(
     href: Annotated[str, Query(description="URL of an asset, tile or download of DINAMIS.")],
 ) -> dict[str, Any]:
     # Only our own origins: a token appended to a third party's URL would leak to it.
-    origins = {origin(o) for o in access.settings.sign_origins} or {origin(str(request.base_url))}
+    origins = {origin(o) for o in access.settings.sign_origins} | own_origins(request)
     if origin(href) not in origins:
         raise HTTPException(400, f"only URLs of {', '.join(sorted(origins))} can be signed.")
     collection_id = collection_of(href)

@@ -24,12 +24,16 @@ from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
 from access.state import installed
 from dinamis import database
+from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
+from orders.routes import orders_router
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
 from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
+
+STAC_VERSION = "1.1.0"
 
 
 def create_app(
@@ -67,9 +71,19 @@ def create_app(
     )
     # The client's landing id defaults to a module-level settings object read at import.
     api.client.landing_page_id = settings.stac_fastapi_landing_id
+    # stac-fastapi's landing page says 1.0.0 (stac-pydantic's); items and collections are 1.1.0.
+    api.client.stac_version = STAC_VERSION
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     api.app.include_router(collection_assets_router)
+    # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
+    api.app.include_router(orders_router())
+    # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
+    api.app.add_middleware(
+        ForwardedMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
+    )
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.

@@ -14,8 +14,9 @@ from starlette.responses import JSONResponse
 
 from access.stac import present_item
 from stac_api.collection_assets import present_collection
+from stac_api.filters import as_one_filter
 from stac_api.validation import check_search
-from tiler.links import item_links
+from tiler.links import item_links, public_tiler_url
 
 
 @attr.s
@@ -24,10 +25,16 @@ class DinamisClient(CoreCrudClient):
 
     async def _search_base(self, search_request: Any, request: Request) -> ItemCollection:
         await check_search(request, search_request)
+        # numberMatched on every page, counted as the operator configured (not the client).
+        search_request.conf = {
+            **(search_request.conf or {}),
+            **request.app.state.settings.pgstac_conf,
+        }
+        as_one_filter(search_request)
         collection = await super()._search_base(search_request, request)
-        tiler_url: str = request.app.state.settings.tiler_url
         # The API's own public URL, as stac-fastapi's links use it (proxy headers included).
         api_url = get_base_url(request)
+        tiler_url = public_tiler_url(request.app.state.settings.tiler_url, api_url)
         licensed = (await request.app.state.access.licences()).keys()
         for feature in collection["features"]:
             # Absent when the fields extension excluded links or ids.

@@ -57,6 +57,7 @@ from access.models import EventKind
 from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis import database
+from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
 from tiler.dependencies import (
     ItemReaderParams,
@@ -76,6 +77,7 @@ from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
 from tiler.storage import StorageGuard
+from tiler.wmts import wmts_templates
 
 ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
 COLLECTION_PREFIX = "/collections/{collection_id}"
@@ -199,6 +201,12 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
             "image/tiff",
         },
     )
+    # Outermost: every URL the tiler writes (tilejson, WMTS, viewer) follows what it sets.
+    app.add_middleware(
+        ForwardedMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_origin_url,
+    )
 
 
 def _rendering(
@@ -228,7 +236,7 @@ def _add_item_routes(app: FastAPI, params: BoundedParams) -> None:
         img_preview_dependency=params.preview,
         router_prefix=ITEM_PREFIX,
         get_renders=lambda src: src.renders,
-        extensions=[wmtsExtension()],
+        extensions=[wmtsExtension(templates=wmts_templates("titiler.extensions"))],
         templates=templates,
         route_dependencies=[(CROP_SCOPES, [Depends(record_event(EventKind.CROP))])],
         **_rendering(item_render_options, params),
@@ -257,7 +265,10 @@ def _mosaic_factory(
         add_part=False,
         add_statistics=False,
         get_renders=lambda backend: search_renders(backend.pool, backend.info()),
-        extensions=[searchInfoExtension(), wmtsExtensionMosaic()],
+        extensions=[
+            searchInfoExtension(),
+            wmtsExtensionMosaic(templates=wmts_templates("titiler.mosaic.extensions")),
+        ],
         templates=templates,
         **_rendering(mosaic_renders(path_dependency), params),
     )
