@@ -50,7 +50,15 @@ async def principal_dependency(
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             bearer = value.strip()
-    credential = bearer or x_api_key or access_token
+    credential = bearer or x_api_key
+    if credential is None and access_token is not None:
+        if access_token.startswith(f"{KEY_PREFIX}_"):
+            # A key in a URL ends up in logs, histories and referrers: tokens only.
+            raise unauthorized(
+                "API keys are not accepted in access_token: send the key as 'Authorization: "
+                "Bearer' or X-API-Key, or exchange it for a token at POST /auth/token."
+            )
+        return await _token_principal(request, access_token)
     if credential is None:
         return None
     access = get_access(request)
@@ -68,21 +76,43 @@ async def principal_dependency(
             )
         request.state.via = "oidc"
         return principal
-    key_id = verify_token(access.secret, credential)
-    principal = await access.principal_for_key_id(key_id) if key_id is not None else None
-    if principal is None:
+    return await _token_principal(request, credential)
+
+
+async def _token_principal(request: Request, token: str) -> Principal:
+    access = get_access(request)
+    claims = verify_token(access.secret, token)
+    principal = await access.principal_for_key_id(claims.key_id) if claims else None
+    if claims is None or principal is None:
         raise unauthorized("access token invalid or expired: request a new one.")
     request.state.via = "token"
+    request.state.token_scope = claims.collections
     return principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(principal_dependency)]
 
 
-async def authenticated(principal: OptionalPrincipal) -> Principal:
+async def authenticated(request: Request, principal: OptionalPrincipal) -> Principal:
+    """A caller using their API key or an OpenID Connect login: access tokens only read pixels,
+    they never act on an account."""
     if principal is None:
         raise unauthorized("authenticate with a DINAMIS API key.")
+    if request.state.via == "token":
+        raise unauthorized("this endpoint needs your API key, not an access token.")
     return principal
+
+
+def require_active(principal: Principal) -> Principal:
+    """``principal`` if their account is active: a pending or disabled user may neither obtain
+    tokens, nor acknowledge licences, nor manage users."""
+    if principal.user_status is not UserStatus.ACTIVE:
+        raise HTTPException(403, f"your account is {principal.user_status.value}.")
+    return principal
+
+
+async def active(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    return require_active(principal)
 
 
 async def key_authenticated(request: Request, principal: OptionalPrincipal) -> Principal:
@@ -93,9 +123,9 @@ async def key_authenticated(request: Request, principal: OptionalPrincipal) -> P
     return principal
 
 
-async def require_admin(principal: OptionalPrincipal) -> Principal:
+async def require_admin(request: Request, principal: OptionalPrincipal) -> Principal:
     """An active admin: for catalogue writes (STAC transactions) and other operator routes."""
-    if principal is None:
+    if principal is None or request.state.via == "token":
         raise unauthorized("catalogue changes need an admin's API key.")
     if principal.role is not Role.ADMIN or principal.user_status is not UserStatus.ACTIVE:
         raise HTTPException(403, "catalogue changes are reserved to DINAMIS admins.")
@@ -121,28 +151,45 @@ def require_collection_access(
         )
         if not collection_id:
             raise HTTPException(400, f"missing '{collection_param}'.")
-        decision = await get_access(request).decide(principal, collection_id)
-        enforce(decision)
+        enforce(await decide(request, principal, collection_id))
         return principal
 
     return dependency
 
 
+async def decide(request: Request, principal: Principal | None, collection_id: str) -> Decision:
+    """The access decision for ``collection_id``, within the scope of the caller's token."""
+    scope: frozenset[str] | None = getattr(request.state, "token_scope", None)
+    if scope is not None and collection_id not in scope:
+        return Decision(
+            False,
+            403,
+            f"this access token was issued for {', '.join(sorted(scope)) or 'no collection'}, "
+            f"not '{collection_id}': request one for it (POST /auth/token or GET /sign).",
+        )
+    return await get_access(request).decide(principal, collection_id)
+
+
 def require_search_access(
     search_param: str = "search_id",
 ) -> Callable[..., Awaitable[Principal | None]]:
-    """As :func:`require_collection_access`, for titiler-pgstac's registered searches (mosaics):
-    the caller must be allowed every collection the search may return; a search not limited by
-    ``collections`` may return them all, licensed ones included."""
+    """As :func:`require_collection_access`, for titiler-pgstac's registered searches (mosaics),
+    decided on every request: the caller must be allowed every collection the search may
+    return. Only its ``collections`` limit what it returns; a search without them (limited by
+    a CQL2 filter, ids or nothing) may return them all, licensed ones included.
+
+    An unknown search is answered 404 here rather than left to the tiler: otherwise a search
+    registered between this check and the tiler's own lookup would be served unchecked.
+    """
 
     async def dependency(request: Request, principal: OptionalPrincipal) -> Principal | None:
         access = get_access(request)
-        collections = await access.search_collections(request.path_params[search_param])
+        search_id = request.path_params[search_param]
+        collections = await access.search_collections(search_id)
         if collections is None:
-            return principal  # unknown search: the tiler answers 404 itself
+            raise HTTPException(404, f"no registered search '{search_id}'.")
         for collection_id in collections or sorted(await access.licences()):
-            decision = await access.decide(principal, collection_id)
-            enforce(decision)
+            enforce(await decide(request, principal, collection_id))
         return principal
 
     return dependency

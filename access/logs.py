@@ -18,10 +18,23 @@ def mask_secrets(text: str) -> str:
     return text
 
 
+def _masked(value: object) -> object:
+    return mask_secrets(value) if isinstance(value, str) else value
+
+
 class SecretFilter(logging.Filter):
-    """Rewrites a record's message with API keys and tokens masked; never drops a record."""
+    """Rewrites a record with API keys and tokens masked; never drops a record.
+
+    Arguments are masked one by one, so formatters that read them (uvicorn's access log takes
+    the request line from ``record.args``) keep working; a secret that only appears once the
+    message is formatted is masked in the formatted message instead.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _masked(value) for key, value in record.args.items()}
         message = record.getMessage()
         masked = mask_secrets(message)
         if masked != message:

@@ -4,29 +4,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
 from access import store
 from access.assets import local_path, served_bytes
 from access.dependencies import (
     OptionalPrincipal,
+    active,
     authenticated,
+    decide,
     enforce,
     get_access,
     key_authenticated,
+    require_active,
 )
-from access.models import DownloadEvent, EventKind, Principal, User, UserStatus
+from access.models import DownloadEvent, EventKind, Principal, User
 from access.stac import is_public
 from access.state import AccessState
 from access.tokens import issue_token
-from access.urls import origin, with_token
+from access.urls import collection_of, origin, with_token
 
 router = APIRouter(tags=["Access"])
 
 Access = Annotated[AccessState, Depends(get_access)]
 Authenticated = Annotated[Principal, Depends(authenticated)]
 KeyAuthenticated = Annotated[Principal, Depends(key_authenticated)]
+Active = Annotated[Principal, Depends(active)]
+# Bounds the size of a token (its scope travels in every URL it signs).
+MAX_TOKEN_COLLECTIONS = 100
 
 
 def _iso(timestamp: int) -> str:
@@ -58,14 +65,51 @@ async def me(principal: Authenticated, access: Access) -> dict[str, Any]:
     }
 
 
+class TokenRequest(BaseModel):
+    collections: list[str] | None = Field(
+        default=None,
+        max_length=MAX_TOKEN_COLLECTIONS,
+        description="Collections whose pixels the token may read; by default every collection "
+        "the caller may read now.",
+    )
+
+
+async def _scoped_token(
+    request: Request, principal: Principal, access: AccessState, collections: list[str] | None
+) -> tuple[str, int, list[str]]:
+    """A token of ``principal``'s key for ``collections`` (each of which they must be allowed
+    to read now), by default for every collection they may read; its expiry and scope."""
+    require_active(principal)
+    if collections is None:
+        readable = []
+        for collection_id in await access.run(store.collection_ids):
+            if (await access.decide(principal, collection_id)).allowed:
+                readable.append(collection_id)
+        collections = readable[:MAX_TOKEN_COLLECTIONS]
+    for collection_id in collections:
+        enforce(await decide(request, principal, collection_id))
+    assert principal.key_id is not None  # key_authenticated
+    value, expires = issue_token(
+        access.secret, principal.key_id, access.settings.token_ttl, collections
+    )
+    return value, expires, sorted(collections)
+
+
 @router.post("/auth/token", summary="A short-lived access token, for web maps and GDAL URLs")
-async def token(principal: KeyAuthenticated, access: Access) -> dict[str, Any]:
-    value, expires = issue_token(access.secret, principal.key_id, access.settings.token_ttl)
+async def token(
+    request: Request,
+    principal: KeyAuthenticated,
+    access: Access,
+    wanted: Annotated[TokenRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    collections = wanted.collections if wanted else None
+    value, expires, scope = await _scoped_token(request, principal, access, collections)
     return {
         "access_token": value,
         "token_type": "Bearer",
         "expires_in": access.settings.token_ttl,
         "expires_at": _iso(expires),
+        "collections": scope,
     }
 
 
@@ -80,12 +124,19 @@ async def sign(
     origins = {origin(o) for o in access.settings.sign_origins} or {origin(str(request.base_url))}
     if origin(href) not in origins:
         raise HTTPException(400, f"only URLs of {', '.join(sorted(origins))} can be signed.")
-    value, expires = issue_token(access.secret, principal.key_id, access.settings.token_ttl)
+    collection_id = collection_of(href)
+    if collection_id is None:
+        raise HTTPException(
+            400,
+            "only URLs under /collections/{id}/ can be signed: a token reads one collection "
+            "(POST /auth/token gives one for several).",
+        )
+    value, expires, _ = await _scoped_token(request, principal, access, [collection_id])
     return {"href": with_token(href, value), "expires_at": _iso(expires)}
 
 
 @router.post("/auth/licences/{code}/acknowledge", summary="Acknowledge a licence as a user")
-async def acknowledge(code: str, principal: Authenticated, access: Access) -> dict[str, str]:
+async def acknowledge(code: str, principal: Active, access: Access) -> dict[str, str]:
     try:
         await access.run(store.acknowledge_licence, principal.user_id, code)
     except store.NotFoundError as error:
@@ -94,18 +145,12 @@ async def acknowledge(code: str, principal: Authenticated, access: Access) -> di
     return {"licence": code, "status": "acknowledged"}
 
 
-def _manager(principal: Principal) -> Principal:
-    if principal.user_status is not UserStatus.ACTIVE:
-        raise HTTPException(403, f"your account is {principal.user_status.value}.")
-    return principal
-
-
 @router.get("/entities/{entity_id}/users", summary="Users of an entity (its referent or admins)")
 async def entity_users(
     entity_id: int, principal: Authenticated, access: Access
 ) -> list[dict[str, Any]]:
     try:
-        store.check_manages(_manager(principal), entity_id)
+        store.check_manages(require_active(principal), entity_id)
     except store.ForbiddenError as error:
         raise HTTPException(
             403, "only the entity's referent or an admin lists its users."
@@ -117,7 +162,7 @@ async def entity_users(
 @router.post("/users/{user_id}/activate", summary="Activate a user (their referent or admins)")
 async def activate_user(user_id: int, principal: Authenticated, access: Access) -> dict[str, Any]:
     try:
-        user = await access.run(store.activate_user, user_id, _manager(principal))
+        user = await access.run(store.activate_user, user_id, require_active(principal))
     except store.NotFoundError as error:
         raise HTTPException(404, f"no user {user_id}.") from error
     except store.ForbiddenError as error:
@@ -180,7 +225,7 @@ async def download(
 ) -> FileResponse:
     path, media_type, public = await _asset_file(access, collection_id, item_id, asset)
     if not public:
-        enforce(await access.decide(principal, collection_id))
+        enforce(await decide(request, principal, collection_id))
     # Browse images are not downloads of imagery: only the others are recorded.
     if request.method == "GET" and not public:
         event = DownloadEvent(

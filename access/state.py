@@ -41,7 +41,10 @@ class AccessState:
         self.oidc = OidcVerifier.from_settings(settings)
         # An OpenID Connect login, by token hash: the principal and the token's expiry.
         self._logins: TTLCache[str, tuple[Principal | None, float]] = TTLCache(10_000, ttl)
-        self._searches: TTLCache[str, list[str] | None] = TTLCache(10_000, ttl)
+        # A registered search's body never changes for its hash (the hash is of the body), so
+        # what it may return can be kept; an unknown hash is never kept: it may be registered
+        # the next instant.
+        self._searches: TTLCache[str, list[str]] = TTLCache(10_000, ttl)
         self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None, bool]] = TTLCache(
             10_000, ttl
         )
@@ -98,9 +101,15 @@ class AccessState:
         return can_access(principal, collection_id, await self.licences())
 
     async def search_collections(self, search_id: str) -> list[str] | None:
-        if search_id not in self._searches:
-            self._searches[search_id] = await self.run(store.search_collections, search_id)
-        return self._searches[search_id]
+        """Collections the registered search ``search_id`` is limited to (empty: unlimited), or
+        ``None`` when no such search is registered (asked again on the next request)."""
+        cached = self._searches.get(search_id)
+        if cached is not None:
+            return cached
+        collections = await self.run(store.search_collections, search_id)
+        if collections is not None:
+            self._searches[search_id] = collections
+        return collections
 
     def remember_asset(
         self, key: tuple[str, str, str], value: tuple[Path, str | None, bool]

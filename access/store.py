@@ -393,10 +393,19 @@ def search_collections(conn: psycopg.Connection, search_id: str) -> list[str] | 
     ).fetchone()
     if row is None:
         return None
-    return list(row[0] or [])
+    collections = row[0]
+    # Anything but a list of names does not limit pgSTAC's search: treat it as unlimited.
+    if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
+        return []
+    return collections
 
 
 def get_item(conn: psycopg.Connection, collection_id: str, item_id: str) -> dict | None:
     """The hydrated STAC item from pgSTAC, or ``None``."""
     row = conn.execute("SELECT pgstac.get_item(%s, %s)", (item_id, collection_id)).fetchone()
     return row[0] if row else None
+
+
+def collection_ids(conn: psycopg.Connection) -> list[str]:
+    """Every collection of the catalogue."""
+    return [row[0] for row in conn.execute("SELECT id FROM pgstac.collections ORDER BY id")]

@@ -63,7 +63,7 @@ def access_token(url: str, settings: Settings, key: str) -> str:
     with psycopg.connect(url) as conn:
         principal = store.resolve_key(conn, key)
     assert principal is not None and principal.key_id is not None
-    return issue_token(secret.get_secret_value(), principal.key_id, ttl=3600)[0]
+    return issue_token(secret.get_secret_value(), principal.key_id, 3600, ["pleiades"])[0]
 
 
 def main() -> None:

@@ -5,14 +5,20 @@ routes (/auth/*, referents' routes, asset download, /sign) are mounted beside ST
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asyncpg.exceptions import RaiseError
+from asyncpg.exceptions import (
+    CharacterNotInRepertoireError,
+    RaiseError,
+    UntranslatableCharacterError,
+)
 from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
+from starlette.middleware import Middleware
 
 from access.dependencies import require_admin
+from access.logs import install_secret_filter
 from access.routes import router as access_router
 from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
@@ -22,6 +28,7 @@ from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
+from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
 
 
@@ -29,9 +36,13 @@ def create_app(
     database_url: str | None = None,
     settings: ApiSettings | None = None,
     access: AccessSettings | None = None,
+    limits: SearchLimits | None = None,
 ) -> FastAPI:
     """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables stac-fastapi-pgstac reads, or the embedded cluster)."""
+    # Here, not in a CLI: every way of starting the app (uvicorn --factory, gunicorn, tests)
+    # must keep keys and tokens out of its logs, its access log included.
+    install_secret_filter()
     settings = settings or ApiSettings()
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
@@ -61,5 +72,17 @@ def create_app(
     api.app.include_router(collection_assets_router)
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
-    add_exception_handlers(api.app, {RaiseError: status.HTTP_400_BAD_REQUEST})
+    # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.
+    add_exception_handlers(
+        api.app,
+        {
+            RaiseError: status.HTTP_400_BAD_REQUEST,
+            UntranslatableCharacterError: status.HTTP_400_BAD_REQUEST,
+            CharacterNotInRepertoireError: status.HTTP_400_BAD_REQUEST,
+        },
+    )
+    # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
+    api.app.user_middleware.append(
+        Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())
+    )
     return api.app

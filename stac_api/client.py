@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from access.stac import present_item
 from stac_api.collection_assets import present_collection
+from stac_api.validation import check_search
 from tiler.links import item_links
 
 
@@ -22,6 +23,7 @@ class DinamisClient(CoreCrudClient):
     """Every item path (search, item collection, single item) goes through ``_search_base``."""
 
     async def _search_base(self, search_request: Any, request: Request) -> ItemCollection:
+        await check_search(request, search_request)
         collection = await super()._search_base(search_request, request)
         tiler_url: str = request.app.state.settings.tiler_url
         # The API's own public URL, as stac-fastapi's links use it (proxy headers included).

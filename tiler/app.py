@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 import rasterio
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Request, status
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
@@ -21,12 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
 from titiler.core import __version__ as titiler_version
-from titiler.core.dependencies import (
-    ColorMapParams,
-    DatasetParams,
-    DefaultDependency,
-    ImageRenderingParams,
-)
+from titiler.core.dependencies import ColorMapParams, DatasetParams, DefaultDependency
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import (
     AlgorithmFactory,
@@ -51,26 +46,32 @@ from titiler.pgstac.factory import (
 )
 from titiler.pgstac.settings import PostgresSettings
 
-from access.dependencies import record_event, require_collection_access, require_search_access
+from access.dependencies import (
+    record_event,
+    require_admin,
+    require_collection_access,
+    require_search_access,
+)
+from access.logs import install_secret_filter
 from access.models import EventKind
 from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis import database
 from dinamis.settings import get_settings
 from tiler.dependencies import (
-    AssetsOptionalParams,
     ItemReaderParams,
-    LayerParams,
     MosaicBackendParams,
     ReaderParams,
+    bounded_search,
     item_render_options,
     mosaic_renders,
 )
 from tiler.errors import STATUS_CODES
 from tiler.limits import Limits
-from tiler.middleware import PrivateCacheMiddleware
+from tiler.middleware import BodyLimitMiddleware, PrivateCacheMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
+from tiler.parameters import BoundedParams, bounded_params, checked_path
 from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
@@ -109,6 +110,9 @@ def create_app(
 ) -> FastAPI:
     """The tiler on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables or the embedded cluster); ``access`` must share the STAC API's secret key."""
+    # Here, not in a CLI: every way of starting the app (uvicorn --factory, gunicorn, tests)
+    # must keep keys and tokens out of its logs, its access log included.
+    install_secret_filter()
     settings = settings or TilerSettings()
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
@@ -134,7 +138,8 @@ def create_app(
     app.state.guard = StorageGuard.from_settings(
         settings.storage_roots, settings.allowed_url_prefixes
     )
-    app.state.limits = Limits(max_crop_km2=settings.max_crop_km2, max_pixels=settings.max_pixels)
+    app.state.limits = Limits.from_settings(settings)
+    params = bounded_params(app.state.limits)
 
     update_openapi(app)
     add_exception_handlers(
@@ -149,8 +154,8 @@ def create_app(
     )
     _add_middlewares(app, settings)
 
-    _add_item_routes(app)
-    _add_mosaic_routes(app)
+    _add_item_routes(app, params)
+    _add_mosaic_routes(app, settings, params)
     for factory in (
         TMSFactory(templates=templates),
         AlgorithmFactory(templates=templates),
@@ -181,6 +186,7 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
     app.add_middleware(PrivateCacheMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,
@@ -195,40 +201,49 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     )
 
 
-def _rendering(renders: Callable[..., dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """How pictures are made: dependencies a default render fills in when a request names no
-    layer, and the encoder (GeoTIFFs as COGs)."""
+def _rendering(
+    renders: Callable[..., dict[str, dict[str, Any]]], params: BoundedParams
+) -> dict[str, Any]:
+    """How pictures are made: bounded parameters, those a default render fills in when a request
+    names no layer, and the encoder (GeoTIFFs as COGs)."""
     return {
-        "layer_dependency": with_default_render(LayerParams, renders),
+        "layer_dependency": with_default_render(params.layer, renders),
         "dataset_dependency": with_default_render(DatasetParams, renders),
-        "render_dependency": with_default_render(ImageRenderingParams, renders),
+        "render_dependency": with_default_render(params.render, renders),
         "colormap_dependency": with_default_render(ColorMapParams, renders),
+        "tile_dependency": params.tile,
+        "stats_dependency": params.statistics,
+        "histogram_dependency": params.histogram,
+        "img_part_dependency": params.part,
         "render_func": render,
     }
 
 
-def _add_item_routes(app: FastAPI) -> None:
+def _add_item_routes(app: FastAPI, params: BoundedParams) -> None:
     items = MultiBaseTilerFactory(
         reader=ItemReader,
         reader_dependency=ItemReaderParams,
         path_dependency=ItemIdParams,
-        assets_dependency=AssetsOptionalParams,
+        assets_dependency=params.assets,
+        img_preview_dependency=params.preview,
         router_prefix=ITEM_PREFIX,
         get_renders=lambda src: src.renders,
         extensions=[wmtsExtension()],
         templates=templates,
         route_dependencies=[(CROP_SCOPES, [Depends(record_event(EventKind.CROP))])],
-        **_rendering(item_render_options),
+        **_rendering(item_render_options, params),
     )
     app.include_router(
         items.router,
         prefix=ITEM_PREFIX,
         tags=["STAC Item"],
-        dependencies=[Depends(require_collection_access())],
+        dependencies=[Depends(checked_path), Depends(require_collection_access())],
     )
 
 
-def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicTilerFactory:
+def _mosaic_factory(
+    path_dependency: Callable[..., str], prefix: str, params: BoundedParams
+) -> MosaicTilerFactory:
     return MosaicTilerFactory(
         path_dependency=path_dependency,
         router_prefix=prefix,
@@ -244,22 +259,35 @@ def _mosaic_factory(path_dependency: Callable[..., str], prefix: str) -> MosaicT
         get_renders=lambda backend: search_renders(backend.pool, backend.info()),
         extensions=[searchInfoExtension(), wmtsExtensionMosaic()],
         templates=templates,
-        **_rendering(mosaic_renders(path_dependency)),
+        **_rendering(mosaic_renders(path_dependency), params),
     )
 
 
-def _add_mosaic_routes(app: FastAPI) -> None:
-    searches = _mosaic_factory(SearchIdParams, SEARCH_PREFIX)
+class _RoutesOn:
+    """What titiler-pgstac's ``add_search_list_route`` uses of an app: routes declared on
+    ``router`` (so they take its dependencies), URLs resolved on ``app``."""
+
+    def __init__(self, app: FastAPI, router: APIRouter) -> None:
+        self.get = router.get
+        self.url_path_for = app.url_path_for
+
+
+def _add_mosaic_routes(app: FastAPI, settings: TilerSettings, params: BoundedParams) -> None:
+    searches = _mosaic_factory(SearchIdParams, SEARCH_PREFIX, params)
     app.include_router(
         searches.router,
         prefix=SEARCH_PREFIX,
         tags=["STAC Search"],
-        dependencies=[Depends(require_search_access())],
+        dependencies=[Depends(checked_path), Depends(require_search_access())],
     )
-    add_search_list_route(app, prefix="/searches", tags=["STAC Search"])
+    # The list shows every stored search body, whoever registered it: operators only.
+    admin_only = APIRouter(dependencies=[Depends(require_admin)])
+    add_search_list_route(_RoutesOn(app, admin_only), prefix="/searches", tags=["STAC Search"])  # type: ignore[arg-type]
+    app.include_router(admin_only)
     add_search_register_route(
         app,
         prefix="/searches",
+        search_dependency=bounded_search(settings.max_search_bytes),
         tile_dependencies=[
             searches.layer_dependency,
             searches.dataset_dependency,
@@ -271,12 +299,12 @@ def _add_mosaic_routes(app: FastAPI) -> None:
         ],
         tags=["STAC Search"],
     )
-    collections = _mosaic_factory(CollectionIdParams, COLLECTION_PREFIX)
+    collections = _mosaic_factory(CollectionIdParams, COLLECTION_PREFIX, params)
     app.include_router(
         collections.router,
         prefix=COLLECTION_PREFIX,
         tags=["STAC Collection"],
-        dependencies=[Depends(require_collection_access())],
+        dependencies=[Depends(checked_path), Depends(require_collection_access())],
     )
 
 

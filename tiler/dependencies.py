@@ -14,9 +14,11 @@ from titiler.core.dependencies import (
     DefaultDependency,
     _parse_asset,
 )
+from titiler.pgstac import model
 from titiler.pgstac.backend import PGSTACBackend
-from titiler.pgstac.dependencies import BackendParams, ItemIdParams
+from titiler.pgstac.dependencies import BackendParams, ItemIdParams, SearchParams
 
+from tiler.errors import LimitExceededError
 from tiler.limits import Limits
 from tiler.renders import item_renders, search_renders
 from tiler.storage import StorageGuard
@@ -98,3 +100,21 @@ def mosaic_renders(path_dependency: Callable[..., str]) -> Callable[..., dict[st
         return search_renders(pool, PGSTACBackend(search_id, pool=pool).info())
 
     return renders_of_mosaic
+
+
+def bounded_search(
+    max_bytes: int,
+) -> Callable[..., tuple[model.PgSTACSearch, model.Metadata]]:
+    """titiler-pgstac's search to register, refused past ``max_bytes`` of JSON: every
+    registered search is kept in the database."""
+
+    def search(body: model.RegisterMosaic) -> tuple[model.PgSTACSearch, model.Metadata]:
+        size = len(body.model_dump_json(by_alias=True, exclude_none=True).encode())
+        if size > max_bytes:
+            raise LimitExceededError(
+                f"search of {size:,} bytes exceeds the limit of {max_bytes:,} bytes "
+                "for a registered search: narrow it (fewer ids, a simpler geometry or filter)"
+            )
+        return SearchParams(body)
+
+    return search

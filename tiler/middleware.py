@@ -1,6 +1,8 @@
-"""Keeping licensed pictures out of shared caches."""
+"""Keeping licensed pictures out of shared caches, and oversized bodies out of memory."""
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
@@ -35,3 +37,40 @@ class PrivateCacheMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_private)
+
+
+class BodyLimitMiddleware:
+    """Refuses (413) a request whose body exceeds ``max_bytes``, by its Content-Length or as it
+    streams in, before the app reads more of it: a GeoJSON or a search of any size would
+    otherwise be held in memory whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> HTTPException:
+        return HTTPException(413, f"request body exceeds the limit of {self.max_bytes:,} bytes")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            error = self._too_large()
+            response = JSONResponse({"detail": error.detail}, error.status_code)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # FastAPI lets an HTTPException raised while reading the body through to the
+                # app's handlers, which answer it as JSON.
+                raise self._too_large()
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -40,6 +40,31 @@ class TilerSettings(BaseSettings):
     max_pixels: int = Field(default=25_000_000, gt=0)
     """Largest image (width x height) any request may produce: crops, previews, tiles."""
 
+    max_image_side: int = Field(default=10_000, gt=0)
+    """Largest width, height, max_size or tilesize any request may ask for, in pixels."""
+
+    max_histogram_bins: int = Field(default=1_000, gt=0)
+    """Most histogram bins (a count, or that many edges) a statistics request may ask for."""
+
+    max_list_items: int = Field(default=100, gt=0)
+    """Most values a list parameter may hold: percentiles, categories, assets, rescale ranges,
+    WMTS zoom levels."""
+
+    max_expression_length: int = Field(default=1_000, gt=0)
+    """Longest band-math expression, in characters."""
+
+    max_expression_terms: int = Field(default=50, gt=0)
+    """Most operands (band or asset names and numbers) in a band-math expression."""
+
+    max_tile_buffer: float = Field(default=64, ge=0)
+    """Largest tile ``buffer`` and ``padding``, in pixels."""
+
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    """Largest request body (GeoJSON features, searches to register), in bytes."""
+
+    max_search_bytes: int = Field(default=16_384, gt=0)
+    """Largest search a caller may register (kept in the database), in bytes of JSON."""
+
     mosaic_min_zoom: int = Field(default=9, ge=0)
     """Collection and search mosaics are served from this zoom level up."""
 

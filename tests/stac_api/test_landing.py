@@ -24,7 +24,8 @@ def test_conformance_advertises_search_filter_sort_fields(api_url: str) -> None:
 def test_collections_are_listed_and_fetched(api_url: str, collection_ids: list[str]) -> None:
     client = Client.open(api_url)
     listed = {c.id for c in client.get_collections()}
-    assert listed == {"pleiades", "pleiades-neo", "spot-6-7", "spot-world-heritage"}
+    # Other suites may add collections of their own (the synthetic one of the search tests).
+    assert set(collection_ids) <= listed
     swh = client.get_collection("spot-world-heritage")
     assert swh.license == "etalab-2.0"
     assert "SPOT5" in swh.summaries.get_list("platform")

@@ -135,6 +135,22 @@ def test_tilejson_with_access_token_hands_out_tile_urls_that_carry_it(
     assert f"access_token={token['access_token']}" in wmts.text.replace("&amp;", "&")
 
 
+def test_a_token_reads_only_its_collections_on_the_tiler(
+    tiler_url: str, api_url: str, access_items: Items, people: People
+) -> None:
+    def tile(token: str) -> int:
+        base = item_url(tiler_url, access_items.licensed)
+        params = {**PICTURE, "access_token": token}
+        return httpx.get(f"{base}/{tile_path()}", params=params).status_code
+
+    mint = f"{api_url}/auth/token"
+    spot = httpx.post(mint, headers=bearer(people.entitled), json={"collections": ["spot-6-7"]})
+    assert tile(spot.json()["access_token"]) == 403
+    pleiades = httpx.post(mint, headers=bearer(people.entitled), json={"collections": ["pleiades"]})
+    assert tile(pleiades.json()["access_token"]) == 200
+    assert tile(people.entitled) == 401  # a whole key is never accepted in a URL
+
+
 def test_licensed_pictures_are_not_publicly_cacheable(
     tiler_url: str, access_items: Items, people: People
 ) -> None:

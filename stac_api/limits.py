@@ -1,0 +1,304 @@
+"""Bounds on what one search may ask of the server, checked before anything parses it.
+
+A CQL2 text filter of a few hundred ``NOT`` took gigabytes in the CQL2 parser, and a page of
+ten thousand items seconds and tens of megabytes: so the size, depth and number of terms of
+every filter (query string or JSON body, text or JSON), the body itself and the page ``limit``
+are bounded here, as an ASGI middleware in front of stac-fastapi, which answers 400 naming the
+limit instead. The same middleware refuses what PostgreSQL cannot hold (NUL characters) and
+search bodies that are not JSON objects, which stac-fastapi turned into 500s.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class SearchLimits(BaseSettings):
+    """Read from ``DINAMIS_SEARCH_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DINAMIS_SEARCH_", env_file=".env", extra="ignore")
+
+    max_limit: int = Field(default=1000, gt=0)
+    """Most items (or collections) one page may hold: a larger ``limit`` is a 400."""
+    max_filter_chars: int = Field(default=20_000, gt=0)
+    """Longest filter, in characters (CQL2 text, or CQL2 JSON as sent)."""
+    max_filter_depth: int = Field(default=10, gt=0)
+    """Deepest nesting of a filter's logical operators (each NOT and each bracket counts)."""
+    max_filter_terms: int = Field(default=200, gt=0)
+    """Most operators (comparisons, AND/OR/NOT, functions) one filter may hold."""
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    """Largest JSON body of a search (an ``intersects`` polygon included)."""
+    max_json_depth: int = Field(default=32, gt=0)
+    """Deepest nesting of arrays and objects in a search body."""
+
+
+class BadRequestError(ValueError):
+    """The request cannot be served as sent; the message says why."""
+
+
+class LimitExceededError(BadRequestError):
+    """The request asks more than a limit allows; the message names the limit."""
+
+
+# String literals ('it''s') and double-quoted identifiers hide words and brackets.
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_TOKEN = re.compile(r"[()]|[A-Za-z_][A-Za-z0-9_:.]*|<>|<=|>=|[=<>]")
+_LOGICAL = {"AND", "OR"}
+_COMPARISONS = {"=", "<>", "<", ">", "<=", ">=", "LIKE", "BETWEEN", "IN", "IS"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    chars: int
+    depth: int
+    terms: int
+
+
+def text_shape(text: str) -> Shape:
+    """Size, logical depth and operator count of a CQL2 text filter, without parsing it.
+
+    Depth counts open brackets plus the ``NOT`` still waiting for their operand (``NOT NOT
+    NOT a`` is 3 deep), an upper bound of the parse tree's depth.
+    """
+    stripped = _QUOTED.sub("''", text)
+    nots = [0]  # NOTs pending at each bracket level
+    depth = terms = 0
+    for token in _TOKEN.findall(stripped):
+        word = token.upper()
+        if word == "NOT":
+            nots[-1] += 1
+            terms += 1
+        elif token == "(":
+            nots.append(0)
+        elif token == ")":
+            if len(nots) > 1:
+                nots.pop()
+            nots[-1] = 0
+        elif word in _LOGICAL:
+            nots[-1] = 0
+            terms += 1
+        elif word in _COMPARISONS:
+            terms += 1
+        depth = max(depth, len(nots) - 1 + sum(nots))
+    # Function calls (S_INTERSECTS(...), CASEI(...)) are brackets preceded by a name.
+    terms += len(re.findall(r"[A-Za-z_]\s*\(", stripped))
+    return Shape(len(text), depth, terms)
+
+
+def _operators(node: Any, depth: int = 1) -> Iterator[int]:
+    """The depth of each ``{"op": ...}`` node of a CQL2 JSON filter (bounded input only)."""
+    stack = [(node, depth)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            if "op" in value:
+                yield level
+                level += 1
+            stack.extend((child, level) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, level) for child in value)
+
+
+def json_shape(value: Any, chars: int | None = None) -> Shape:
+    depths = list(_operators(value))
+    size = chars if chars is not None else len(json.dumps(value))
+    return Shape(size, max(depths, default=0), len(depths))
+
+
+def check_shape(shape: Shape, limits: SearchLimits) -> None:
+    if shape.chars > limits.max_filter_chars:
+        raise LimitExceededError(
+            f"filter is {shape.chars} characters long; the limit (max_filter_chars) is "
+            f"{limits.max_filter_chars}."
+        )
+    if shape.depth > limits.max_filter_depth:
+        raise LimitExceededError(
+            f"filter nests {shape.depth} levels deep; the limit (max_filter_depth) is "
+            f"{limits.max_filter_depth}."
+        )
+    if shape.terms > limits.max_filter_terms:
+        raise LimitExceededError(
+            f"filter has {shape.terms} operators; the limit (max_filter_terms) is "
+            f"{limits.max_filter_terms}."
+        )
+
+
+def json_depth(raw: bytes) -> int:
+    """Nesting depth of arrays and objects in a JSON document, counted without parsing it (a
+    parser would recurse as deep as the document asks)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def check_limit(value: Any, limits: SearchLimits) -> None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return  # not a number: stac-fastapi's own validation names it
+    if number > limits.max_limit:
+        raise LimitExceededError(
+            f"limit={number} is more than the {limits.max_limit} items a page may hold "
+            "(max_limit); follow the 'next' links to page through more."
+        )
+
+
+# Query parameters stac-fastapi-pgstac decodes as JSON without catching a failure.
+JSON_PARAMETERS = ("query", "intersects")
+
+
+def check_query(query_string: str, limits: SearchLimits) -> None:
+    params = parse_qsl(query_string, keep_blank_values=True)
+    lang = next((v for k, v in params if k in ("filter-lang", "filter_lang")), None)
+    for key, value in params:
+        if key == "limit":
+            check_limit(value, limits)
+        elif key in JSON_PARAMETERS and value:
+            parsed = check_json_text(value.encode(), limits, key)
+            if not isinstance(parsed, dict):
+                raise BadRequestError(f"'{key}' must be a JSON object, as sent: {value[:100]!r}.")
+        elif key == "filter":
+            if len(value) > limits.max_filter_chars:
+                check_shape(Shape(len(value), 0, 0), limits)
+            if lang == "cql2-json" or value.lstrip().startswith(("{", "[")):
+                check_json_text(value.encode(), limits, "filter")
+            else:
+                check_shape(text_shape(value), limits)
+
+
+def _not_a_number(constant: str) -> float:
+    raise BadRequestError(
+        f"{constant} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
+        "must be finite."
+    )
+
+
+def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
+    """``raw`` parsed, once its nesting is known to be bounded; a filter's shape checked."""
+    depth = json_depth(raw)
+    if depth > limits.max_json_depth:
+        raise LimitExceededError(
+            f"{what} nests {depth} levels deep; the limit (max_json_depth) is "
+            f"{limits.max_json_depth}."
+        )
+    try:
+        value = json.loads(raw, parse_constant=_not_a_number)
+    except BadRequestError:
+        raise
+    except ValueError:
+        return None  # malformed: the API's own parser says where
+    if what == "filter":
+        check_shape(json_shape(value, len(raw)), limits)
+    return value
+
+
+def check_nul(scope: Scope) -> None:
+    """PostgreSQL text cannot hold NUL: refused here rather than failing in the database."""
+    path: str = scope["path"]
+    if "\x00" in path:
+        raise BadRequestError("NUL character (\\0) in the path.")
+    if b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        raise BadRequestError("NUL character (%00) in the query string.")
+
+
+def check_body(raw: bytes, limits: SearchLimits) -> None:
+    if len(raw) > limits.max_body_bytes:
+        raise LimitExceededError(
+            f"the body is {len(raw)} bytes; the limit (max_body_bytes) is {limits.max_body_bytes}."
+        )
+    if b"\\u0000" in raw or b"\x00" in raw:
+        raise BadRequestError("NUL character (\\u0000) in the body.")
+    body = check_json_text(raw, limits, "the body")
+    if body is None and raw.strip() not in (b"", b"null"):
+        return  # malformed JSON: the API's own parser says where
+    if not isinstance(body, dict):
+        raise BadRequestError(
+            f"the body of a search must be a JSON object, not {type(body).__name__!r}."
+        )
+    if "limit" in body:
+        check_limit(body["limit"], limits)
+    search_filter = body.get("filter")
+    if isinstance(search_filter, str):  # CQL2 text in a JSON body
+        check_shape(text_shape(search_filter), limits)
+    elif search_filter is not None:
+        check_shape(json_shape(search_filter), limits)
+
+
+def _is_search_body(scope: Scope) -> bool:
+    """A POST whose body is a search: /search, and the searches of extensions (aggregate)."""
+    path: str = scope["path"]
+    return scope["method"] == "POST" and path.rstrip("/").endswith(("/search", "/aggregate"))
+
+
+class SearchLimitsMiddleware:
+    """Refuses (400, naming the limit) a search whose query string or body exceeds ``limits``,
+    before the application reads it."""
+
+    def __init__(self, app: ASGIApp, limits: SearchLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_nul(scope)
+            check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
+            if _is_search_body(scope):
+                raw, receive = await _buffered(receive, self.limits.max_body_bytes)
+                check_body(raw, self.limits)
+        except BadRequestError as error:
+            code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
+            response = JSONResponse({"code": code, "description": str(error)}, 400)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
+    """The request body (read up to one byte past ``max_bytes``) and a ``receive`` replaying it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more and size <= max_bytes:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+    raw = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return raw, replay

@@ -1,0 +1,86 @@
+"""Malformed input (issue 8): each gets a 4xx JSON naming the problem, never a 500 and never a
+200 that ignores it."""
+
+import json
+
+import httpx
+import pytest
+
+from tests.stac_api.conftest import COLLECTION
+
+
+def nested(depth: int) -> dict:
+    node: dict = {"op": "=", "args": [{"property": "platform"}, "x"]}
+    for _ in range(depth):
+        node = {"op": "and", "args": [node, node]} if depth < 5 else {"op": "not", "args": [node]}
+    return node
+
+
+CASES = [
+    # (method, path, params, json body, raw body, status, words in the answer)
+    ("GET", f"/collections/{COLLECTION}/items/a%00b", {}, None, None, 400, "NUL"),
+    ("GET", "/collections/a%00b", {}, None, None, 400, "NUL"),
+    ("GET", "/collections/a%00b/items", {}, None, None, 400, "NUL"),
+    ("GET", "/search", {"ids": "a\x00b"}, None, None, 400, "NUL"),
+    ("GET", "/search", {"collections": "a\x00b"}, None, None, 400, "NUL"),
+    ("GET", "/search", {"filter": "platform='a\x00b'", "filter-lang": "cql2-text"}, None, None,
+     400, "NUL"),
+    ("POST", "/search", {}, {"ids": ["a\x00b"]}, None, 400, "NUL"),
+    ("POST", "/search", {}, {"filter": {"op": "=", "args": [{"property": "platform"}, "a\x00"]}},
+     None, 400, "NUL"),
+    ("POST", "/search", {}, None, "[1, 2]", 400, "object"),
+    ("POST", "/search", {}, None, '"search"', 400, "object"),
+    ("POST", "/search", {}, None, "null", 400, "object"),
+    ("GET", "/search", {"bbox": "-Infinity,0,1,1"}, None, None, 400, "bbox"),
+    ("GET", "/search", {"bbox": "0,0,Infinity,1"}, None, None, 400, "bbox"),
+    ("GET", "/search", {"bbox": "NaN,0,1,1"}, None, None, 400, "bbox"),
+    ("GET", "/search", {"bbox": "nan,nan,nan,nan"}, None, None, 400, "bbox"),
+    ("POST", "/search", {}, None, '{"bbox": [NaN, 0, 1, 1]}', 400, "bbox"),
+    ("POST", "/search", {}, None, '{"bbox": [0, 0, Infinity, 1]}', 400, "bbox"),
+    ("GET", f"/collections/{COLLECTION}/items", {"bbox": "NaN,0,1,1"}, None, None, 400, "bbox"),
+    ("GET", "/search", {"sortby": "nosuchfield"}, None, None, 400, "nosuchfield"),
+    ("GET", "/search", {"sortby": "-properties.nosuchfield"}, None, None, 400, "nosuchfield"),
+    ("POST", "/search", {}, {"sortby": [{"field": "nosuchfield", "direction": "asc"}]}, None,
+     400, "nosuchfield"),
+    ("GET", f"/collections/{COLLECTION}/items", {"sortby": "nosuchfield"}, None, None, 400,
+     "nosuchfield"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "params", "body", "raw", "status", "words"), CASES)
+def test_malformed_input_is_a_named_4xx(
+    api_url: str,
+    search_items: list[dict],
+    method: str,
+    path: str,
+    params: dict,
+    body,
+    raw,
+    status: int,
+    words: str,
+) -> None:
+    response = httpx.request(
+        method,
+        f"{api_url}{path}",
+        params=params,
+        json=body,
+        content=raw.encode() if raw is not None else None,
+        headers={"Content-Type": "application/json"} if raw is not None else None,
+    )
+    assert response.status_code == status, response.text
+    answer = response.json()
+    assert words.lower() in json.dumps(answer).lower(), answer
+
+
+@pytest.mark.parametrize("depth", [200, 300, 400])
+def test_deep_cql2_json_is_a_400(api_url: str, depth: int) -> None:
+    response = httpx.post(f"{api_url}/search", json={"filter": nested(depth)})
+    assert response.status_code == 400, response.text
+
+
+def test_known_sortables_still_sort(api_url: str, search_items: list[dict]) -> None:
+    for sortby in ("-properties.eo:cloud_cover", "datetime", "id", "properties.datetime"):
+        response = httpx.get(
+            f"{api_url}/search", params={"collections": COLLECTION, "sortby": sortby, "limit": 3}
+        )
+        assert response.status_code == 200, (sortby, response.text)
