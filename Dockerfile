@@ -12,6 +12,7 @@ COPY stac_api ./stac_api
 COPY tiler ./tiler
 COPY ingest ./ingest
 COPY access ./access
+COPY demo ./demo
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.
 RUN pip install -e . \

@@ -22,7 +22,7 @@ from dinamis.settings import REPO_ROOT, Settings
 def throwaway_database() -> Iterator[tuple[str, Settings]]:
     """An embedded database with the collections loaded, in a fresh data folder, destroyed after
     use."""
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-", dir="/tmp"))
+    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-"))
     data_dir.chmod(0o755)
     settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
     url = database.start(settings)

@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     pg_database: str = "dinamis"
 
     collections_dir: Path = REPO_ROOT / "collections"
-    samples_dir: Path = REPO_ROOT.parent / "shared" / "samples"
 
     storage_root: Path | None = None
     """Where COGs are written; defaults to ``<data_dir>/storage``."""

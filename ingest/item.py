@@ -10,7 +10,7 @@ import rasterio
 from rasterio.enums import Resampling
 
 from ingest.bands import CanonicalBand
-from ingest.footprint import bbox
+from ingest.footprint import bbox, geometry
 from ingest.model import Geometry, Product
 from ingest.storage import multihash
 
@@ -275,7 +275,7 @@ def build_item(
         "stac_extensions": _extensions(properties, assets),
         "id": item_id,
         "collection": collection["id"],
-        "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in product.footprint]]},
+        "geometry": geometry(product.footprint),
         "bbox": bbox(product.footprint),
         "properties": properties,
         "links": [link for link in collection.get("links", []) if link["rel"] == "license"],

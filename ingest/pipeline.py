@@ -26,6 +26,7 @@ from ingest.bands import canonical_bands
 from ingest.cog import write_cog
 from ingest.collections import collection_json
 from ingest.detect import Format, Found, find_products
+from ingest.gdalerrors import cause, gdal_messages
 from ingest.item import Sidecars, build_item, renders, statistics
 from ingest.load import get_item, upsert_item
 from ingest.model import Geometry, IngestError, Product
@@ -37,6 +38,10 @@ from ingest.thumbnail import write_thumbnail
 log = logging.getLogger(__name__)
 
 STEPS = 5  # parse, COG, thumbnail, sidecars, catalogue
+# How GDAL and the C library word a full disk, and the free space below which a failed
+# write is put down to it.
+NO_SPACE = ("No space left on device", "Free disk space available")
+FULL_MARGIN = 1 << 20
 
 
 class Status(StrEnum):
@@ -167,14 +172,20 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
             product.icon_file,
         )
         with partial_folder(folder) as work:
-            write_cog(vrt, work / cog.name)
-            run.step(task, f"{identifier}: thumbnail")
-            scene = renders(bands, statistics(work / cog.name))
-            write_thumbnail(work / cog.name, work / thumbnail.name, product.footprint, scene)
-            run.step(task, f"{identifier}: copies")
-            for file in delivered.files():
-                shutil.copy2(file, work / file.name)
-            publish(work, folder)
+            try:
+                write_cog(vrt, work / cog.name, nbits=product.nbits)
+                run.step(task, f"{identifier}: thumbnail")
+                scene = renders(bands, statistics(work / cog.name))
+                write_thumbnail(work / cog.name, work / thumbnail.name, product.footprint, scene)
+                run.step(task, f"{identifier}: copies")
+                for file in delivered.files():
+                    shutil.copy2(file, work / file.name)
+                publish(work, folder)
+            except (IngestError, OSError) as error:
+                # GDAL does not always say ENOSPC: a truncated COG may only fail validation.
+                if shutil.disk_usage(work).free < FULL_MARGIN:
+                    raise IngestError(f"no space left on {run.settings.storage}") from error
+                raise
         run.step(task, f"{identifier}: catalogue")
         now = datetime.now(UTC)
         created = (existing or {}).get("properties", {}).get("created")
@@ -196,17 +207,21 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
 
 
 def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
-    """One product's failure is reported on one line and never stops the batch."""
-    try:
-        return _ingest_one(found, run, warnings)
-    except IngestError as error:
-        # The outcome already names the product file; keep the cause only.
-        cause = str(error).removeprefix(f"{found.path.name}: ")
-        return Outcome(str(found.path), Status.failed, cause)
-    except Exception as error:  # a batch must survive whatever one product raises
-        log.debug("unexpected failure on %s", found.path, exc_info=True)
-        cause = " ".join(str(error).split()) or type(error).__name__
-        return Outcome(str(found.path), Status.failed, f"{type(error).__name__}: {cause}")
+    """One product's failure is reported on one line, in words, and never stops the batch."""
+    with gdal_messages() as messages:
+        try:
+            return _ingest_one(found, run, warnings)
+        except IngestError as error:
+            # The outcome already names the product file; keep the cause only.
+            words = cause(error, messages).removeprefix(f"{found.path.name}: ")
+        except Exception as error:  # a batch must survive whatever one product raises
+            log.debug("unexpected failure on %s", found.path, exc_info=True)
+            words = cause(error, messages)
+            if not messages and not isinstance(error, OSError):
+                words = f"{type(error).__name__}: {words}"
+        if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
+            words = f"no space left on {run.settings.storage}"
+        return Outcome(str(found.path), Status.failed, words)
 
 
 def _progress(enabled: bool) -> Progress | None:
@@ -241,7 +256,7 @@ def ingest_paths(
 
         for path in paths:
             try:
-                found.extend(find_products(path, scratch))
+                found.extend(find_products(path, scratch, report.warnings.append))
             except IngestError as error:
                 report.add(Outcome(str(path), Status.failed, str(error)))
         bar = _progress(progress)

@@ -22,7 +22,8 @@ from dinamis.settings import REPO_ROOT, Settings
 from tests.entitlements import Issuer, Items, People, bearer, load_items, register_people
 from tests.mail import Mailbox, SmtpServer
 
-SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR", REPO_ROOT.parent / "shared" / "samples"))
+# The real sample products of tests/data (see its SOURCES.md), or another copy of them.
+SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR") or REPO_ROOT / "tests" / "data")
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,7 @@ def samples() -> Path:
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
     # Not pytest's tmp_path: its folders are mode 700, which the cluster's account cannot enter.
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-test-", dir="/tmp"))
+    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-test-"))
     data_dir.chmod(0o755)
     yield Settings(
         data_dir=data_dir,
@@ -43,7 +44,6 @@ def settings() -> Iterator[Settings]:
         pg_port=free_port(),
         api_port=free_port(),
         tiler_port=free_port(),
-        samples_dir=SAMPLES,
     )
 
 

@@ -99,6 +99,11 @@ def test_folder_of_deliveries_is_ingested(
     assert phr["assets"]["data"]["proj:code"] == "EPSG:32631"
     assert phr["properties"]["gsd"] == 2.0
     assert phr["assets"]["data"]["raster:bits_per_sample"] == 12
+    with rasterio.open(phr["assets"]["data"]["href"]) as src:
+        assert src.tags(1, ns="IMAGE_STRUCTURE")["NBITS"] == "12"
+    # The generator looks from 95.5°: Pléiades Neo says so, Pléiades through its incidences.
+    assert props["view:azimuth"] == pytest.approx(95.5)
+    assert phr["properties"]["view:azimuth"] == pytest.approx(95.5)
     spot = get_item(database_url, "spot-6-7", by_collection["spot-6-7"])
     assert list(spot["properties"]["renders"]) == ["grey"]
     swh = get_item(database_url, "spot-world-heritage", by_collection["spot-world-heritage"])
