@@ -55,3 +55,9 @@ def test_collection_search_pages(api_url: str, collection_ids: list[str]) -> Non
     following = next(link["href"] for link in first["links"] if link["rel"] == "next")
     second = httpx.get(following).json()
     assert not {c["id"] for c in first["collections"]} & {c["id"] for c in second["collections"]}
+
+
+def test_blank_collection_query_is_no_query(api_url: str, collection_ids: list[str]) -> None:
+    response = httpx.get(f"{api_url}/collections", params={"query": ""})
+    assert response.status_code == 200
+    assert set(collection_ids) <= {c["id"] for c in response.json()["collections"]}
