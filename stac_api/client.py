@@ -71,6 +71,9 @@ class DinamisClient(CoreCrudClient):
         return present_collection(collection, get_base_url(request))
 
     async def all_collections(self, request: Request, **kwargs: Any) -> Collections | JSONResponse:
+        # A blank `query=` means no query, as on /search; stac-fastapi-pgstac would parse it.
+        if kwargs.get("query") == "":
+            kwargs["query"] = None
         result = await super().all_collections(request, **kwargs)
         # With the fields extension the answer is already a response.
         body = json.loads(result.body) if isinstance(result, JSONResponse) else result
