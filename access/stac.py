@@ -6,6 +6,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 AUTH_EXTENSION = "https://stac-extensions.github.io/authentication/v1.1.0/schema.json"
+# Browse images are public in every imagery catalogue, licensed collections included: only
+# full-resolution pixels and files are licensed.
+PUBLIC_ROLES = frozenset({"thumbnail", "overview"})
+
+
+def is_public(asset: dict[str, Any]) -> bool:
+    """Whether anyone may read ``asset`` (a STAC asset object), whatever its collection."""
+    return bool(PUBLIC_ROLES.intersection(asset.get("roles") or ()))
 
 
 # The write routes of stac-fastapi's transaction extensions, for ``StacApi.add_route_dependencies``.
@@ -82,7 +90,8 @@ def download_href(api_url: str, collection_id: str, item_id: str, asset: str) ->
 
 def present_item(item: dict[str, Any], api_url: str, licensed: Collection[str]) -> dict[str, Any]:
     """The item as the public sees it (modified in place and returned): assets stored on this
-    server point at the download endpoint, and licensed ones carry ``auth:refs``."""
+    server point at the download endpoint, and licensed ones (not the browse images) carry
+    ``auth:refs``."""
     collection_id, item_id = item.get("collection"), item.get("id")
     if not collection_id or not item_id:  # the fields extension may leave them out
         return item
@@ -91,7 +100,7 @@ def present_item(item: dict[str, Any], api_url: str, licensed: Collection[str]) 
         if urlsplit(asset.get("href", "")).scheme not in ("", "file"):
             continue  # already a public URL (e.g. a provider's quicklook)
         asset["href"] = download_href(api_url, collection_id, item_id, key)
-        if fields:
+        if fields and not is_public(asset):
             asset["auth:refs"] = fields["auth:refs"]
     if fields:
         item.setdefault("properties", {})["auth:schemes"] = fields["auth:schemes"]

@@ -140,8 +140,9 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{tail}"
 
 
-def _serve(settings: Settings, url: str, with_tiler: bool) -> None:
+def _serve(settings: Settings, url: str, with_tiler: bool, next_steps: str = "") -> None:
     from dinamis.serve import serve_forever
+    from portal.app import create_app as create_portal
     from stac_api.app import create_app as create_api
     from tiler.app import create_app as create_tiler
 
@@ -153,8 +154,12 @@ def _serve(settings: Settings, url: str, with_tiler: bool) -> None:
             f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)",
             f"  web map      {settings.tiler_url}/viewer",
         ]
+        apps[settings.portal_port] = create_portal(url)
+        lines.append(f"  portal       {settings.portal_url}")
     lines.append(f"  database     {_redact(url)}")
     console.print("\n[bold green]DINAMIS is serving[/bold green]\n" + "\n".join(lines))
+    if next_steps:
+        console.print(f"\n{next_steps}\n", highlight=False)
     console.print(
         "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
     )
@@ -176,23 +181,22 @@ def serve(
 
 @app.command()
 def up(
-    samples: Annotated[
-        bool, typer.Option("--samples/--no-samples", help="Ingest the bundled sample products.")
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Generate and ingest the demo products when the catalogue is empty.",
+        ),
     ] = True,
 ) -> None:
-    """Start everything: database, collections, sample products, the STAC API and the tiler."""
-    from ingest.cli import print_report
-    from ingest.pipeline import ingest_paths
-    from ingest.samples import sample_paths
+    """Start everything: database, collections, demo products, the STAC API and the tiler."""
+    from demo.cli import run_demo
+    from demo.tips import next_steps
 
     settings = get_settings()
     url = _start_database(settings)
     ids = load_collections(url, settings.collections_dir)
     console.print(f"collections: {', '.join(ids)}")
-    if samples:
-        paths = sample_paths(settings.samples_dir, staging_dir=settings.data_dir / "samples")
-        if paths:
-            print_report(ingest_paths(paths, settings, url))
-        else:
-            console.print(f"no sample products in {settings.samples_dir}: nothing ingested")
-    _serve(settings, url, with_tiler=True)
+    if demo:
+        run_demo(settings, url)
+    _serve(settings, url, with_tiler=True, next_steps=next_steps(settings, url))

@@ -4,12 +4,11 @@ The collections list their bands red, green, blue, nir, then extras, and their `
 address bands by position; ordering every COG like its collection keeps those renders right.
 """
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ingest.collections import collection_json
 from ingest.model import Band, IngestError, Product
 
 # Band ids that products spell differently from the collections.
@@ -23,19 +22,11 @@ class CanonicalBand:
     """The collection's summary of this band (name, eo:common_name, wavelengths...)."""
 
 
-@lru_cache
-def collection_bands(collections_dir: Path) -> dict[str, tuple[dict[str, Any], ...]]:
-    collections = (json.loads(p.read_text()) for p in sorted(collections_dir.glob("*.json")))
-    return {c["id"]: tuple(c.get("summaries", {}).get("bands", ())) for c in collections}
-
-
 def canonical_bands(
     product: Product, collection: str, collections_dir: Path
 ) -> list[CanonicalBand]:
-    definitions = collection_bands(collections_dir)
-    if collection not in definitions:
-        raise IngestError(f"unknown collection {collection!r}")
-    position = {d["name"]: (i, d) for i, d in enumerate(definitions[collection])}
+    definitions = collection_json(collections_dir, collection).get("summaries", {}).get("bands", ())
+    position = {d["name"]: (i, d) for i, d in enumerate(definitions)}
     ordered = []
     for band in product.bands:
         name = ALIASES.get(band.id, band.id)

@@ -13,21 +13,36 @@ from ingest.model import IngestError
 BLOCKSIZE = 512
 
 
-def cog_profile(profile: str = "deflate") -> dict:
-    """Lossless profile; horizontal differencing (predictor 2) suits 12-bit integer data."""
+WHOLE_SAMPLE_SIZES = (8, 16, 32, 64)
+
+
+def cog_profile(profile: str = "deflate", nbits: int | None = None) -> dict:
+    """Lossless profile keeping the true bit depth of the samples.
+
+    Whole-byte samples get horizontal differencing (predictor 2). Samples of another depth
+    (Airbus's 12-bit) are stored at that depth (NBITS), which libtiff's predictor does not
+    support: the depth is what readers are told, and packing saves what differencing would.
+    """
     options = cog_profiles.get(profile)
-    options.update(predictor=2, blockxsize=BLOCKSIZE, blockysize=BLOCKSIZE, BIGTIFF="IF_SAFER")
+    options.update(blockxsize=BLOCKSIZE, blockysize=BLOCKSIZE, BIGTIFF="IF_SAFER")
+    if nbits is None or nbits in WHOLE_SAMPLE_SIZES:
+        options.update(predictor=2)
+    else:
+        options.update(nbits=nbits)
     return options
 
 
-def write_cog(source: str, dst: Path, *, profile: str = "deflate") -> None:
-    """Write ``source`` (a path or VRT XML) to ``dst`` as a COG with overviews.
+def write_cog(
+    source: str, dst: Path, *, profile: str = "deflate", nbits: int | None = None
+) -> None:
+    """Write ``source`` (a path or VRT XML) to ``dst`` as a COG with overviews, its samples
+    ``nbits`` deep (NBITS in the file) when that is not a whole number of bytes.
 
     Map-geometry sources go through rio-cogeo. ``cog_translate`` warps GCP sources onto a
     grid and refuses RPC-only ones, so sensor-geometry sources use GDAL's COG driver, which
     keeps the raw pixel grid and writes the GCPs/RPCs into the file.
     """
-    options = cog_profile(profile)
+    options = cog_profile(profile, nbits)
     try:
         with rasterio.open(source) as src:
             georeferenced = src.crs is not None and not src.gcps[0]
@@ -48,13 +63,13 @@ def write_cog(source: str, dst: Path, *, profile: str = "deflate") -> None:
                     dst,
                     driver="COG",
                     compress=options["compress"],
-                    predictor=options["predictor"],
+                    **{k: options[k] for k in ("predictor", "nbits") if k in options},
                     blocksize=BLOCKSIZE,
                     bigtiff="IF_SAFER",
                     overview_resampling="AVERAGE",
                     num_threads="ALL_CPUS",
                 )
-    except RasterioError as error:
+    except (RasterioError, SystemError) as error:  # rasterio's SystemError: "Unknown GDAL Error"
         raise IngestError(f"cannot write the COG: {error}") from None
     valid, errors, _ = cog_validate(dst, quiet=True)
     if not valid:

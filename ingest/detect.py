@@ -1,11 +1,12 @@
 """What a PATH given to ``dinamis ingest`` holds: which product files of which format."""
 
+import errno
 import tarfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ingest import dimap2
 from ingest.model import IngestError
@@ -31,18 +32,54 @@ def is_archive(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVES)
 
 
-def extract(archive: Path, destination: Path) -> Path:
-    """Unpack a delivery archive, refusing members that would land outside ``destination``."""
+def unsafe(name: str) -> bool:
+    """A member name that points outside the folder it is unpacked into."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
+
+
+def extract(archive: Path, destination: Path) -> list[str]:
+    """Unpack a delivery archive into ``destination``, skipping the members whose names lead
+    outside it (``../``, absolute paths, links out): their names are returned."""
+    skipped: list[str] = []
     try:
         if archive.name.lower().endswith(".zip"):
             with zipfile.ZipFile(archive) as zf:
-                zf.extractall(destination)
+                for info in zf.infolist():
+                    if unsafe(info.filename):
+                        skipped.append(info.filename)
+                    else:
+                        zf.extract(info, destination)
         else:
             with tarfile.open(archive) as tf:
-                tf.extractall(destination, filter="data")
-    except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
+                for member in tf:
+                    try:
+                        # The data filter would move absolute names inside: skip them too.
+                        if unsafe(member.name):
+                            raise tarfile.AbsolutePathError(member)
+                        tarfile.data_filter(member, str(destination))
+                    except tarfile.FilterError:
+                        skipped.append(member.name)
+                        continue
+                    tf.extract(member, destination, filter="data")
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise IngestError(f"{archive.name}: no space left on {destination.parent}") from None
         raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
-    return destination
+    except (zipfile.BadZipFile, tarfile.TarError) as error:
+        raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
+    return skipped
+
+
+def _needed(name: str, found: list[Found]) -> bool:
+    """Whether a product of the archive needs the file a skipped member holds: it is a
+    metadata file itself, or a metadata file names it."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if not base:
+        return False
+    if _kind(Path(base)) is not None or base.upper().startswith("VOL_"):
+        return True
+    return any(base in f.path.read_text(errors="replace") for f in found if f.path.is_file())
 
 
 def _kind(file: Path) -> Format | None:
@@ -54,17 +91,41 @@ def _kind(file: Path) -> Format | None:
     return None
 
 
-def find_products(path: Path, scratch: Callable[[], Path]) -> list[Found]:
+def find_products(
+    path: Path, scratch: Callable[[], Path], warn: Callable[[str], None] = lambda _: None
+) -> list[Found]:
     """Product files under ``path`` (a file, an archive or a folder of any depth).
 
-    Archives are unpacked into folders that ``scratch`` provides. Products a volume lists
-    are taken through the volume so that a DIM file is never ingested twice; those missing
-    from the delivery are reported rather than ignored.
+    Archives are unpacked into folders that ``scratch`` provides; members with unsafe names
+    are skipped with a ``warn``ing, and an archive whose product needs one is refused. Products
+    a volume lists are taken through the volume so that a DIM file is never ingested twice;
+    those missing from the delivery are reported rather than ignored.
     """
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder")
     if is_archive(path):
-        return find_products(extract(path, scratch()), scratch)
+        folder = scratch()
+        skipped = extract(path, folder)
+        try:
+            found = find_products(folder, scratch, warn)
+        except IngestError:
+            if not skipped:
+                raise
+            found = []  # its metadata may be among the skipped members: say so below
+        for name in skipped:
+            if _needed(name, found):
+                raise IngestError(
+                    f"{path.name}: refused, its product needs {name!r}, a member whose name "
+                    "leads outside the archive"
+                )
+        if skipped:
+            warn(
+                f"{path.name}: skipped {len(skipped)} member(s) whose name leads outside the "
+                f"archive: {', '.join(repr(n) for n in skipped)}"
+            )
+        if not found:
+            raise IngestError(f"{path.name}: no DIMAP product found in the archive")
+        return found
     if path.is_file():
         if path.name.upper().startswith("VOL_"):
             return _from_volume(path)
@@ -84,7 +145,7 @@ def find_products(path: Path, scratch: Callable[[], Path]) -> list[Found]:
         if kind is not None and file.resolve() not in listed:
             found.append(Found(file, kind))
         elif is_archive(file):
-            found.extend(find_products(file, scratch))
+            found.extend(find_products(file, scratch, warn))
     if not found:
         raise IngestError(f"{path}: no DIMAP product found (no VOL_*.XML, DIM_*.XML, *.DIM)")
     return found

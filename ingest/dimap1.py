@@ -4,9 +4,9 @@ from pathlib import Path
 
 from rasterio.control import GroundControlPoint
 
-from ingest.dimapxml import Node
+from ingest.dimapxml import Node, numpy_dtype
 from ingest.footprint import footprint
-from ingest.model import Angles, Band, BandSource, Geometry, IngestError, Product, Tile
+from ingest.model import Angles, Band, BandSource, Geometry, Grid, IngestError, Product, Tile
 from ingest.times import parse_time
 
 # Nominal scene pixel size by SENSOR_CODE (SPOT 1-3 P/X, SPOT 4 M/I, SPOT 5 A/B/T/J).
@@ -56,6 +56,12 @@ def read_product(metadata: Path) -> Product:
         height=int(root.required_number("Raster_Dimensions/NROWS")),
         bands=_bands(root),
         nbits=int(root.required_number("Raster_Encoding/NBITS")),
+        dtype=numpy_dtype(
+            int(root.required_number("Raster_Encoding/NBITS")),
+            signed=root.text("Raster_Encoding/DATA_TYPE") == "SIGNED",
+            floating=root.text("Raster_Encoding/DATA_TYPE") == "FLOAT",
+            source=metadata.name,
+        ),
         nodata=_nodata(root),
         gsd=SENSOR_GSD.get(sensor),
         angles=Angles(
@@ -67,9 +73,25 @@ def read_product(metadata: Path) -> Product:
         absolute_orbit=int(orbit) if orbit is not None else None,
         gcps=_gcps(root) if raw else (),
         preview_file=root.delivered("Dataset_Id/DATASET_QL_PATH"),
-        producer=root.text("Production/DATASET_PRODUCER_NAME"),
+        icon_file=root.delivered("Dataset_Id/DATASET_TN_PATH"),
         copyright=root.text("Dataset_Id/COPYRIGHT"),
         radiometric_unit="radiance",
+        grid=None if raw else _grid(root),
+        declared_bands=int(root.required_number("Raster_Dimensions/NBANDS")),
+    )
+
+
+def _grid(root: Node) -> Grid | None:
+    crs = root.text("Coordinate_Reference_System/Horizontal_CS/HORIZONTAL_CS_CODE")
+    insert = root.find("Geoposition/Geoposition_Insert")
+    if crs is None or insert is None:
+        return None
+    return Grid(
+        crs=crs,
+        x=insert.required_number("ULXMAP"),
+        y=insert.required_number("ULYMAP"),
+        x_size=abs(insert.required_number("XDIM")),
+        y_size=abs(insert.required_number("YDIM")),
     )
 
 

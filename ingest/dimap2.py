@@ -3,10 +3,11 @@
 from datetime import datetime
 from pathlib import Path
 
-from ingest.dimapxml import Node
+from ingest.dimapxml import Node, numpy_dtype
 from ingest.footprint import footprint
-from ingest.model import Angles, Band, BandSource, Geometry, IngestError, Product, Tile
+from ingest.model import Angles, Band, BandSource, Geometry, Grid, IngestError, Product, Tile
 from ingest.times import parse_time
+from ingest.viewing import viewing_azimuth
 
 # MISSION → (collection, constellation, instrument)
 MISSIONS = {
@@ -79,17 +80,66 @@ def read_product(dim: Path) -> Product:
         height=int(root.required_number("Raster_Data/Raster_Dimensions/NROWS")),
         bands=_bands(root),
         nbits=int(root.required_number("Raster_Data/Raster_Encoding/NBITS")),
+        dtype=_dtype(root),
         nodata=_special_value(root, "NODATA"),
-        gsd=_gsd(root, center, geometry),
+        gsd=_gsd(root, center, geometry, mission, settings),
         cloud_cover=root.number("Dataset_Content/CLOUD_COVERAGE"),
         snow_cover=root.number("Dataset_Content/SNOW_COVERAGE"),
         angles=_angles(center),
         rpc_file=_rpc_file(root),
         preview_file=root.delivered("Dataset_Identification/DATASET_QL_PATH"),
-        producer=root.text("Product_Information/Producer_Information/PRODUCER_NAME"),
+        icon_file=root.delivered("Dataset_Identification/DATASET_TN_PATH"),
         copyright=root.text("Dataset_Identification/Legal_Constraints/COPYRIGHT"),
         radiometric_unit=_radiometric_unit(root),
+        grid=_grid(root) if geometry is Geometry.map else None,
+        tile_size=_tile_size(root),
+        declared_bands=_declared_bands(root),
     )
+
+
+def _dtype(root: Node) -> str:
+    encoding = root.find("Raster_Data/Raster_Encoding")
+    assert encoding is not None  # NBITS was found in it
+    return numpy_dtype(
+        int(encoding.required_number("NBITS")),
+        signed=(encoding.text("SIGN") or "").upper() == "SIGNED",
+        floating=(encoding.text("DATA_TYPE") or "").upper() == "FLOAT",
+        source=root.file.name,
+    )
+
+
+def _grid(root: Node) -> Grid | None:
+    crs = root.find("Coordinate_Reference_System")
+    insert = root.find("Geoposition/Geoposition_Insert")
+    if crs is None or insert is None:
+        return None
+    code = crs.text("Projected_CRS/PROJECTED_CRS_CODE") or crs.text(
+        "Geodetic_CRS/GEODETIC_CRS_CODE"
+    )
+    if code is None:
+        return None
+    return Grid(
+        crs=code,
+        x=insert.required_number("ULXMAP"),
+        y=insert.required_number("ULYMAP"),
+        x_size=abs(insert.required_number("XDIM")),
+        y_size=abs(insert.required_number("YDIM")),
+    )
+
+
+def _tile_size(root: Node) -> tuple[int, int] | None:
+    size = root.element.find("Raster_Data/Raster_Dimensions/Tile_Set/Regular_Tiling/NTILES_SIZE")
+    if size is None:
+        return None
+    try:
+        return int(size.get("ncols", "")), int(size.get("nrows", ""))
+    except ValueError:
+        raise IngestError(f"{root.file.name}: NTILES_SIZE is not rows and columns") from None
+
+
+def _declared_bands(root: Node) -> int | None:
+    count = root.number("Raster_Data/Raster_Dimensions/NBANDS")
+    return int(count) if count is not None else None
 
 
 def _center_values(root: Node) -> Node | None:
@@ -121,19 +171,47 @@ def _angles(center: Node | None) -> Angles:
     if center is None:
         return Angles()
     incidence = center.number("Acquisition_Angles/INCIDENCE_ANGLE")
-    azimuth = center.number("Acquisition_Angles/AZIMUTH_ANGLE")
+    off_nadir = center.number("Acquisition_Angles/VIEWING_ANGLE")
     return Angles(
         incidence=abs(incidence) if incidence is not None else None,
-        off_nadir=center.number("Acquisition_Angles/VIEWING_ANGLE"),
-        azimuth=azimuth % 360 if azimuth is not None else None,
+        off_nadir=abs(off_nadir) if off_nadir is not None else None,
+        azimuth=_azimuth(center),
         sun_azimuth=center.number("Solar_Incidences/SUN_AZIMUTH"),
         sun_elevation=center.number("Solar_Incidences/SUN_ELEVATION"),
     )
 
 
-def _gsd(root: Node, center: Node | None, geometry: Geometry) -> float | None:
+def _azimuth(center: Node) -> float | None:
+    """The satellite's azimuth seen from the scene centre, clockwise from north.
+
+    Pléiades Neo writes it as AZIMUTH_ANGLE next to the image's IMAGE_ORIENTATION. Pléiades
+    1A/1B and SPOT 6/7 have no IMAGE_ORIENTATION: their AZIMUTH_ANGLE is the orientation of
+    the along-track axis (about 180° on every descending pass), so the viewing direction comes
+    from the along- and across-track incidences in that frame.
+    """
+    angles = center.find("Acquisition_Angles")
+    if angles is None or (azimuth := angles.number("AZIMUTH_ANGLE")) is None:
+        return None
+    if angles.text("IMAGE_ORIENTATION") is not None:
+        return azimuth % 360
+    along = angles.number("INCIDENCE_ANGLE_ALONG_TRACK")
+    across = angles.number("INCIDENCE_ANGLE_ACROSS_TRACK")
+    if along is None or across is None:
+        return None  # an orientation is no viewing direction: better none than a wrong one
+    return viewing_azimuth(azimuth, along, across)
+
+
+# Multispectral pixels of Pléiades 1A/1B and SPOT 6/7 are four panchromatic pixels wide; their
+# sensor DIMs give the panchromatic GSD whatever the band group, Pléiades Neo its group's own.
+MS_TO_PAN = 4
+MS_NADIR_GSD = {"PHR": 2.8, "SPOT": 6.0, "PNEO": 1.2}
+
+
+def _gsd(
+    root: Node, center: Node | None, geometry: Geometry, mission: str, settings: Node | None
+) -> float | None:
     """The product's pixel size on the ground: the resampling grid of map products, else the
-    sensor's GSD at the scene centre."""
+    sensor's GSD of the product's band group at the scene centre."""
     spacing = root.find("Processing_Information/Product_Settings/Sampling_Settings")
     if geometry is Geometry.map and spacing is not None:
         node = spacing.element.find("RESAMPLING_SPACING")
@@ -145,7 +223,13 @@ def _gsd(root: Node, center: Node | None, geometry: Geometry) -> float | None:
         across = center.number("Ground_Sample_Distance/GSD_ACROSS_TRACK")
         along = center.number("Ground_Sample_Distance/GSD_ALONG_TRACK")
         if across and along:
-            return round((across + along) / 2, 3)
+            gsd = (across + along) / 2
+            spectral = settings.text("SPECTRAL_PROCESSING") if settings is not None else None
+            multispectral = (spectral or "").startswith("MS")
+            # No multispectral pixel is finer than at nadir: a smaller figure is the pan GSD.
+            if multispectral and gsd < MS_NADIR_GSD.get(mission, 0.0) * 0.9:
+                gsd *= MS_TO_PAN
+            return round(gsd, 3)
     return None
 
 
@@ -202,7 +286,10 @@ def _band_ids(group: Node, root: Node) -> list[tuple[str, int]]:
         "Raster_Data/Raster_Display/Band_Display_Order"
     )
     if display is not None:
-        # Without an index list, Airbus stores the bands in display order (B2 B1 B0 B3).
+        # Without an index list, Airbus stores the bands in display order: band 1 of a
+        # Pléiades or SPOT 6/7 MS file is red (B2), then B1, B0, B3, as the Pléiades user
+        # guide says and eoreader reads them. GDAL's DIMAP driver names band 1 B0 (blue):
+        # not followed, the files hold the display order the DIM states.
         ids = list(dict.fromkeys(c for name in CHANNELS if (c := display.text(name))))
         return [(band_id, i) for i, band_id in enumerate(ids, start=1)]
     if root.required_number("Raster_Data/Raster_Dimensions/NBANDS") == 1:

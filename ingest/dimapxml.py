@@ -70,3 +70,15 @@ class Node:
         """The file an optional href points to, when it was delivered next to this one."""
         href = self.href(path)
         return self.file.parent / href if href and (self.file.parent / href).is_file() else None
+
+
+def numpy_dtype(nbits: int, signed: bool, floating: bool, source: str) -> str:
+    """The smallest numpy type holding NBITS-bit samples, as GDAL stores them in a file."""
+    if floating:
+        if nbits not in (32, 64):
+            raise IngestError(f"{source}: {nbits}-bit floating-point samples")
+        return f"float{nbits}"
+    for size in (8, 16, 32):
+        if 0 < nbits <= size:
+            return f"{'' if signed else 'u'}int{size}"
+    raise IngestError(f"{source}: NBITS {nbits} is not a sample size")

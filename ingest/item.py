@@ -10,7 +10,7 @@ import rasterio
 from rasterio.enums import Resampling
 
 from ingest.bands import CanonicalBand
-from ingest.footprint import bbox
+from ingest.footprint import bbox, geometry
 from ingest.model import Geometry, Product
 from ingest.storage import multihash
 
@@ -18,11 +18,15 @@ COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 # The extension of each field prefix the items use. An item declares only the extensions
 # whose fields it carries: the sat and view schemas fail an item that has none of theirs.
 # Versions are those whose published schemas the tests validate against (tests/schemas/).
+# eo v1.1.0 and projection v1.2.0 rather than eo v2.0.0 and projection v2.0.0: the v2 schemas
+# forbid `eo:bands` and `proj:epsg`, which the loaders in use read (odc-stac through pystac's
+# eo extension, stackstac, GDAL 3.6's STACIT driver). The STAC 1.1 `bands` carry the same band
+# fields in the eo v2 form for STAC 1.1 clients.
 EXTENSIONS = {
-    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "eo": "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
     "sat": "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
-    "proj": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "proj": "https://stac-extensions.github.io/projection/v1.2.0/schema.json",
     "raster": "https://stac-extensions.github.io/raster/v2.0.0-beta.1/schema.json",
     "processing": "https://stac-extensions.github.io/processing/v1.1.0/schema.json",
     "product": "https://stac-extensions.github.io/product/v0.1.0/schema.json",
@@ -30,12 +34,8 @@ EXTENSIONS = {
 }
 # The render extension's one field has no prefix.
 RENDER_EXTENSION = "https://stac-extensions.github.io/render/v2.0.0/schema.json"
-LICENSE_URL = "https://dinamis.data-terra.org/conditions-dacces/"
-DINAMIS = {
-    "name": "DINAMIS",
-    "roles": ["host", "licensor"],
-    "url": "https://dinamis.data-terra.org",
-}
+# The eo v1.1 band fields (``common_name`` ...), which eo v2 spells ``eo:common_name`` ...
+EO_BAND_FIELDS = ("common_name", "center_wavelength", "full_width_half_max", "solar_illumination")
 # Pixels read to estimate statistics: the COG's overviews make this cheap at any size.
 STATISTICS_SIZE = 1024
 
@@ -47,13 +47,17 @@ class Sidecars:
     metadata: Path
     preview: Path | None = None
     rpc: Path | None = None
+    icon: Path | None = None
 
     def files(self) -> list[Path]:
-        return [p for p in (self.metadata, self.preview, self.rpc) if p is not None]
+        return [p for p in (self.metadata, self.preview, self.rpc, self.icon) if p is not None]
 
     def moved_to(self, folder: Path) -> "Sidecars":
         return Sidecars(
-            *(folder / p.name if p else None for p in (self.metadata, self.preview, self.rpc))
+            *(
+                folder / p.name if p else None
+                for p in (self.metadata, self.preview, self.rpc, self.icon)
+            )
         )
 
 
@@ -61,7 +65,7 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _statistics(cog: Path) -> list[dict[str, float]]:
+def statistics(cog: Path) -> list[dict[str, float]]:
     with rasterio.open(cog) as src:
         scale = max(1.0, max(src.width, src.height) / STATISTICS_SIZE)
         shape = (src.count, max(1, int(src.height / scale)), max(1, int(src.width / scale)))
@@ -85,7 +89,7 @@ def _statistics(cog: Path) -> list[dict[str, float]]:
     return stats
 
 
-def _renders(bands: list[CanonicalBand], stats: list[dict[str, float]]) -> dict[str, Any]:
+def renders(bands: list[CanonicalBand], stats: list[dict[str, float]]) -> dict[str, Any]:
     """Per-item renders with rescale from this scene's statistics, which titiler-pgstac reads."""
 
     def rescale(index: int) -> list[float]:
@@ -136,13 +140,20 @@ def _band(canonical: CanonicalBand, stats: dict[str, float]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _eo_band(band: dict[str, Any]) -> dict[str, Any]:
+    """A band in the eo v1.1 ``eo:bands`` form (unprefixed fields) that the loaders read."""
+    fields = ("name", "description", *(f"eo:{f}" for f in EO_BAND_FIELDS))
+    return {k.removeprefix("eo:"): v for k, v in band.items() if k in fields}
+
+
 def _projection(cog: Path) -> dict[str, Any]:
     with rasterio.open(cog) as src:
         if src.crs is None:
-            return {"proj:code": None, "proj:shape": [src.height, src.width]}
+            return {"proj:code": None, "proj:epsg": None, "proj:shape": [src.height, src.width]}
         epsg = src.crs.to_epsg()
         return {
             "proj:code": f"EPSG:{epsg}" if epsg else None,
+            "proj:epsg": epsg,
             **({} if epsg else {"proj:wkt2": src.crs.to_wkt()}),
             "proj:shape": [src.height, src.width],
             "proj:transform": list(src.transform)[:6],
@@ -169,15 +180,21 @@ def _extensions(properties: dict[str, Any], assets: dict[str, Any]) -> list[str]
 def build_item(
     product: Product,
     item_id: str,
-    collection: str,
+    collection: dict[str, Any],
     bands: list[CanonicalBand],
     cog: Path,
     sidecars: Sidecars,
     source_checksum: str,
+    *,
+    thumbnail: Path,
+    created: datetime,
+    updated: datetime,
 ) -> dict[str, Any]:
+    """The item of ``product`` in ``collection`` (its JSON: the item takes its licence, licence
+    links and providers). ``created`` is when the item was first published, ``updated`` now."""
     with rasterio.open(cog) as src:
         dtype = src.dtypes[0]
-    stats = _statistics(cog)
+    stats = statistics(cog)
     angles = product.angles
     properties: dict[str, Any] = {
         "datetime": _iso(product.datetime),
@@ -198,22 +215,24 @@ def build_item(
         "sat:absolute_orbit": product.absolute_orbit,
         "processing:level": product.processing_level,
         "product:type": product.spectral_processing,
-        "license": "other",
-        "providers": [
-            DINAMIS,
-            *([{"name": product.producer, "roles": ["producer"]}] if product.producer else []),
-        ],
-        "renders": _renders(bands, stats),
+        "license": collection["license"],
+        "providers": collection.get("providers"),
+        "created": _iso(created),
+        "updated": _iso(updated),
+        "renders": renders(bands, stats),
         "dinamis:geometry": product.geometry.value,
         "dinamis:source_checksum": source_checksum,
-        **_projection(cog),
     }
     if product.copyright:
         properties["dinamis:copyright"] = product.copyright
     data_title = "Image (Cloud Optimized GeoTIFF)"
     if product.geometry is Geometry.sensor:
         data_title += ", sensor geometry: " + ("RPC" if sidecars.rpc else "GCPs")
+    band_list = [_band(b, s) for b, s in zip(bands, stats, strict=True)]
     assets: dict[str, Any] = {
+        "thumbnail": _file_asset(
+            thumbnail, "image/png", "Thumbnail of the default rendering", ["thumbnail"]
+        ),
         "data": {
             "href": str(cog),
             "type": COG_MEDIA_TYPE,
@@ -222,7 +241,11 @@ def build_item(
             "data_type": dtype,
             "raster:bits_per_sample": product.nbits,
             **({"nodata": product.nodata} if product.nodata is not None else {}),
-            "bands": [_band(b, s) for b, s in zip(bands, stats, strict=True)],
+            "bands": band_list,
+            "eo:bands": [_eo_band(b) for b in band_list],
+            # On the asset, not the item: the quicklooks have a grid of their own, and
+            # STACIT would take item-level fields for theirs.
+            **_projection(cog),
             "file:size": cog.stat().st_size,
             "file:checksum": multihash(cog),
         },
@@ -230,12 +253,16 @@ def build_item(
             sidecars.metadata, "application/xml", "Original DIMAP metadata", ["metadata"]
         ),
     }
+    # The producer's own quicklooks are published too, but the item's `thumbnail` is ours:
+    # every item has one, in one format, transparent outside the footprint and drawn like the
+    # item's tiles, where delivered JPEGs vary by mission and have opaque borders.
     if sidecars.preview:
-        assets["thumbnail"] = _file_asset(
-            sidecars.preview,
-            "image/jpeg",
-            "Preview delivered with the product",
-            ["thumbnail", "overview"],
+        assets["overview"] = _file_asset(
+            sidecars.preview, "image/jpeg", "Quicklook delivered with the product", ["overview"]
+        )
+    if sidecars.icon:
+        assets["icon"] = _file_asset(
+            sidecars.icon, "image/jpeg", "Thumbnail delivered with the product", ["thumbnail"]
         )
     if sidecars.rpc:
         assets["rpc"] = _file_asset(
@@ -247,18 +274,11 @@ def build_item(
         "stac_version": "1.1.0",
         "stac_extensions": _extensions(properties, assets),
         "id": item_id,
-        "collection": collection,
-        "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in product.footprint]]},
+        "collection": collection["id"],
+        "geometry": geometry(product.footprint),
         "bbox": bbox(product.footprint),
         "properties": properties,
-        "links": [
-            {
-                "rel": "license",
-                "href": LICENSE_URL,
-                "type": "text/html",
-                "title": "DINAMIS licence",
-            },
-        ],
+        "links": [link for link in collection.get("links", []) if link["rel"] == "license"],
         "assets": assets,
     }
 

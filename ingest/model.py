@@ -57,6 +57,20 @@ class Angles:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """Where the metadata puts the image of a map-geometry product."""
+
+    crs: str
+    """As the metadata writes it: ``EPSG:32631``, ``urn:ogc:def:crs:EPSG::32631``..."""
+    x: float
+    y: float
+    """ULXMAP/ULYMAP: the upper-left pixel (its corner or its centre, producers differ)."""
+    x_size: float
+    y_size: float
+    """XDIM/YDIM, positive."""
+
+
+@dataclass(frozen=True)
 class Product:
     """Everything the COG and the STAC item need, read from the delivered metadata."""
 
@@ -78,6 +92,8 @@ class Product:
     bands: tuple[Band, ...]
     """In the file order of the delivery; the COG reorders them canonically."""
     nbits: int
+    dtype: str
+    """The numpy data type the metadata's encoding (NBITS, SIGN, DATA_TYPE) implies."""
     nodata: float | None = None
     start_datetime: datetime | None = None
     end_datetime: datetime | None = None
@@ -89,9 +105,16 @@ class Product:
     rpc_file: Path | None = None
     gcps: tuple[GroundControlPoint, ...] = ()
     preview_file: Path | None = None
-    producer: str | None = None
+    """The producer's quicklook (Airbus PREVIEW_*.JPG)."""
+    icon_file: Path | None = None
+    """The producer's thumbnail (Airbus ICON_*.JPG)."""
     copyright: str | None = None
     radiometric_unit: str | None = None
+    grid: Grid | None = None
+    tile_size: tuple[int, int] | None = None
+    """(columns, rows) of a full tile when the metadata declares a regular tiling."""
+    declared_bands: int | None = None
+    """NBANDS: the bands of the whole product, over all its file sets."""
 
     @property
     def tiles(self) -> tuple[Tile, ...]:
@@ -104,5 +127,5 @@ class Product:
     @property
     def source_files(self) -> list[Path]:
         """Every delivered file the ingest reads, for the change checksum."""
-        extra = [p for p in (self.rpc_file, self.preview_file) if p is not None]
+        extra = [p for p in (self.rpc_file, self.preview_file, self.icon_file) if p is not None]
         return [self.metadata_file, *(t.path for t in self.tiles), *extra]

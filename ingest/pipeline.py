@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from rasterio.rpc import RPC
@@ -22,17 +24,24 @@ from dinamis.settings import Settings
 from ingest import dimap1, dimap2
 from ingest.bands import canonical_bands
 from ingest.cog import write_cog
+from ingest.collections import collection_json
 from ingest.detect import Format, Found, find_products
-from ingest.item import Sidecars, build_item
+from ingest.gdalerrors import cause, gdal_messages
+from ingest.item import Sidecars, build_item, renders, statistics
 from ingest.load import get_item, upsert_item
 from ingest.model import Geometry, IngestError, Product
 from ingest.mosaic import mosaic_vrt
 from ingest.rpc import read_rpc
 from ingest.storage import clean_stale, item_folder, partial_folder, publish, source_checksum
+from ingest.thumbnail import write_thumbnail
 
 log = logging.getLogger(__name__)
 
-STEPS = 4  # parse, COG, sidecars, catalogue
+STEPS = 5  # parse, COG, thumbnail, sidecars, catalogue
+# How GDAL and the C library word a full disk, and the free space below which a failed
+# write is put down to it.
+NO_SPACE = ("No space left on device", "Free disk space available")
+FULL_MARGIN = 1 << 20
 
 
 class Status(StrEnum):
@@ -111,13 +120,14 @@ class _Run:
             self.progress.update(task, advance=1, description=description)
 
 
-def _unchanged(run: _Run, collection: str, identifier: str, checksum: str) -> bool:
-    existing = get_item(run.database_url, collection, identifier)
+def _unchanged(existing: dict[str, Any] | None, checksum: str) -> bool:
     if existing is None:
         return False
     same = existing.get("properties", {}).get("dinamis:source_checksum") == checksum
-    hrefs = [a["href"] for a in existing.get("assets", {}).values()]
-    return same and all(Path(urlsplit(h).path).is_file() for h in hrefs)
+    assets = existing.get("assets", {})
+    hrefs = [a["href"] for a in assets.values()]
+    # An item published before thumbnails existed is rebuilt to get one.
+    return same and "thumbnail" in assets and all(Path(urlsplit(h).path).is_file() for h in hrefs)
 
 
 def _rpc(product: Product, warnings: list[str]) -> RPC | None:
@@ -143,7 +153,8 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
         bands = canonical_bands(product, collection, run.settings.collections_dir)
         identifier = item_id(product)
         checksum = source_checksum(product.source_files)
-        if not run.force and _unchanged(run, collection, identifier, checksum):
+        existing = get_item(run.database_url, collection, identifier)
+        if not run.force and _unchanged(existing, checksum):
             return Outcome(name, Status.skipped, "unchanged since last ingest", identifier)
         rpc = _rpc(product, warnings)
         vrt = mosaic_vrt(product, [b.band for b in bands], rpc)
@@ -152,21 +163,43 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
         run.step(task, f"{identifier}: COG")
         folder = item_folder(run.settings.storage, collection, identifier)
         cog = folder / f"{identifier}.tif"
+        thumbnail = folder / f"{identifier}.thumbnail.png"
         # An RPC file that could not be read is not published as an asset either.
         delivered = Sidecars(
             product.metadata_file,
             product.preview_file,
             product.rpc_file if rpc is not None else None,
+            product.icon_file,
         )
         with partial_folder(folder) as work:
-            write_cog(vrt, work / cog.name)
-            run.step(task, f"{identifier}: copies")
-            for file in delivered.files():
-                shutil.copy2(file, work / file.name)
-            publish(work, folder)
+            try:
+                write_cog(vrt, work / cog.name, nbits=product.nbits)
+                run.step(task, f"{identifier}: thumbnail")
+                scene = renders(bands, statistics(work / cog.name))
+                write_thumbnail(work / cog.name, work / thumbnail.name, product.footprint, scene)
+                run.step(task, f"{identifier}: copies")
+                for file in delivered.files():
+                    shutil.copy2(file, work / file.name)
+                publish(work, folder)
+            except (IngestError, OSError) as error:
+                # GDAL does not always say ENOSPC: a truncated COG may only fail validation.
+                if shutil.disk_usage(work).free < FULL_MARGIN:
+                    raise IngestError(f"no space left on {run.settings.storage}") from error
+                raise
         run.step(task, f"{identifier}: catalogue")
+        now = datetime.now(UTC)
+        created = (existing or {}).get("properties", {}).get("created")
         item = build_item(
-            product, identifier, collection, bands, cog, delivered.moved_to(folder), checksum
+            product,
+            identifier,
+            collection_json(run.settings.collections_dir, collection),
+            bands,
+            cog,
+            delivered.moved_to(folder),
+            checksum,
+            thumbnail=thumbnail,
+            created=datetime.fromisoformat(created) if created else now,
+            updated=now,
         )
         upsert_item(run.database_url, item)
         run.step(task, f"{identifier}: done")
@@ -174,17 +207,21 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
 
 
 def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
-    """One product's failure is reported on one line and never stops the batch."""
-    try:
-        return _ingest_one(found, run, warnings)
-    except IngestError as error:
-        # The outcome already names the product file; keep the cause only.
-        cause = str(error).removeprefix(f"{found.path.name}: ")
-        return Outcome(str(found.path), Status.failed, cause)
-    except Exception as error:  # a batch must survive whatever one product raises
-        log.debug("unexpected failure on %s", found.path, exc_info=True)
-        cause = " ".join(str(error).split()) or type(error).__name__
-        return Outcome(str(found.path), Status.failed, f"{type(error).__name__}: {cause}")
+    """One product's failure is reported on one line, in words, and never stops the batch."""
+    with gdal_messages() as messages:
+        try:
+            return _ingest_one(found, run, warnings)
+        except IngestError as error:
+            # The outcome already names the product file; keep the cause only.
+            words = cause(error, messages).removeprefix(f"{found.path.name}: ")
+        except Exception as error:  # a batch must survive whatever one product raises
+            log.debug("unexpected failure on %s", found.path, exc_info=True)
+            words = cause(error, messages)
+            if not messages and not isinstance(error, OSError):
+                words = f"{type(error).__name__}: {words}"
+        if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
+            words = f"no space left on {run.settings.storage}"
+        return Outcome(str(found.path), Status.failed, words)
 
 
 def _progress(enabled: bool) -> Progress | None:
@@ -219,7 +256,7 @@ def ingest_paths(
 
         for path in paths:
             try:
-                found.extend(find_products(path, scratch))
+                found.extend(find_products(path, scratch, report.warnings.append))
             except IngestError as error:
                 report.add(Outcome(str(path), Status.failed, str(error)))
         bar = _progress(progress)

@@ -22,13 +22,23 @@ def item_folder(storage: Path, collection: str, item_id: str) -> Path:
 
 @contextmanager
 def partial_folder(parent: Path) -> Iterator[Path]:
-    parent.mkdir(parents=True, exist_ok=True)
-    work = parent / f"{PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    work.mkdir()
+    """A fresh work folder in ``parent``, removed on exit with the folders made for it that
+    nothing was published into (a failed first ingest leaves no empty item folder)."""
+    created = [p for p in (parent, *parent.parents) if not p.exists()]
     try:
-        yield work
+        parent.mkdir(parents=True, exist_ok=True)
+        work = parent / f"{PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        work.mkdir()
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        for folder in created:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (published into, or shared with another product): keep
 
 
 def publish(work: Path, folder: Path) -> list[Path]:

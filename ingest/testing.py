@@ -2,7 +2,9 @@
 
 The XML follows the Airbus DIMAP v2 and SPOT DIMAP v1 layouts of the real samples; images
 are tiled like deliveries (``IMG_..._R<r>C<c>``), in GeoTIFF or JPEG 2000, with a value
-pattern that differs per band and per pixel so mosaic and band order mistakes show.
+pattern that differs per band and per pixel so mosaic and band order mistakes show, or with
+the pixels a caller gives (the demo catalogue's landscapes). Map-projected products are in the
+UTM zone of their centre.
 """
 
 import math
@@ -19,7 +21,8 @@ from rasterio.shutil import copy as copy_dataset
 from rasterio.transform import from_origin
 from rasterio.warp import transform as reproject_points
 
-UTM31 = CRS.from_epsg(32631)
+WGS84 = CRS.from_epsg(4326)
+# Mission → (name, default MISSION_INDEX); ``mission_index`` picks the other satellite.
 MISSIONS = {"PHR": ("PHR", "1A"), "PNEO": ("PNEO", "3"), "SPOT": ("SPOT", "6")}
 # (centre µm, FWHM µm, solar irradiance) per band id; PHR and SPOT 6/7 share the B0-B3 names.
 SPECTRA = {
@@ -53,8 +56,9 @@ def band_groups(mission: str, spectral: str) -> list[list[str]]:
 
 
 def pixel_values(band_number: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The value at mosaic position (row, col) of the ``band_number``-th delivered band."""
-    return (100 + band_number * 1000 + (rows * 7 + cols * 3) % 997).astype("uint16")
+    """The value at mosaic position (row, col) of the ``band_number``-th delivered band; under
+    4096 for up to six bands, as 12-bit data are."""
+    return (100 + band_number * 500 + (rows * 7 + cols * 3) % 397).astype("uint16")
 
 
 def _tile_slices(size: int, count: int) -> list[tuple[int, int]]:
@@ -89,8 +93,8 @@ def _write_image(path: Path, data: np.ndarray, crs: CRS | None, transform) -> No
             dst.write(data)
 
 
-def _write_preview(path: Path, data: np.ndarray) -> None:
-    step = max(1, max(data.shape[1:]) // 64)
+def _write_preview(path: Path, data: np.ndarray, size: int = 64) -> None:
+    step = max(1, max(data.shape[1:]) // size)
     small = data[:3, ::step, ::step]
     if small.shape[0] < 3:
         small = np.repeat(small[:1], 3, axis=0)
@@ -104,15 +108,26 @@ def _write_preview(path: Path, data: np.ndarray) -> None:
             copy_dataset(tmp, path, driver="JPEG")
 
 
+def utm_crs(center: tuple[float, float]) -> CRS:
+    """The WGS 84 UTM zone holding ``center`` (lon, lat)."""
+    zone = int((center[0] + 180) // 6) % 60 + 1
+    return CRS.from_epsg((32600 if center[1] >= 0 else 32700) + zone)
+
+
 def _grid(center: tuple[float, float], width: int, height: int, gsd: float):
-    xs, ys = reproject_points(CRS.from_epsg(4326), UTM31, [center[0]], [center[1]])
+    crs = utm_crs(center)
+    xs, ys = reproject_points(WGS84, crs, [center[0]], [center[1]])
     transform = from_origin(xs[0] - width * gsd / 2, ys[0] + height * gsd / 2, gsd, gsd)
     corners_px = [(0, 0), (width, 0), (width, height), (0, height)]
     px = [transform * c for c in corners_px]
-    lons, lats = reproject_points(
-        UTM31, CRS.from_epsg(4326), [p[0] for p in px], [p[1] for p in px]
-    )
-    return transform, list(zip(lons, lats, strict=True))
+    lons, lats = reproject_points(crs, WGS84, [p[0] for p in px], [p[1] for p in px])
+    return crs, transform, list(zip(lons, lats, strict=True))
+
+
+def _given_image(image: np.ndarray, bands: int, width: int, height: int, dtype: str) -> np.ndarray:
+    if image.shape != (bands, height, width):
+        raise ValueError(f"image of shape {image.shape}, expected {(bands, height, width)}")
+    return image.astype(dtype, copy=False)
 
 
 def _sensor_corners(center: tuple[float, float], width: int, height: int, gsd: float):
@@ -125,15 +140,26 @@ def _sensor_corners(center: tuple[float, float], width: int, height: int, gsd: f
         (lon + half_lon, lat - half_lat),
         (lon - half_lon, lat - half_lat),
     ]
-    return half_lon, half_lat, corners
+    # Scenes astride the antimeridian: longitudes as a DIM writes them, within ±180°.
+    return half_lon, half_lat, [((x + 180) % 360 - 180, y) for x, y in corners]
 
 
-def _rpc_xml(profile: str, center, half_lon, half_lat, width, height) -> str:
-    """A linear RPC (sample ∝ lon, line ∝ -lat) in the Pléiades RPC file layout."""
+def _rpc_xml(
+    profile: str, center, half_lon, half_lat, width, height, incidence, view_azimuth
+) -> str:
+    """A linear RPC (sample ∝ lon, line ∝ -lat) in the Pléiades RPC file layout, seen from
+    ``view_azimuth`` at ``incidence``: a point h metres up is imaged where the line of sight
+    through it meets the ground, h·tan(incidence) further from the satellite."""
+    away = math.radians(view_azimuth + 180)
+    shift = math.tan(math.radians(incidence))
+    # Ground shift per metre of height, in the RPC's normalised longitude and latitude.
+    per_m_lon = shift * math.sin(away) / (111_320 * math.cos(math.radians(center[1]))) / half_lon
+    per_m_lat = shift * math.cos(away) / 110_540 / half_lat
+    height_scale, height_off = 500.0, 100.0
     coefficients = {
-        "SAMP_NUM_COEFF": {2: 1.0},
+        "SAMP_NUM_COEFF": {1: per_m_lon * height_off, 2: 1.0, 4: per_m_lon * height_scale},
         "SAMP_DEN_COEFF": {1: 1.0},
-        "LINE_NUM_COEFF": {3: -1.0},
+        "LINE_NUM_COEFF": {1: -per_m_lat * height_off, 3: -1.0, 4: -per_m_lat * height_scale},
         "LINE_DEN_COEFF": {1: 1.0},
     }
     terms = "".join(
@@ -154,7 +180,7 @@ def _rpc_xml(profile: str, center, half_lon, half_lat, width, height) -> str:
       <RFM_Validity>
         <LONG_SCALE>{half_lon!r}</LONG_SCALE><LONG_OFF>{center[0]!r}</LONG_OFF>
         <LAT_SCALE>{half_lat!r}</LAT_SCALE><LAT_OFF>{center[1]!r}</LAT_OFF>
-        <HEIGHT_SCALE>500</HEIGHT_SCALE><HEIGHT_OFF>100</HEIGHT_OFF>
+        <HEIGHT_SCALE>{height_scale!r}</HEIGHT_SCALE><HEIGHT_OFF>{height_off!r}</HEIGHT_OFF>
         <SAMP_SCALE>{width / 2!r}</SAMP_SCALE><SAMP_OFF>{width / 2 + 1!r}</SAMP_OFF>
         <LINE_SCALE>{height / 2!r}</LINE_SCALE><LINE_OFF>{height / 2 + 1!r}</LINE_OFF>
       </RFM_Validity>
@@ -168,6 +194,7 @@ def make_dimap2_product(
     folder: Path,
     *,
     mission: str = "PHR",
+    mission_index: str | None = None,
     spectral: str = "MS",
     level: str = "ORT",
     width: int = 200,
@@ -181,17 +208,22 @@ def make_dimap2_product(
     cloud_cover: float = 5.0,
     snow_cover: float = 0.0,
     incidence: float = 12.5,
+    view_azimuth: float = 95.5,
     sun_azimuth: float = 150.0,
     sun_elevation: float = 60.0,
     nbits: int = 12,
     volume: bool = True,
+    image: np.ndarray | None = None,
 ) -> Path:
     """Write a DIMAP v2 delivery into ``folder``; return its VOL_*.XML (or DIM when no volume).
 
+    ``mission_index`` is the satellite of the ``mission`` (PHR 1A/1B, PNEO 3/4, SPOT 6/7);
     ``tiles`` is (rows, cols) of image files; ``file_band_order`` (PNEO, single file set)
-    stores the bands in another order, stated by the Raster_Index_List.
+    stores the bands in another order, stated by the Raster_Index_List; ``image`` (bands in
+    file order, rows, columns) replaces the test pattern.
     """
     name, index = MISSIONS[mission]
+    index = mission_index or index
     platform = f"{name}{index}"
     stamp = acquired.strftime("%Y%m%d%H%M%S") + "1"
     product_id = f"{platform}_{spectral}_{stamp}_{level}_{name}_0001"
@@ -205,13 +237,18 @@ def make_dimap2_product(
         half_lon, half_lat, corners = _sensor_corners(center, width, height, gsd)
         transform = crs = None
     else:
-        transform, corners = _grid(center, width, height, gsd)
-        crs = UTM31
+        crs, transform, corners = _grid(center, width, height, gsd)
     rows_idx, cols_idx = np.mgrid[0:height, 0:width]
+    if image is not None:
+        image = _given_image(image, sum(map(len, groups)), width, height, "uint16")
     data_files_xml, band_number, mosaic = [], 0, []
     for group in groups:
-        group_data = np.stack(
-            [pixel_values(band_number + i + 1, rows_idx, cols_idx) for i in range(len(group))]
+        group_data = (
+            image[band_number : band_number + len(group)]
+            if image is not None
+            else np.stack(
+                [pixel_values(band_number + i + 1, rows_idx, cols_idx) for i in range(len(group))]
+            )
         )
         band_number += len(group)
         mosaic.append(group_data)
@@ -243,11 +280,12 @@ def make_dimap2_product(
         data_files_xml.append(f"<Data_Files>{''.join(files)}{display}</Data_Files>")
     band_ids = [b for group in groups for b in group]
     _write_preview(product_dir / f"PREVIEW_{product_id}.JPG", np.concatenate(mosaic))
+    _write_preview(product_dir / f"ICON_{product_id}.JPG", np.concatenate(mosaic), size=16)
     rpc_name = f"RPC_{product_id}.XML"
     profile = f"{name}_{LEVEL_NAMES[level]}"
     if sensor:
         (product_dir / rpc_name).write_text(
-            _rpc_xml(profile, center, half_lon, half_lat, width, height)
+            _rpc_xml(profile, center, half_lon, half_lat, width, height, incidence, view_azimuth)
         )
     calibration = "".join(
         f"<Band_Spectral_Range><BAND_ID>{b}</BAND_ID><MEASURE_UNIT>micrometer</MEASURE_UNIT>"
@@ -276,6 +314,8 @@ def make_dimap2_product(
             corners, [(1, 1), (width, 1), (width, height), (1, height)], strict=True
         )
     )
+    # Pléiades and SPOT 6/7 state the panchromatic GSD in every DIM, Pléiades Neo its own.
+    located_gsd = gsd / 4 if mission != "PNEO" and spectral.startswith("MS") else gsd
     center_time = acquired.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     end = (acquired + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     geoposition = (
@@ -286,7 +326,10 @@ def make_dimap2_product(
         "</Geoposition_Models>"
         if sensor
         else "<Raster_CRS><RASTER_GEOMETRY>GROUND</RASTER_GEOMETRY></Raster_CRS>"
+        f"<Geoposition_Insert><ULXMAP>{transform.c!r}</ULXMAP><ULYMAP>{transform.f!r}</ULYMAP>"
+        f"<XDIM>{transform.a!r}</XDIM><YDIM>{-transform.e!r}</YDIM></Geoposition_Insert>"
     )
+    tile_width, tile_height = math.ceil(width / tiles[1]), math.ceil(height / tiles[0])
     dim = product_dir / f"DIM_{product_id}.XML"
     dim.write_text(f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Dimap_Document version="1.2">
@@ -299,6 +342,8 @@ def make_dimap2_product(
   <Dataset_Identification>
     <DATASET_TYPE>RASTER_{"SENSOR" if sensor else "ORTHO"}</DATASET_TYPE>
     <DATASET_NAME version="1.0">{escape(product_id)}</DATASET_NAME>
+    <DATASET_TN_PATH href="ICON_{product_id}.JPG"/>
+    <DATASET_TN_FORMAT>image/jpeg</DATASET_TN_FORMAT>
     <DATASET_QL_PATH href="PREVIEW_{product_id}.JPG"/>
     <DATASET_QL_FORMAT>image/jpeg</DATASET_QL_FORMAT>
     <Legal_Constraints><COPYRIGHT>Synthetic test product</COPYRIGHT><LICENSE>EULA</LICENSE>
@@ -314,7 +359,12 @@ def make_dimap2_product(
   </Producer_Information><Delivery_Identification><JOB_ID>0001</JOB_ID>
   <PRODUCT_TYPE>STANDARD</PRODUCT_TYPE></Delivery_Identification></Product_Information>
   <Coordinate_Reference_System><Geodetic_CRS>
-    <GEODETIC_CRS_CODE>urn:ogc:def:crs:EPSG::4326</GEODETIC_CRS_CODE></Geodetic_CRS>
+    <GEODETIC_CRS_CODE>urn:ogc:def:crs:EPSG::4326</GEODETIC_CRS_CODE></Geodetic_CRS>{
+        ""
+        if sensor
+        else f"<Projected_CRS><PROJECTED_CRS_CODE>urn:ogc:def:crs:EPSG::{crs.to_epsg()}"
+        "</PROJECTED_CRS_CODE></Projected_CRS>"
+    }
   </Coordinate_Reference_System>
   <Geoposition>{geoposition}</Geoposition>
   <Processing_Information><Product_Settings>
@@ -327,7 +377,10 @@ def make_dimap2_product(
   </Product_Settings></Processing_Information>
   <Raster_Data>
     <Raster_Dimensions><NROWS>{height}</NROWS><NCOLS>{width}</NCOLS>
-      <NBANDS>{len(band_ids)}</NBANDS></Raster_Dimensions>
+      <NBANDS>{len(band_ids)}</NBANDS><Tile_Set><NTILES>{tiles[0] * tiles[1]}</NTILES>
+      <Regular_Tiling><NTILES_SIZE nrows="{tile_height}" ncols="{tile_width}"/>
+      <NTILES_COUNT ntiles_R="{tiles[0]}" ntiles_C="{tiles[1]}"/></Regular_Tiling></Tile_Set>
+      </Raster_Dimensions>
     <Raster_Encoding><DATA_TYPE>INTEGER</DATA_TYPE><NBITS>{nbits}</NBITS>
       <SIGN>UNSIGNED</SIGN></Raster_Encoding>
     <Data_Access><DATA_FILE_ORGANISATION>BAND_COMPOSITE</DATA_FILE_ORGANISATION>
@@ -348,13 +401,13 @@ def make_dimap2_product(
     </Time_Range></Time></Refined_Model>
     <Use_Area><Located_Geometric_Values>
       <LOCATION_TYPE>Center</LOCATION_TYPE><TIME>{center_time}</TIME>
-      <Acquisition_Angles><AZIMUTH_ANGLE unit="deg">95.5</AZIMUTH_ANGLE>
+      <Acquisition_Angles>{_acquisition_angles(mission, incidence, view_azimuth)}
         <VIEWING_ANGLE unit="deg">{incidence * 0.9:.4f}</VIEWING_ANGLE>
         <INCIDENCE_ANGLE unit="deg">{incidence}</INCIDENCE_ANGLE></Acquisition_Angles>
       <Solar_Incidences><SUN_AZIMUTH unit="deg">{sun_azimuth}</SUN_AZIMUTH>
         <SUN_ELEVATION unit="deg">{sun_elevation}</SUN_ELEVATION></Solar_Incidences>
-      <Ground_Sample_Distance><GSD_ACROSS_TRACK unit="m">{gsd}</GSD_ACROSS_TRACK>
-        <GSD_ALONG_TRACK unit="m">{gsd}</GSD_ALONG_TRACK></Ground_Sample_Distance>
+      <Ground_Sample_Distance><GSD_ACROSS_TRACK unit="m">{located_gsd}</GSD_ACROSS_TRACK>
+        <GSD_ALONG_TRACK unit="m">{located_gsd}</GSD_ALONG_TRACK></Ground_Sample_Distance>
     </Located_Geometric_Values></Use_Area>
   </Geometric_Data>
   <Dataset_Sources><Source_Identification><SOURCE_TYPE>Strip_Source</SOURCE_TYPE>
@@ -385,10 +438,32 @@ def make_dimap2_product(
     return vol
 
 
+def _acquisition_angles(mission: str, incidence: float, view_azimuth: float) -> str:
+    """Pléiades Neo states the viewing azimuth next to the image orientation; Pléiades and
+    SPOT 6/7 the orientation of the along-track axis as AZIMUTH_ANGLE and the along- and
+    across-track incidences in it (see ingest.viewing)."""
+    axis = 180.0
+    relative = math.radians(axis - view_azimuth)
+    tan_incidence = math.tan(math.radians(incidence))
+    along = math.degrees(math.atan(tan_incidence * math.cos(relative)))
+    across = math.degrees(math.atan(tan_incidence * math.sin(relative)))
+    tracks = (
+        f'<INCIDENCE_ANGLE_ALONG_TRACK unit="deg">{along!r}</INCIDENCE_ANGLE_ALONG_TRACK>'
+        f'<INCIDENCE_ANGLE_ACROSS_TRACK unit="deg">{across!r}</INCIDENCE_ANGLE_ACROSS_TRACK>'
+    )
+    if mission == "PNEO":
+        return (
+            f'<IMAGE_ORIENTATION unit="deg">{axis}</IMAGE_ORIENTATION>'
+            f'<AZIMUTH_ANGLE unit="deg">{view_azimuth}</AZIMUTH_ANGLE>{tracks}'
+        )
+    return f'<AZIMUTH_ANGLE unit="deg">{axis}</AZIMUTH_ANGLE>{tracks}'
+
+
 SWH_INSTRUMENTS = {4: "HRVIR", 5: "HRG"}
 SWH_BANDS = {
     "I": ["XS1", "XS2", "XS3", "SWIR"],
     "X": ["XS1", "XS2", "XS3"],
+    "J": ["XS1", "XS2", "XS3", "SWIR"],
     "M": ["PAN"],
     "P": ["PAN"],
 }
@@ -406,26 +481,34 @@ def make_dimap1_product(
     gsd: float = 20.0,
     acquired: datetime = datetime(1999, 7, 14, 10, 45, 3, tzinfo=UTC),
     incidence: float = -8.5,
+    image: np.ndarray | None = None,
 ) -> Path:
     """Write a Spot World Heritage scene (METADATA.DIM + IMAGERY.TIF); return the DIM file.
 
     Level 1A keeps the raw geometry (unreferenced image, four corner tie points); other
-    levels are map-projected in UTM 31N.
+    levels are map-projected in the UTM zone of ``center``. ``image`` (bands, rows, columns)
+    replaces the test pattern.
     """
     scene_dir = folder / f"SCENE_{mission_index}_{acquired:%Y%m%d%H%M%S}_{sensor}_{level}"
     scene_dir.mkdir(parents=True, exist_ok=True)
     bands = SWH_BANDS[sensor]
     rows_idx, cols_idx = np.mgrid[0:height, 0:width]
-    data = np.stack(
-        [pixel_values(i, rows_idx, cols_idx) % 250 + 1 for i in range(1, len(bands) + 1)]
+    data = (
+        _given_image(image, len(bands), width, height, "uint8")
+        if image is not None
+        else np.stack(
+            [pixel_values(i, rows_idx, cols_idx) % 250 + 1 for i in range(1, len(bands) + 1)]
+        ).astype("uint8")
     )
     raw = level == "1A"
     if raw:
         _, _, corners = _sensor_corners(center, width, height, gsd)
-        _write_image(scene_dir / "IMAGERY.TIF", data.astype("uint8"), None, None)
+        _write_image(scene_dir / "IMAGERY.TIF", data, None, None)
+        crs = "EPSG:4326"
     else:
-        transform, corners = _grid(center, width, height, gsd)
-        _write_image(scene_dir / "IMAGERY.TIF", data.astype("uint8"), UTM31, transform)
+        utm, transform, corners = _grid(center, width, height, gsd)
+        _write_image(scene_dir / "IMAGERY.TIF", data, utm, transform)
+        crs = utm.to_string()
     _write_preview(scene_dir / "PREVIEW.JPG", data)
     pixels = [(1, 1), (width, 1), (width, height), (1, height)]
     frame = "".join(
@@ -439,7 +522,6 @@ def make_dimap1_product(
         f"</TIE_POINT_DATA_X><TIE_POINT_DATA_Y>{row}</TIE_POINT_DATA_Y></Tie_Point>"
         for (lon, lat), (col, row) in zip(corners, pixels, strict=True)
     )
-    crs = "EPSG:4326" if raw else "EPSG:32631"
     band_info = "".join(
         f"<Spectral_Band_Info><BAND_INDEX>{i}</BAND_INDEX><BAND_DESCRIPTION>{b}"
         f"</BAND_DESCRIPTION><PHYSICAL_UNIT>equivalent radiance (W.m-2.Sr-1.um-1)"
@@ -462,7 +544,13 @@ def make_dimap1_product(
   </Horizontal_CS></Coordinate_Reference_System>
   <Raster_CS><RASTER_CS_TYPE>{"POINT" if raw else "CELL"}</RASTER_CS_TYPE>
     <PIXEL_ORIGIN>1</PIXEL_ORIGIN></Raster_CS>
-  <Geoposition>{f"<Geoposition_Points>{ties}</Geoposition_Points>" if raw else ""}</Geoposition>
+  <Geoposition>{
+        f"<Geoposition_Points>{ties}</Geoposition_Points>"
+        if raw
+        else f"<Geoposition_Insert><ULXMAP>{transform.c!r}</ULXMAP><ULYMAP>{transform.f!r}"
+        f"</ULYMAP><XDIM>{transform.a!r}</XDIM><YDIM>{-transform.e!r}</YDIM>"
+        "</Geoposition_Insert>"
+    }</Geoposition>
   <Image_Display><Band_Display_Order><RED_CHANNEL>{min(3, len(bands))}</RED_CHANNEL>
     <GREEN_CHANNEL>{min(2, len(bands))}</GREEN_CHANNEL><BLUE_CHANNEL>1</BLUE_CHANNEL>
     </Band_Display_Order>

@@ -5,6 +5,7 @@ href with the ``StorageGuard`` before anything is opened; both read through ``Se
 """
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from math import ceil, floor
@@ -12,6 +13,7 @@ from typing import Any
 
 import attr
 import rasterio
+from cachetools import LRUCache
 from rasterio import windows
 from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
@@ -226,6 +228,25 @@ class ItemReader(_GuardedAssets, PgSTACReader):
         self._guard(
             self.item.id, self.item.collection_id or "", self.item.assets, list(self.assets)
         )
+        # Without a projection's grid in the item (sensor geometry: RPCs or GCPs only), rio-tiler
+        # can only offer the whole tile matrix set (zoom 0-24): ask the data itself.
+        if self.transform is None and self.default_assets:
+            self.minzoom, self.maxzoom = self._data_zooms(self.default_assets[0])
+
+    def _data_zooms(self, asset: AssetType) -> tuple[int, int]:
+        url = self._get_asset_info(asset)["url"]
+        try:
+            key = (url, os.stat(url).st_mtime_ns, self.tms.id)
+        except OSError:
+            return self.minzoom, self.maxzoom  # not readable: the tile request will say why
+        if key not in _ZOOMS:
+            with self.reader(url, tms=self.tms, **self.reader_options) as src:
+                _ZOOMS[key] = (src.minzoom, src.maxzoom)
+        return _ZOOMS[key]
+
+
+# (file, modification time, tile matrix set) -> zooms of items without a projection grid.
+_ZOOMS: LRUCache = LRUCache(maxsize=4096)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ def item(collection: str) -> dict:
         "assets": {
             "image": {"href": "/var/lib/dinamis/storage/x.tif"},
             "quicklook": {"href": "https://provider.test/ql.jpg"},
+            "thumbnail": {"href": "/var/lib/dinamis/storage/x.png", "roles": ["thumbnail"]},
         },
     }
 
@@ -34,6 +35,10 @@ def test_present_item_rewrites_stored_assets_only() -> None:
     assert image["href"] == f"{API}/collections/pleiades/items/X%201/assets/image/download"
     assert image["auth:refs"]
     assert "auth:refs" not in licensed["assets"]["quicklook"]
+    # Browse images are public: stored here, but served to anyone.
+    thumbnail = licensed["assets"]["thumbnail"]
+    assert thumbnail["href"].endswith("/assets/thumbnail/download")
+    assert "auth:refs" not in thumbnail
     assert licensed["stac_extensions"] == [AUTH_EXTENSION]
 
     open_item = present_item(item("spot-world-heritage"), API, LICENSED)

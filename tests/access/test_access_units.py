@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from access.assets import asset_path, served_bytes
+from access.assets import asset_path
 from access.settings import SECRET_FILE, access_settings
 from dinamis.area import bbox_area_km2
 from dinamis.settings import Settings
@@ -61,22 +61,6 @@ def test_only_files_in_their_collection_folder_are_served(tmp_path: Path) -> Non
         assert asset_path(href, "open", [root]) is None, href
     assert asset_path(str(cog), "..", [root / "open"]) is None
     assert asset_path(str(licensed), "licensed", [tmp_path / "elsewhere", root]) == licensed
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, 1000),
-        ("bytes=0-99", 100),
-        ("bytes=900-", 100),
-        ("bytes=-10", 10),
-        ("bytes=0-9, 20-29", 20),
-        ("bytes=990-2000", 10),
-        ("items=0-1", 1000),
-    ],
-)
-def test_served_bytes(header: str | None, expected: int) -> None:
-    assert served_bytes(header, 1000) == expected
 
 
 def test_bbox_area() -> None:

@@ -21,7 +21,7 @@ from dinamis.settings import Settings
 @pytest.fixture
 def fresh_settings() -> Iterator[Settings]:
     """Settings for a cluster that does not exist yet, removed after the test."""
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-test-", dir="/tmp"))
+    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-test-"))
     data_dir.chmod(0o755)
     settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
     yield settings

@@ -147,13 +147,34 @@ def test_missing_and_unreadable_tiles(tmp_path: Path) -> None:
         dimap2.read_product(dim)
 
 
-def test_tile_of_the_wrong_size(tmp_path: Path) -> None:
-    dim = make_dimap2_product(tmp_path, tiles=(2, 2), volume=False)
+def test_twelve_bit_data_keep_their_depth(tmp_path: Path) -> None:
+    """The JPEG 2000 tiles hold 12-bit samples (NBITS=12); so does the COG, pixel for pixel."""
+    dim = make_dimap2_product(
+        tmp_path, width=1100, height=900, tiles=(2, 1), tile_format="JP2", volume=False
+    )
     product = dimap2.read_product(dim)
-    last = max(product.tiles, key=lambda t: (t.row, t.col)).path
-    with rasterio.open(last) as src:
-        profile, data = src.profile, src.read()
-    with rasterio.open(last, "w", **{**profile, "width": profile["width"] - 3}) as dst:
-        dst.write(data[:, :, :-3])
-    with pytest.raises(IngestError, match="tile R2C2 is 97x80 px, its row and column make it"):
-        mosaic_vrt(product, list(product.bands))
+    assert product.nbits == 12 and product.dtype == "uint16"
+    bands = canonical_bands(product, product.collection, COLLECTIONS)
+    cog = tmp_path / "out.tif"
+    write_cog(mosaic_vrt(product, [b.band for b in bands]), cog, nbits=product.nbits)
+    with rasterio.open(cog) as src:
+        assert src.tags(1, ns="IMAGE_STRUCTURE")["NBITS"] == "12"
+        assert src.dtypes[0] == "uint16"
+        for index, canonical in enumerate(bands, start=1):
+            np.testing.assert_array_equal(
+                src.read(index), expected_mosaic(product, canonical.band.id)
+            )
+        assert src.overviews(1)
+    with rasterio.open(cog, OVERVIEW_LEVEL=0) as overview:
+        assert overview.tags(1, ns="IMAGE_STRUCTURE")["NBITS"] == "12"
+    assert cog_info(cog).COG
+
+
+def test_whole_byte_data_keep_the_predictor(tmp_path: Path) -> None:
+    dim = make_dimap2_product(tmp_path, tiles=(1, 1), nbits=16, volume=False)
+    product = dimap2.read_product(dim)
+    cog = tmp_path / "out.tif"
+    write_cog(mosaic_vrt(product, list(product.bands)), cog, nbits=product.nbits)
+    with rasterio.open(cog) as src:
+        assert "NBITS" not in src.tags(1, ns="IMAGE_STRUCTURE")
+        assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "2"

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+import rasterio
 
 from dinamis.settings import REPO_ROOT
 from ingest import dimap1, dimap2
@@ -110,7 +112,6 @@ def test_placeholder_rpc_is_a_clear_error(samples: Path, relative: str, cause: s
     ("relative", "cause"),
     [
         ("gdal-autotest/dimap2/single_component/DIM_foo.XML", "no footprint corners"),
-        ("asp_plot/pleiades/DIM_PNEO3_202111071029126_PAN_trimmed.XML", "missing image file"),
         (
             "gdal-autotest/dimap2/primary_rpc_center_h/DIM_PNEO3_STD_x_1_1_F_1.XML",
             "no Strip_Source",
@@ -155,6 +156,59 @@ def test_generated_swh_scene(tmp_path: Path) -> None:
     assert product.angles.incidence == 8.5
     ordered = canonical_bands(product, product.collection, COLLECTIONS)
     assert [c.definition["eo:common_name"] for c in ordered] == ["red", "green", "nir", "swir16"]
+
+
+@pytest.mark.parametrize(
+    ("mission", "index", "collection", "platform"),
+    [
+        ("PHR", None, "pleiades", "PHR1A"),
+        ("PHR", "1B", "pleiades", "PHR1B"),
+        ("PNEO", "4", "pleiades-neo", "PNEO4"),
+        ("SPOT", None, "spot-6-7", "SPOT6"),
+        ("SPOT", "7", "spot-6-7", "SPOT7"),
+    ],
+)
+def test_generated_products_of_each_satellite(
+    tmp_path: Path, mission: str, index: str | None, collection: str, platform: str
+) -> None:
+    dim = make_dimap2_product(tmp_path, mission=mission, mission_index=index, volume=False)
+    product = dimap2.read_product(dim)
+    assert (product.collection, product.platform) == (collection, platform)
+
+
+@pytest.mark.parametrize(
+    ("center", "epsg"),
+    [
+        ((3.9, 43.55), 32631),  # Montpellier
+        ((-52.33, 4.93), 32622),  # Cayenne
+        ((55.45, -20.88), 32740),  # Saint-Denis de La Réunion: south, zone 40
+        ((-17.44, 14.7), 32628),  # Dakar
+    ],
+)
+def test_generated_ortho_products_are_in_the_utm_zone_of_their_centre(
+    tmp_path: Path, center: tuple[float, float], epsg: int
+) -> None:
+    dim = make_dimap2_product(tmp_path / "v2", center=center, tiles=(1, 1), volume=False)
+    scene = make_dimap1_product(tmp_path / "v1", center=center, level="ORT")
+    for image in (next(dim.parent.glob("IMG_*.TIF")), scene.parent / "IMAGERY.TIF"):
+        with rasterio.open(image) as src:
+            assert src.crs.to_epsg() == epsg
+    assert f"EPSG:{epsg}" in scene.read_text()
+    assert f"urn:ogc:def:crs:EPSG::{epsg}</PROJECTED_CRS_CODE>" in dim.read_text()
+    for product in (dimap2.read_product(dim), dimap1.read_product(scene)):
+        lons, lats = zip(*product.footprint, strict=True)
+        assert min(lons) < center[0] < max(lons) and min(lats) < center[1] < max(lats)
+
+
+def test_generated_products_take_given_pixels(tmp_path: Path) -> None:
+    image = np.arange(4 * 30 * 40, dtype="uint16").reshape(4, 30, 40)
+    dim = make_dimap2_product(
+        tmp_path, width=40, height=30, tiles=(1, 1), volume=False, image=image
+    )
+    with rasterio.open(next(dim.parent.glob("IMG_*.TIF"))) as src:
+        np.testing.assert_array_equal(src.read(), image)
+    with pytest.raises(ValueError, match=r"expected \(4, 30, 40\)"):
+        make_dimap2_product(tmp_path / "bad", width=40, height=30, image=image[:3])
 
 
 def test_corrupt_xml_names_the_file(tmp_path: Path) -> None:

@@ -96,9 +96,14 @@ def test_folder_of_deliveries_is_ingested(
     assert props["eo:cloud_cover"] == 40.0 and props["view:incidence_angle"] == 25.0
     assert props["start_datetime"] < props["end_datetime"]
     phr = get_item(database_url, "pleiades", by_collection["pleiades"])
-    assert phr["properties"]["proj:code"] == "EPSG:32631"
+    assert phr["assets"]["data"]["proj:code"] == "EPSG:32631"
     assert phr["properties"]["gsd"] == 2.0
     assert phr["assets"]["data"]["raster:bits_per_sample"] == 12
+    with rasterio.open(phr["assets"]["data"]["href"]) as src:
+        assert src.tags(1, ns="IMAGE_STRUCTURE")["NBITS"] == "12"
+    # The generator looks from 95.5°: Pléiades Neo says so, Pléiades through its incidences.
+    assert props["view:azimuth"] == pytest.approx(95.5)
+    assert phr["properties"]["view:azimuth"] == pytest.approx(95.5)
     spot = get_item(database_url, "spot-6-7", by_collection["spot-6-7"])
     assert list(spot["properties"]["renders"]) == ["grey"]
     swh = get_item(database_url, "spot-world-heritage", by_collection["spot-world-heritage"])
@@ -245,7 +250,7 @@ def test_archive_delivery_and_no_leftovers(
     [done] = report.ingested
     item = get_item(database_url, "spot-world-heritage", done.item_id)
     validate(as_loaded(database_url, api_url, "spot-world-heritage", done.item_id))
-    assert item["properties"]["proj:code"] == "EPSG:32631"
+    assert item["assets"]["data"]["proj:code"] == "EPSG:32631"
     assert Path(item["assets"]["thumbnail"]["href"]).is_file()
     assert not list(ingest_settings.storage.rglob(f"{PARTIAL}*"))
 

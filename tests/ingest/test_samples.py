@@ -1,4 +1,4 @@
-"""The shared samples that ``dinamis up`` ingests for a first look."""
+"""The real sample products of tests/data, ingested end to end."""
 
 from pathlib import Path
 
@@ -8,8 +8,8 @@ import rasterio
 from dinamis.settings import Settings
 from ingest.load import get_item
 from ingest.pipeline import ingest_paths
-from ingest.samples import sample_paths
 from tests.ingest.helpers import as_loaded
+from tests.ingest.samples import sample_paths
 from tests.stac_schemas import validate
 
 

@@ -24,13 +24,15 @@ ITEM: dict[str, Any] = {
         "datetime": "2020-01-01T00:00:00Z",
         "eo:cloud_cover": 3.0,
         "view:incidence_angle": 8.0,
-        "proj:code": "EPSG:32631",
     },
     "links": [],
     "assets": {
         "data": {
             "href": "data.tif",
             "bands": [{"name": "B2", "eo:common_name": "red"}],
+            "eo:bands": [{"name": "B2", "common_name": "red"}],
+            "proj:code": "EPSG:32631",
+            "proj:epsg": 32631,
         }
     },
 }
@@ -55,9 +57,10 @@ def test_a_valid_item_passes() -> None:
     [
         (("properties", "eo:cloud_cover"), 140, "eo"),
         (("properties", "view:incidence_angle"), "x", "view"),
-        (("properties", "proj:code"), 32631, "projection"),
+        (("assets", "data", "proj:code"), 32631, "projection"),
+        (("assets", "data", "proj:epsg"), "EPSG:32631", "projection"),
         (("properties", "eo:cloudiness"), 3.0, "eo"),  # unknown field under a known prefix
-        (("assets", "data", "bands", 0, "eo:common_name"), "infrared", "eo"),
+        (("assets", "data", "eo:bands", 0, "common_name"), "infrared", "eo"),
         (("properties", "datetime"), None, "item-spec"),  # core: no datetime, no range
     ],
 )
@@ -74,8 +77,8 @@ def test_an_extension_without_a_vendored_schema_fails_loudly() -> None:
 
 
 def test_a_ref_outside_the_vendored_schemas_is_not_fetched() -> None:
-    # projection v2.0.0 points proj:projjson at proj.org, which is not vendored.
-    item = broken(("properties", "proj:projjson"), {"type": "GeographicCRS"})
+    # projection v1.2.0 points proj:projjson at proj.org, which is not vendored.
+    item = broken(("assets", "data", "proj:projjson"), {"type": "GeographicCRS"})
     with pytest.raises(Unresolvable, match=re.escape("proj.org")):
         validate(item)
 

@@ -6,10 +6,8 @@ first item's tiles and offers the clip of the view.
 """
 
 import re
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,26 +24,14 @@ from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import Settings
+from tests.browser import CHROMIUM, chromium
 from tests.cogs import cog_item, write_cog
 from tiler.app import create_app
 from tiler.settings import TilerSettings
 
 if TYPE_CHECKING:  # playwright is imported where a browser is needed, so the module loads without
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # WebGL without a GPU, for MapLibre.
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 COLLECTION = "pleiades"
 CRS = "EPSG:32631"
 SIZE = 512
@@ -135,25 +121,6 @@ def wait_until(page: "Page", expression: str, timeout: float = 30_000) -> None:
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
         time.sleep(0.05)
-
-
-@contextmanager
-def chromium() -> Iterator["BrowserContext"]:
-    """Debian's Chromium, headless, with a throwaway profile (so no key survives a test)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 700},
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def use_key(page: "Page", key: str) -> None:
