@@ -37,7 +37,7 @@ from titiler.mosaic.errors import MOSAIC_STATUS_CODES
 from titiler.mosaic.extensions.wmts import wmtsExtension as wmtsExtensionMosaic
 from titiler.pgstac import __version__ as titiler_pgstac_version
 from titiler.pgstac.db import close_db_connection
-from titiler.pgstac.dependencies import CollectionIdParams, ItemIdParams, SearchIdParams
+from titiler.pgstac.dependencies import CollectionIdParams, SearchIdParams
 from titiler.pgstac.errors import PGSTAC_STATUS_CODES
 from titiler.pgstac.extensions import searchInfoExtension
 from titiler.pgstac.factory import (
@@ -61,6 +61,7 @@ from dinamis import database
 from dinamis.outage import DatabaseSettings, add_outage_handlers, outage_response, psycopg_pool
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
+from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
     ItemReaderParams,
     MosaicBackendParams,
@@ -157,6 +158,7 @@ def create_app(
         settings.storage_roots, settings.allowed_url_prefixes
     )
     app.state.limits = Limits.from_settings(settings)
+    app.state.catalogue = CatalogueCache(settings.catalogue_cache_seconds)
     params = bounded_params(app.state.limits)
 
     update_openapi(app)

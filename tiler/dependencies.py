@@ -18,8 +18,9 @@ from titiler.core.dependencies import (
 from titiler.core.errors import BadRequestError
 from titiler.pgstac import model
 from titiler.pgstac.backend import PGSTACBackend
-from titiler.pgstac.dependencies import BackendParams, ItemIdParams, SearchParams
+from titiler.pgstac.dependencies import BackendParams, SearchParams
 
+from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.errors import LimitExceededError
 from tiler.limits import Limits
 from tiler.renders import item_renders, search_renders
@@ -38,18 +39,28 @@ class ReaderParams(DefaultDependency):
         self.limits = request.app.state.limits
 
 
+# The names of titiler's mosaic routes listing the items under a bbox, point or tile.
+ASSETS_ROUTES = "assets_for_"
+
+
 @dataclass(init=False)
 class MosaicBackendParams(BackendParams):
-    """The database pool plus the mosaic limits from the settings."""
+    """The database pool plus the mosaic limits from the settings, and the catalogue cache."""
 
     min_zoom: int = field(init=False)
     max_items: int = field(init=False)
+    cache: CatalogueCache = field(init=False)
+    public_url: str | None = field(init=False)
 
     def __init__(self, request: Request):
         super().__init__(request)
         settings = request.app.state.settings
         self.min_zoom = settings.mosaic_min_zoom
         self.max_items = settings.mosaic_max_items
+        self.cache = request.app.state.catalogue
+        # titiler's /assets routes answer the items themselves: with public URLs, not paths.
+        route = getattr(request.scope.get("route"), "name", "")
+        self.public_url = settings.stac_api_url if route.startswith(ASSETS_ROUTES) else None
 
 
 # Optional where titiler requires it: the default render, else the item's data assets (every

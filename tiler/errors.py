@@ -17,6 +17,10 @@ class ForbiddenAssetError(TilerError):
     """An asset href the operator did not allow: outside the storage roots, another scheme..."""
 
 
+class UnreadableAssetError(TilerError):
+    """An asset's file that cannot be opened (missing, damaged): the path goes to the log."""
+
+
 class LimitExceededError(TilerError):
     """A request asking for more work than the settings allow; the message names the limit."""
 
@@ -26,6 +30,7 @@ logger = logging.getLogger(__name__)
 STATUS_CODES: dict[type[Exception], int] = {
     ForbiddenAssetError: status.HTTP_403_FORBIDDEN,
     LimitExceededError: status.HTTP_400_BAD_REQUEST,
+    UnreadableAssetError: status.HTTP_404_NOT_FOUND,
     # rio-tiler raises these for what a request asks (a point outside the image, an invalid
     # geometry, a buffer that is no multiple of 0.5...): titiler answers them 500. Its own
     # subclasses keep their status (404 for a tile outside the bounds, and so on).

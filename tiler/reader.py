@@ -4,7 +4,10 @@
 href with the ``StorageGuard`` before anything is opened; both read through ``SecureReader``.
 """
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from math import ceil, floor
 from typing import Any
 
@@ -22,9 +25,15 @@ from rio_tiler.models import ImageData
 from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
-from tiler.errors import ForbiddenAssetError
+from tiler.errors import ForbiddenAssetError, UnreadableAssetError
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
+
+logger = logging.getLogger(__name__)
+
+# What makes one item of a mosaic unreadable, not the request: that item is skipped (and the
+# reason logged), the others still drawn.
+ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError)
 
 # GTiff reads COGs too. Restricting the drivers keeps GDAL from following a VRT, or any other
 # format that names further files or URLs, planted under a storage root.
@@ -50,7 +59,10 @@ class SecureReader(Reader):
                     raise ForbiddenAssetError(
                         f"item '{self.item_id}': only GeoTIFF assets are served"
                     ) from error
-                raise
+                logger.warning("item %s: cannot open %s: %s", self.item_id, self.input, error)
+                raise UnreadableAssetError(
+                    f"item '{self.item_id}': its image file cannot be read (missing or damaged)"
+                ) from error
         # Level-1 (sensor geometry) products carry RPCs and no geotransform: warp them with
         # the RPC model so they show in place. GCP-located images are warped by rio-tiler.
         if self.dataset.crs is None and self.dataset.rpcs and not self.dataset.gcps[0]:
@@ -237,9 +249,21 @@ class ItemReader(_GuardedAssets, PgSTACReader):
 _ZOOMS: LRUCache = LRUCache(maxsize=4096)
 
 
+@contextmanager
+def _logged_failure(item: dict[str, Any]) -> Iterator[None]:
+    try:
+        yield
+    except ITEM_FAILURES as error:
+        logger.warning(
+            "mosaic: item %s/%s skipped: %s", item.get("collection"), item.get("id"), error
+        )
+        raise
+
+
 @attr.s
 class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
-    """One item of a mosaic, as pgSTAC's search returns it."""
+    """One item of a mosaic, as pgSTAC's search returns it; the mosaic backend skips it when
+    it cannot be read (``ITEM_FAILURES``), and this says so in the log."""
 
     guard: StorageGuard = attr.ib(kw_only=True)
     limits: Limits = attr.ib(kw_only=True)
@@ -249,3 +273,11 @@ class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
         super().__attrs_post_init__()
         item = self.input
         self._guard(item["id"], item.get("collection", ""), item["assets"], list(self.assets))
+
+    def tile(self, *args: Any, **kwargs: Any) -> ImageData:
+        with _logged_failure(self.input):
+            return super().tile(*args, **kwargs)
+
+    def point(self, *args: Any, **kwargs: Any) -> Any:
+        with _logged_failure(self.input):
+            return super().point(*args, **kwargs)

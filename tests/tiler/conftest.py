@@ -100,6 +100,7 @@ def tiler_settings(storage: Path) -> TilerSettings:
         max_pixels=1_100_000,
         mosaic_min_zoom=12,
         mosaic_max_items=2,
+        catalogue_cache_seconds=1,
         public_url=None,
     )
 

@@ -121,8 +121,11 @@ def test_refusal_says_why(tiler_url: str, entitled: httpx.Client, crafted: dict[
     assert "only GeoTIFF" in detail
 
 
-def test_mosaic_over_a_crafted_item_is_refused(
-    tiler_url: str, entitled: httpx.Client, crafted: dict[str, str]
+def test_mosaic_over_a_crafted_item_draws_nothing_of_it_and_logs_why(
+    tiler_url: str,
+    entitled: httpx.Client,
+    crafted: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     search = entitled.post(
         f"{tiler_url}/searches/register",
@@ -135,7 +138,10 @@ def test_mosaic_over_a_crafted_item_is_refused(
         params={"assets": "data"},
         timeout=60,
     )
-    check_refused(response)
+    # The item is skipped as unreadable (other items of a mosaic would still be drawn).
+    assert response.status_code == 204, response.text
+    assert f"item {COLLECTION}/ETC_PASSWD skipped" in caplog.text
+    assert "storage folder" in caplog.text
 
 
 def test_no_endpoint_takes_a_url(tiler_url: str, entitled: httpx.Client) -> None:
