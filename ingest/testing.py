@@ -362,7 +362,7 @@ def make_dimap2_product(
     <GEODETIC_CRS_CODE>urn:ogc:def:crs:EPSG::4326</GEODETIC_CRS_CODE></Geodetic_CRS>{
         ""
         if sensor
-        else "<Projected_CRS><PROJECTED_CRS_CODE>urn:ogc:def:crs:EPSG::32631"
+        else f"<Projected_CRS><PROJECTED_CRS_CODE>urn:ogc:def:crs:EPSG::{crs.to_epsg()}"
         "</PROJECTED_CRS_CODE></Projected_CRS>"
     }
   </Coordinate_Reference_System>
