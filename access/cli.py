@@ -55,8 +55,17 @@ def entity_create(
 
 @entity_app.command("activate")
 def entity_activate(entity_id: EntityId) -> None:
-    """Let the entity's users in (once its charter and licences are recorded)."""
+    """Let the entity's users in, once its charter and licences are recorded."""
     with _connection() as conn:
+        if missing := store.activation_missing(conn, entity_id):
+            typer.secho(
+                f"error: entity {entity_id} has not accepted {' nor '.join(missing)} yet: record"
+                f" them first (`dinamis entity charter {entity_id} --version V --by EMAIL`,"
+                f" `dinamis licence accept CODE --entity {entity_id} --by EMAIL`).",
+                err=True,
+                fg="red",
+            )
+            raise typer.Exit(1)
         store.activate_entity(conn, entity_id)
     typer.echo(f"entity {entity_id} active")
 

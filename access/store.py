@@ -96,6 +96,20 @@ def activate_entity(conn: psycopg.Connection, entity_id: int) -> None:
     set_entity_status(conn, entity_id, EntityStatus.ACTIVE)
 
 
+def activation_missing(conn: psycopg.Connection, entity_id: int) -> list[str]:
+    """What the entity has yet to accept before its activation: the membership charter, and
+    the current version of every licence (empty when it may be activated)."""
+    entity = get_entity(conn, entity_id)
+    missing = [] if entity.membership_version else ["the membership charter"]
+    rows = conn.execute(
+        "SELECT l.code FROM dinamis_access.licence l LEFT JOIN dinamis_access.entity_licence a"
+        " ON a.licence_code = l.code AND a.entity_id = %s AND a.version = l.version"
+        " WHERE a.entity_id IS NULL ORDER BY l.code",
+        (entity_id,),
+    ).fetchall()
+    return missing + [f"licence {code}" for (code,) in rows]
+
+
 def suspend_entity(conn: psycopg.Connection, entity_id: int) -> None:
     set_entity_status(conn, entity_id, EntityStatus.SUSPENDED)
 

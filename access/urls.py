@@ -1,6 +1,8 @@
 """URL helpers shared by the server's /sign endpoint and the client-side signer."""
 
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+from starlette.requests import Request
 
 
 def origin(url: str) -> str:
@@ -16,6 +18,14 @@ def with_token(href: str, token: str) -> str:
     ]
     query.append(("access_token", token))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def own_origins(request: Request) -> set[str]:
+    """The origins this request's client reaches the API and the tiler at (behind a trusted
+    proxy, the public ones): the hrefs the API itself wrote for this client."""
+    base = str(request.base_url)
+    tiler_url = getattr(request.app.state.settings, "tiler_url", None) or base
+    return {origin(base), origin(urljoin(base, tiler_url))}
 
 
 def collection_of(href: str) -> str | None:

@@ -5,11 +5,28 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from pypgstac.db import PgstacDB
 from pypgstac.load import Loader, Methods
 
 from dinamis.database import pgstac_db
 
 log = logging.getLogger(__name__)
+
+# Collection extents as the items make them, by pgSTAC's own collection_extent() (partition
+# statistics recomputed first); a collection without items keeps the extent it declared. Run
+# after every load and delete. `{ids}` is the driver's placeholder for an array of ids.
+REFRESH_EXTENTS = """
+UPDATE pgstac.collections
+SET content = jsonb_set_lax(
+    content, '{{extent}}', pgstac.collection_extent(id, true), true, 'return_target'
+)
+WHERE id = ANY({ids})
+RETURNING id
+"""
+
+
+def refresh_extents(db: PgstacDB, collection_ids: list[str]) -> None:
+    list(db.query(REFRESH_EXTENTS.format(ids="%s"), [collection_ids]))
 
 
 def read_collections(folder: Path) -> list[dict[str, Any]]:
@@ -30,6 +47,7 @@ def load_collections(url: str, folder: Path) -> list[str]:
     collections = read_collections(folder)
     with pgstac_db(url) as db:
         Loader(db).load_collections(iter(collections), insert_mode=Methods.upsert)
-    ids = [c["id"] for c in collections]
+        ids = [c["id"] for c in collections]
+        refresh_extents(db, ids)  # the files' extents are placeholders until items exist
     log.info("loaded collections: %s", ", ".join(ids))
     return ids

@@ -18,8 +18,9 @@ def free_port() -> int:
 
 
 def _config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    # Forwarded headers are the apps' to judge (dinamis.proxy), against the trusted proxies.
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, proxy_headers=True, access_log=False
+        app, host=host, port=port, log_level=log_level, proxy_headers=False, access_log=False
     )
 
 

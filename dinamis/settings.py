@@ -3,9 +3,10 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,8 +50,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     api_port: int = 8081
     tiler_port: int = 8082
+    portal_port: int = 8083
     api_public_url: str | None = None
     tiler_public_url: str | None = None
+    portal_public_url: str | None = None
+    """The tiler's public URL, or a path on the API's public origin (`/raster`) when one
+    reverse proxy serves both."""
+    trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
+    """Addresses (or CIDR blocks) of the reverse proxies whose Forwarded / X-Forwarded-*
+    headers are believed; other clients get links to the public URLs."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def pgdata(self) -> Path:
@@ -67,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def tiler_url(self) -> str:
         return (self.tiler_public_url or f"http://{self.host}:{self.tiler_port}").rstrip("/")
+
+    @property
+    def portal_url(self) -> str:
+        return (self.portal_public_url or f"http://{self.host}:{self.portal_port}").rstrip("/")
 
 
 @lru_cache

@@ -4,6 +4,7 @@ from typing import Any
 
 from pypgstac.load import Loader, Methods
 
+from dinamis.catalog import refresh_extents
 from dinamis.database import pgstac_db
 
 
@@ -16,3 +17,4 @@ def get_item(database_url: str, collection: str, item_id: str) -> dict[str, Any]
 def upsert_item(database_url: str, item: dict[str, Any]) -> None:
     with pgstac_db(database_url) as db:
         Loader(db).load_items(iter([item]), insert_mode=Methods.upsert)
+        refresh_extents(db, [item["collection"]])

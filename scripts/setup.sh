@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian 12: Python, the PostgreSQL server with
 # PostGIS, Chromium for the web-map test, git for the fresh-clone test, Debian's GDAL
-# command-line tools for the STACIT client test, and the Python package with its dependencies
-# in .venv. Safe to run again: it installs only what is missing.
+# command-line tools for the STACIT client test, nginx for the reverse-proxy test, and the
+# Python package with its dependencies in .venv. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3 python3-venv postgresql-15 postgresql-15-postgis-3 chromium git gdal-bin)
+apt_packages=(python3 python3-venv postgresql-15 postgresql-15-postgis-3 chromium git gdal-bin nginx)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -13,7 +13,7 @@ from asyncpg.exceptions import (
 from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
-from stac_fastapi.pgstac.config import PostgresSettings
+from stac_fastapi.pgstac.config import PostgresSettings, ServerSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 from starlette.middleware import Middleware
 
@@ -24,6 +24,13 @@ from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
 from access.state import installed
 from dinamis import database
+from dinamis.outage import (
+    DatabaseSettings,
+    add_outage_handlers,
+    asyncpg_connection_getter,
+    asyncpg_server_settings,
+)
+from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
 from orders.routes import orders_router
 from stac_api.client import DinamisClient
@@ -32,12 +39,15 @@ from stac_api.extensions import extensions as build_extensions
 from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
 
+STAC_VERSION = "1.1.0"
+
 
 def create_app(
     database_url: str | None = None,
     settings: ApiSettings | None = None,
     access: AccessSettings | None = None,
     limits: SearchLimits | None = None,
+    database_settings: DatabaseSettings | None = None,
 ) -> FastAPI:
     """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables stac-fastapi-pgstac reads, or the embedded cluster)."""
@@ -48,18 +58,21 @@ def create_app(
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
     extensions = build_extensions(settings)
+    db = database_settings or DatabaseSettings()
     postgres = PostgresSettings(
-        **{k.lower(): v for k, v in database.postgres_env(database_url).items()}
+        **{k.lower(): v for k, v in database.postgres_env(database_url).items()},
+        server_settings=ServerSettings(**asyncpg_server_settings(db)),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await connect_to_db(
             app,
+            get_conn=asyncpg_connection_getter(db),
             postgres_settings=postgres,
             add_write_connection_pool=bool(extensions.transaction),
         )
-        async with installed(app, database_url, access):
+        async with installed(app, database_url, access, db):
             yield
         await close_db_connection(app)
 
@@ -68,11 +81,19 @@ def create_app(
     )
     # The client's landing id defaults to a module-level settings object read at import.
     api.client.landing_page_id = settings.stac_fastapi_landing_id
+    # stac-fastapi's landing page says 1.0.0 (stac-pydantic's); items and collections are 1.1.0.
+    api.client.stac_version = STAC_VERSION
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     api.app.include_router(collection_assets_router)
     # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
     api.app.include_router(orders_router())
+    # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
+    api.app.add_middleware(
+        ForwardedMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        public_url=settings.public_url,
+    )
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
     # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.
@@ -84,6 +105,7 @@ def create_app(
             CharacterNotInRepertoireError: status.HTTP_400_BAD_REQUEST,
         },
     )
+    add_outage_handlers(api.app, db)
     # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
     api.app.user_middleware.append(
         Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())

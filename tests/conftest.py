@@ -13,15 +13,20 @@ from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from jwt.algorithms import RSAAlgorithm
+from pypgstac.load import Loader, Methods
 
 from access.settings import AccessSettings, access_settings
 from dinamis import database
 from dinamis.catalog import load_collections
 from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import REPO_ROOT, Settings
+from stac_api.synthetic import synthetic_items
 from tests.entitlements import Issuer, Items, People, bearer, load_items, register_people
 from tests.mail import Mailbox, SmtpServer
 
+# A collection of its own with synthetic items, so other suites' items cannot change results.
+SEARCH_COLLECTION = "synthetic-test"
+SEARCH_COUNT = 60
 # The real sample products of tests/data (see its SOURCES.md), or another copy of them.
 SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR") or REPO_ROOT / "tests" / "data")
 
@@ -143,3 +148,29 @@ def smtp() -> Iterator[SmtpServer]:
     controller.start()
     yield SmtpServer(controller, mailbox)
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def search_items(api_url: str, database_url: str, admin: httpx.Client) -> Iterator[list[dict]]:
+    collection = {
+        "type": "Collection",
+        "stac_version": "1.1.0",
+        "id": SEARCH_COLLECTION,
+        "description": "Synthetic Pléiades-like items for the catalogue tests",
+        "license": "other",
+        "extent": {
+            "spatial": {"bbox": [[-5, 42, 8, 51]]},
+            "temporal": {"interval": [["2012-01-01T00:00:00Z", None]]},
+        },
+        "links": [],
+    }
+    response = admin.post(f"{api_url}/collections", json=collection)
+    assert response.status_code in (200, 201), response.text
+    items = list(synthetic_items(SEARCH_COUNT, seed=42, collection=SEARCH_COLLECTION))
+    # Most through pypgstac's loader (the ingest path), the last through the Transactions API.
+    with database.pgstac_db(database_url) as db:
+        Loader(db).load_items(iter(items[:-1]), insert_mode=Methods.upsert)
+    response = admin.post(f"{api_url}/collections/{SEARCH_COLLECTION}/items", json=items[-1])
+    assert response.status_code in (200, 201), response.text
+    yield items
+    admin.delete(f"{api_url}/collections/{SEARCH_COLLECTION}")

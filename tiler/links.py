@@ -1,8 +1,14 @@
 """Links from catalogue items to the tiler, for the STAC API to add to every item it serves."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 TILE_MATRIX_SET = "WebMercatorQuad"
+
+
+def public_tiler_url(tiler_url: str, api_url: str) -> str:
+    """The tiler's URL as the API's client should use it: a path (`/raster`, when one proxy
+    serves both) is on the origin the client reached the API at."""
+    return urljoin(api_url.rstrip("/") + "/", tiler_url).rstrip("/")
 
 
 def item_links(tiler_url: str, collection_id: str, item_id: str) -> list[dict[str, str | bool]]:
@@ -18,13 +24,15 @@ def item_links(tiler_url: str, collection_id: str, item_id: str) -> list[dict[st
     return [
         {
             "rel": "tilesets-map",
-            "href": f"{base}/{TILE_MATRIX_SET}/tilejson.json",
+            # 256-px PNG tiles, as XYZ clients assume (titiler's TileJSON would give 512 px,
+            # and JPEG where the image needs no mask, without saying so).
+            "href": f"{base}/{TILE_MATRIX_SET}/tilejson.json?tile_format=png&tilesize=256",
             "type": "application/json",
             "title": "TileJSON of the item (default rendering)",
         },
         {
             "rel": "xyz",
-            "href": f"{base}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}",
+            "href": f"{base}/tiles/{TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}.png",
             "type": "image/png",
             "title": "XYZ tiles (template URL)",
             "templated": True,

@@ -4,11 +4,13 @@
 href with the ``StorageGuard`` before anything is opened; both read through ``SecureReader``.
 """
 
+import os
 from math import ceil, floor
 from typing import Any
 
 import attr
 import rasterio
+from cachetools import LRUCache
 from rasterio import windows
 from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
@@ -34,6 +36,8 @@ class SecureReader(Reader):
     """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS."""
 
     limits: Limits = attr.ib(kw_only=True)
+    item_id: str = attr.ib(default="", kw_only=True)
+    """The catalogue item the file belongs to, named in refusals instead of the file's path."""
 
     def __attrs_post_init__(self) -> None:
         if not self.dataset:
@@ -44,7 +48,7 @@ class SecureReader(Reader):
             except RasterioIOError as error:
                 if "not recognized as" in str(error):
                     raise ForbiddenAssetError(
-                        f"{self.input}: only GeoTIFF assets are served"
+                        f"item '{self.item_id}': only GeoTIFF assets are served"
                     ) from error
                 raise
         # Level-1 (sensor geometry) products carry RPCs and no geotransform: warp them with
@@ -168,21 +172,33 @@ def _data_assets(assets: dict[str, Any], names: list[str]) -> list[AssetType] | 
 
 
 class _GuardedAssets:
-    """What both STAC readers share: each asset href through the guard, the limits handed on
-    to ``SecureReader``, the data assets read when a request names none."""
+    """What both STAC readers share: each asset href through the guard (in its item's
+    collection), the limits handed on to ``SecureReader``, the data assets read when a request
+    names none."""
 
     guard: StorageGuard
     limits: Limits
     reader_options: dict[str, Any]
     default_assets: list[AssetType] | None
+    _item_id: str
+    _collection: str
 
-    def _guard(self, assets: dict[str, Any], names: list[str]) -> None:
+    def _guard(
+        self, item_id: str, collection: str, assets: dict[str, Any], names: list[str]
+    ) -> None:
+        self._item_id, self._collection = item_id, collection
         self.default_assets = self.default_assets or _data_assets(assets, names)
-        self.reader_options = {**self.reader_options, "limits": self.limits}
+        self.reader_options = {**self.reader_options, "limits": self.limits, "item_id": item_id}
 
     def _get_asset_info(self, asset: AssetType) -> AssetInfo:
         info = super()._get_asset_info(asset)  # type: ignore[misc]
-        info["url"] = self.guard.check(info["url"])
+        try:
+            info["url"] = self.guard.check(info["url"], self._collection)
+        except ForbiddenAssetError as error:
+            name = asset if isinstance(asset, str) else asset.get("name", "")
+            raise ForbiddenAssetError(
+                f"asset '{name}' of item '{self._item_id}' is not served: {error}"
+            ) from error
         return info
 
 
@@ -197,7 +213,28 @@ class ItemReader(_GuardedAssets, PgSTACReader):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self._guard(self.item.assets, list(self.assets))
+        self._guard(
+            self.item.id, self.item.collection_id or "", self.item.assets, list(self.assets)
+        )
+        # Without a projection's grid in the item (sensor geometry: RPCs or GCPs only), rio-tiler
+        # can only offer the whole tile matrix set (zoom 0-24): ask the data itself.
+        if self.transform is None and self.default_assets:
+            self.minzoom, self.maxzoom = self._data_zooms(self.default_assets[0])
+
+    def _data_zooms(self, asset: AssetType) -> tuple[int, int]:
+        url = self._get_asset_info(asset)["url"]
+        try:
+            key = (url, os.stat(url).st_mtime_ns, self.tms.id)
+        except OSError:
+            return self.minzoom, self.maxzoom  # not readable: the tile request will say why
+        if key not in _ZOOMS:
+            with self.reader(url, tms=self.tms, **self.reader_options) as src:
+                _ZOOMS[key] = (src.minzoom, src.maxzoom)
+        return _ZOOMS[key]
+
+
+# (file, modification time, tile matrix set) -> zooms of items without a projection grid.
+_ZOOMS: LRUCache = LRUCache(maxsize=4096)
 
 
 @attr.s
@@ -210,4 +247,5 @@ class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self._guard(self.input["assets"], list(self.assets))
+        item = self.input
+        self._guard(item["id"], item.get("collection", ""), item["assets"], list(self.assets))

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dinamis.settings import Settings
@@ -76,6 +76,12 @@ class TilerSettings(BaseSettings):
     public_url: str | None = None
     """Where clients reach the tiler (behind a proxy, its path becomes the app's root path)."""
 
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: Settings().trusted_proxies,
+        validation_alias=AliasChoices("trusted_proxies", "DINAMIS_TRUSTED_PROXIES"),
+    )
+    """Proxies whose Forwarded / X-Forwarded-* headers are believed (shared with the API)."""
+
     stac_api_url: str = Field(default_factory=lambda: Settings().api_url)
     """The STAC API the web map searches (default: the project's API URL)."""
 
@@ -89,8 +95,16 @@ class TilerSettings(BaseSettings):
         "allowed_url_prefixes",
         "cors_origins",
         "cachecontrol_exclude_paths",
+        "trusted_proxies",
         mode="before",
     )(_split)
+
+    @property
+    def public_origin_url(self) -> str | None:
+        """``public_url`` made absolute: a bare path is on the STAC API's origin."""
+        if not self.public_url:
+            return None
+        return urljoin(self.stac_api_url.rstrip("/") + "/", self.public_url).rstrip("/")
 
     @property
     def root_path(self) -> str:

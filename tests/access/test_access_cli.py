@@ -37,12 +37,16 @@ def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
 def test_onboarding_an_entity_and_a_user(invoke, database_url: str) -> None:
     created = invoke("entity", "create", "INRAE CLI", "--category", "french-research")
     entity = re.search(r"entity (\d+) created", created).group(1)
-    invoke("entity", "activate", entity)
+    # In the README's order; activation is refused until the charter and licence are recorded.
+    refused = invoke("entity", "activate", entity, code=1)
+    assert "membership charter nor licence airbus-dinamis" in refused
     invoke("user", "create", "eve@inrae.test", "--entity", entity, "--name", "Eve")
     invoke("user", "activate", "eve@inrae.test")
     invoke("entity", "charter", entity, "--version", "2024", "--by", "eve@inrae.test")
+    assert "licence airbus-dinamis" in invoke("entity", "activate", entity, code=1)
     invoke("licence", "accept", "airbus-dinamis", "--entity", entity, "--by", "eve@inrae.test")
     invoke("licence", "acknowledge", "airbus-dinamis", "--user", "eve@inrae.test")
+    invoke("entity", "activate", entity)
     secret = invoke("key", "issue", "eve@inrae.test", "--days", "30").strip().splitlines()[-1]
     assert secret.startswith("dnm_")
 
@@ -84,10 +88,11 @@ def test_commands_run_through_python_m_dinamis(database_url: str) -> None:
 
     created = dinamis("entity", "create", "CNES subprocess", "--category", "french-public-body")
     entity = re.search(r"entity (\d+) created", created).group(1)
-    dinamis("entity", "activate", entity)
     dinamis("user", "create", "zoe@cnes.test", "--entity", entity, "--name", "Zoé")
     dinamis("user", "activate", "zoe@cnes.test")
+    dinamis("entity", "charter", entity, "--version", "2024", "--by", "zoe@cnes.test")
     dinamis("licence", "accept", "airbus-dinamis", "--entity", entity)
+    dinamis("entity", "activate", entity)
     issued = dinamis("key", "issue", "zoe@cnes.test")
     assert issued.strip().splitlines()[-1].startswith("dnm_")
     assert "zoe@cnes.test" in dinamis("user", "list", "--entity", entity)

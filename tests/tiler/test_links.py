@@ -11,7 +11,9 @@ def test_item_links_point_at_the_public_url() -> None:
     rels = {link["rel"]: link for link in links}
     assert set(rels) == {"tilesets-map", "xyz", "wmts", "preview", "viewer"}
     base = "https://tiles.example.org/collections/pleiades/items/PHR%201%2FA"
-    assert rels["tilesets-map"]["href"] == f"{base}/WebMercatorQuad/tilejson.json"
+    assert rels["tilesets-map"]["href"] == (
+        f"{base}/WebMercatorQuad/tilejson.json?tile_format=png&tilesize=256"
+    )
     assert rels["wmts"]["href"] == f"{base}/WMTSCapabilities.xml"
     assert rels["xyz"]["templated"] is True
     assert all(link["href"].startswith("https://tiles.example.org/") for link in links)

@@ -1,0 +1,153 @@
+"""Everything a search may filter with, turned into one CQL2-JSON filter for pgSTAC.
+
+pgSTAC reads CQL2-JSON only, takes either `query` or `filter` but not both, knows only the
+comparison operators of the Query extension, and its own free text skips ids and items without
+a description. Clients send more than that (pystac-client posts CQL2 text; the Query extension
+declares `in`, `startsWith`, `endsWith`, `contains`; free text should find an item by its id),
+so the request is rewritten here into the CQL2-JSON pgSTAC reads, combined with `and`.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from cql2 import Expr
+from pydantic import AfterValidator, Field
+from stac_fastapi.extensions.filter.request import FilterExtensionPostRequest
+from stac_fastapi.extensions.query.request import QueryExtensionPostRequest
+
+Cql2 = dict[str, Any]
+
+# Item fields a free-text term is looked for in (as the free-text extension lists them).
+FREE_TEXT_FIELDS = ("id", "title", "description", "keywords")
+
+
+class Operator(StrEnum):
+    """Every operator of the STAC API Query extension."""
+
+    eq = "eq"
+    neq = "neq"
+    lt = "lt"
+    lte = "lte"
+    gt = "gt"
+    gte = "gte"
+    startsWith = "startsWith"  # noqa: N815 (the extension's own spelling)
+    endsWith = "endsWith"  # noqa: N815
+    contains = "contains"
+    in_ = "in"
+
+
+def _checked_query(query: dict[str, dict["Operator", Any]] | None) -> Any:
+    for name, ops in (query or {}).items():
+        for op, value in ops.items():
+            if op is Operator.in_ and not isinstance(value, list):
+                raise ValueError(f"query: '{name}' 'in' takes a list of values.")
+            if op in _TEXT_OPS and not isinstance(value, str):
+                raise ValueError(f"query: '{name}' '{op.value}' takes a string.")
+    return query
+
+
+def _cql2_text_as_json(value: Cql2 | str | None) -> Cql2 | None:
+    # A string is CQL2 text whatever filter-lang says (CQL2-JSON is an object).
+    return cql2_json(value) if isinstance(value, str) else value
+
+
+# stac-fastapi builds its search models from the extensions' fields only (not their validators),
+# so the checks live in the field types.
+class QueryPostRequest(QueryExtensionPostRequest):
+    """The Query extension's body, with only its operators accepted (a typo is a 400)."""
+
+    query: Annotated[dict[str, dict[Operator, Any]] | None, AfterValidator(_checked_query)] = None
+
+
+class FilterPostRequest(FilterExtensionPostRequest):
+    """The Filter extension's body, accepting CQL2 text as GET does (read with the `cql2`
+    library, the one stac-fastapi-pgstac itself uses for GET)."""
+
+    filter_expr: Annotated[Cql2 | str | None, AfterValidator(_cql2_text_as_json)] = Field(
+        None, alias="filter"
+    )
+    filter_lang: Literal["cql2-json", "cql2-text"] | None = Field("cql2-json", alias="filter-lang")
+
+
+def cql2_json(text: str) -> Cql2:
+    try:
+        expr = Expr(text)
+        expr.validate()
+    except Exception as error:  # cql2 raises bare Exceptions, with the parser's message
+        raise ValueError(f"filter: not valid CQL2 text: {error}") from error
+    return expr.to_json()
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_TEXT_OPS = {
+    Operator.startsWith: lambda v: f"{_like_escape(v)}%",
+    Operator.endsWith: lambda v: f"%{_like_escape(v)}",
+    Operator.contains: lambda v: f"%{_like_escape(v)}%",
+}
+_COMPARISONS = {
+    Operator.eq: "=",
+    Operator.neq: "<>",
+    Operator.lt: "<",
+    Operator.lte: "<=",
+    Operator.gt: ">",
+    Operator.gte: ">=",
+    Operator.in_: "in",
+}
+
+
+def query_cql2(query: dict[str, dict[Operator, Any]]) -> list[Cql2]:
+    """One CQL2 condition per (property, operator) of a Query-extension object."""
+    conditions = []
+    for name, ops in query.items():
+        prop = {"property": name}
+        for op, value in ops.items():
+            op = Operator(op)
+            if op in _TEXT_OPS:
+                conditions.append({"op": "like", "args": [prop, _TEXT_OPS[op](value)]})
+            else:
+                conditions.append({"op": _COMPARISONS[op], "args": [prop, value]})
+    return conditions
+
+
+def free_text_cql2(terms: list[str]) -> Cql2 | None:
+    """Items with any of ``terms`` (the basic free-text extension's comma-separated list) in
+    their id, title, description or keywords, ignoring case."""
+    terms = [term.strip() for term in terms if term.strip()]
+    if not terms:
+        return None
+    return {
+        "op": "or",
+        "args": [
+            {
+                "op": "like",
+                "args": [
+                    {"op": "casei", "args": [{"property": field}]},
+                    {"op": "casei", "args": [f"%{_like_escape(term)}%"]},
+                ],
+            }
+            for term in terms
+            for field in FREE_TEXT_FIELDS
+        ],
+    }
+
+
+def as_one_filter(search: Any) -> None:
+    """Moves ``query`` and ``q`` of a search request into its CQL2-JSON ``filter`` (in place)."""
+    conditions = []
+    if getattr(search, "filter_expr", None):  # CQL2-JSON by now, whatever filter-lang said
+        conditions.append(search.filter_expr)
+    if getattr(search, "query", None):
+        conditions.extend(query_cql2(search.query))
+        search.query = None
+    if getattr(search, "q", None):
+        conditions.append(free_text_cql2(search.q))
+        search.q = None
+    conditions = [c for c in conditions if c]
+    search.filter_lang = "cql2-json"
+    if conditions:
+        search.filter_expr = (
+            conditions[0] if len(conditions) == 1 else {"op": "and", "args": conditions}
+        )
