@@ -30,9 +30,9 @@ from dinamis.outage import (
     asyncpg_connection_getter,
     asyncpg_server_settings,
 )
+from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
-from orders.routes import orders_router
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
@@ -86,8 +86,10 @@ def create_app(
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     api.app.include_router(collection_assets_router)
-    # Imagery requests (STAPI), under /stapi; after access, whose pool and policy they use.
-    api.app.include_router(orders_router())
+    # What packages contribute (imagery requests under /stapi, ...); after access, whose pool
+    # and policy they use.
+    for router in api_routers():
+        api.app.include_router(router)
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
     api.app.add_middleware(
         ForwardedMiddleware,
