@@ -118,7 +118,7 @@ def test_assets_outside_storage_are_not_served(api_url, access_items, people) ->
         download_url(api_url, *access_items.outside), headers=bearer(people.entitled)
     )
     assert response.status_code == 404
-    assert "not stored on this server" in response.json()["detail"]
+    assert "not stored in its collection on this server" in response.json()["detail"]
 
 
 def test_token_in_query_and_referent_routes(api_url, access_items, people) -> None:
