@@ -1,4 +1,4 @@
-# One image for the STAC API, the tiler and the command line (ingest, migrations).
+# One image for the STAC API, the tiler, the portal and the command line (ingest, migrations).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,6 +12,8 @@ COPY stac_api ./stac_api
 COPY tiler ./tiler
 COPY ingest ./ingest
 COPY access ./access
+COPY orders ./orders
+COPY portal ./portal
 COPY demo ./demo
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.
@@ -20,5 +22,5 @@ RUN pip install -e . \
     && mkdir -p /var/lib/dinamis/storage && chown -R dinamis /var/lib/dinamis
 USER dinamis
 
-EXPOSE 8081 8082
+EXPOSE 8081 8082 8083
 CMD ["dinamis", "--help"]

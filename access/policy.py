@@ -12,6 +12,10 @@ class Decision:
     status: int = 200
     """401 when credentials are missing or invalid, 403 when they do not suffice."""
     reason: str = ""
+    code: str = ""
+    """Which condition failed, for pages that say it in the reader's language: ``credentials``,
+    ``user-status``, ``entity-status``, ``membership``, ``licence``, ``approval``,
+    ``acknowledgment``."""
 
 
 ALLOWED = Decision(True)
@@ -37,22 +41,32 @@ def can_access(
             401,
             f"collection '{collection_id}' is licensed under {named}: send a valid DINAMIS "
             "API key (Authorization: Bearer or X-API-Key) or an access_token.",
+            "credentials",
         )
     if principal.user_status is not UserStatus.ACTIVE:
-        return Decision(False, 403, f"your account is {principal.user_status.value}.")
+        return Decision(
+            False, 403, f"your account is {principal.user_status.value}.", "user-status"
+        )
     if principal.entity_status is not EntityStatus.ACTIVE:
         return Decision(
-            False, 403, f"entity '{principal.entity_name}' is {principal.entity_status.value}."
+            False,
+            403,
+            f"entity '{principal.entity_name}' is {principal.entity_status.value}.",
+            "entity-status",
         )
     if not principal.membership_accepted:
         return Decision(
             False,
             403,
             f"entity '{principal.entity_name}' has not accepted the DINAMIS membership charter.",
+            "membership",
         )
     if licence.code not in principal.accepted_licences:
         return Decision(
-            False, 403, f"entity '{principal.entity_name}' has not accepted licence {named}."
+            False,
+            403,
+            f"entity '{principal.entity_name}' has not accepted licence {named}.",
+            "licence",
         )
     if (
         principal.entity_category in licence.approval_categories
@@ -62,11 +76,13 @@ def can_access(
             False,
             403,
             f"licence {named} awaits the provider's approval for entity '{principal.entity_name}'.",
+            "approval",
         )
     if licence.code not in principal.acknowledged_licences:
         return Decision(
             False,
             403,
             f"acknowledge licence {named} first: POST /auth/licences/{licence.code}/acknowledge.",
+            "acknowledgment",
         )
     return ALLOWED

@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from access import store
-from access.assets import local_path, served_bytes
+from access.assets import asset_path
 from access.dependencies import (
     OptionalPrincipal,
     active,
@@ -20,6 +20,7 @@ from access.dependencies import (
     key_authenticated,
     require_active,
 )
+from access.metered import MeteredFileResponse
 from access.models import DownloadEvent, EventKind, Principal, User
 from access.stac import is_public
 from access.state import AccessState
@@ -198,9 +199,11 @@ async def _asset_file(
     entry = item.get("assets", {}).get(asset)
     if entry is None:
         raise HTTPException(404, f"item '{item_id}' has no asset '{asset}'.")
-    path = local_path(entry["href"], access.settings.storage_roots)
+    path = asset_path(entry["href"], collection_id, access.settings.storage_roots)
     if path is None:
-        raise HTTPException(404, f"asset '{asset}' of '{item_id}' is not stored on this server.")
+        raise HTTPException(
+            404, f"asset '{asset}' of '{item_id}' is not stored in its collection on this server."
+        )
     found = (path, entry.get("type"), is_public(entry))
     access.remember_asset(key, found)
     return found
@@ -220,23 +223,30 @@ async def download(
     item_id: str,
     asset: str,
     access: Access,
-    background: BackgroundTasks,
     principal: OptionalPrincipal,
 ) -> FileResponse:
     path, media_type, public = await _asset_file(access, collection_id, item_id, asset)
     if not public:
         enforce(await decide(request, principal, collection_id))
-    # Browse images are not downloads of imagery: only the others are recorded.
-    if request.method == "GET" and not public:
-        event = DownloadEvent(
-            collection=collection_id,
-            item=item_id,
-            asset=asset,
-            kind=EventKind.DOWNLOAD,
-            user_id=principal.user_id if principal else None,
-            entity_id=principal.entity_id if principal else None,
-            bytes=served_bytes(request.headers.get("range"), path.stat().st_size),
+
+    async def record(sent: int) -> None:
+        await access.record(
+            DownloadEvent(
+                collection=collection_id,
+                item=item_id,
+                asset=asset,
+                kind=EventKind.DOWNLOAD,
+                user_id=principal.user_id if principal else None,
+                entity_id=principal.entity_id if principal else None,
+                bytes=sent,
+            )
         )
-        # After the response: a ranged COG read must not wait for an INSERT.
-        background.add_task(access.record, event)
-    return FileResponse(path, media_type=media_type, filename=path.name)
+
+    # Recorded after the response, with the bytes it actually sent (ranges merged, clipped);
+    # browse images are not downloads of imagery: only the others are recorded.
+    return MeteredFileResponse(
+        path,
+        media_type=media_type,
+        filename=path.name,
+        on_sent=record if request.method == "GET" and not public else None,
+    )

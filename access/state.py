@@ -10,7 +10,6 @@ from typing import Concatenate, ParamSpec, TypeVar
 import psycopg
 from cachetools import TTLCache
 from fastapi import FastAPI
-from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from access import store
@@ -18,6 +17,7 @@ from access.models import DownloadEvent, Licence, Principal
 from access.oidc import OidcVerifier
 from access.policy import Decision, can_access
 from access.settings import AccessSettings
+from dinamis.outage import DatabaseSettings, psycopg_pool
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,12 +29,16 @@ class AccessState:
     """Caches are only touched from the event loop (database calls run in worker threads and
     return their result), so cachetools' unsynchronised caches are safe here."""
 
-    def __init__(self, database_url: str, settings: AccessSettings) -> None:
+    def __init__(
+        self, database_url: str, settings: AccessSettings, database: DatabaseSettings | None = None
+    ) -> None:
         if settings.secret_key is None:
             raise ValueError("access settings need a secret_key (see access_settings())")
         self.settings = settings
         self.secret = settings.secret_key.get_secret_value()
-        self.pool = ConnectionPool(database_url, min_size=1, max_size=8, open=False)
+        self.pool = psycopg_pool(
+            database_url, database or DatabaseSettings(), min_size=1, max_size=8, open=False
+        )
         ttl = settings.cache_ttl
         self._principals: TTLCache[tuple[str, str | int], Principal | None] = TTLCache(10_000, ttl)
         self._licences: TTLCache[str, dict[str, Licence]] = TTLCache(1, ttl)
@@ -132,14 +136,17 @@ class AccessState:
 
 @asynccontextmanager
 async def installed(
-    app: FastAPI, database_url: str, settings: AccessSettings
+    app: FastAPI,
+    database_url: str,
+    settings: AccessSettings,
+    database: DatabaseSettings | None = None,
 ) -> AsyncIterator[AccessState]:
     """Make access control available to ``app``'s routes for the duration of its lifespan:
 
     ``async with installed(app, url, settings): yield`` inside the app's own lifespan. The
     ``dinamis_access`` schema is migrated with pgSTAC's, by ``dinamis db start|migrate``.
     """
-    state = AccessState(database_url, settings)
+    state = AccessState(database_url, settings, database)
     await run_in_threadpool(state.pool.open, True)
     app.state.access = state
     try:

@@ -71,13 +71,13 @@ def main() -> None:
 
 
 def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
-    cog = write_cog(settings.storage / "auth.tif", pleiades_like(args.size, args.size, 7), ORIGIN)
-    item = stac_item(ITEM, cog)
+    data = pleiades_like(args.size, args.size, 7)
+    # The same image in both collections: each item's file must lie in its collection's folder.
+    cog = write_cog(settings.storage / "pleiades" / "auth.tif", data, ORIGIN)
+    open_cog = write_cog(settings.storage / "spot-world-heritage" / "auth.tif", data, ORIGIN)
+    open_item = {**stac_item(ITEM, open_cog), "collection": "spot-world-heritage"}
     with database.pgstac_db(url) as db:
-        Loader(db).load_items(
-            iter([item, {**item, "collection": "spot-world-heritage"}]),
-            insert_mode=Methods.upsert,
-        )
+        Loader(db).load_items(iter([stac_item(ITEM, cog), open_item]), insert_mode=Methods.upsert)
     key = entitled_key(url)
     with Reader(str(cog)) as src:
         zoom = src.maxzoom

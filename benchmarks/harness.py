@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -34,15 +35,46 @@ def throwaway_database() -> Iterator[tuple[str, Settings]]:
         database.embedded_cluster(settings).destroy()
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen
+
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident memory now and at its peak (VmRSS, VmHWM), in MiB."""
+        fields = dict(
+            line.split(":", 1)
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines()
+        )
+        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+
+
 @contextmanager
 def served(
     factory: str, health_path: str, url: str, settings: Settings, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """``factory`` (``module:create_app``) served on the database ``url`` and the data folder of
     ``settings`` (storage, access secret); yields its base URL once ``health_path`` answers."""
+    with server_process(factory, health_path, url, settings, env) as server:
+        yield server.url
+
+
+@contextmanager
+def server_process(
+    factory: str,
+    health_path: str,
+    url: str,
+    settings: Settings,
+    env: dict[str, str] | None = None,
+    memory_cap_mb: int | None = None,
+) -> Iterator[Server]:
+    """As :func:`served`, yielding the process too; ``memory_cap_mb`` caps its address space
+    (a runaway request then fails alone instead of taking the machine's memory)."""
     port = free_port()
-    server = subprocess.Popen(
+    cap = ["prlimit", f"--as={memory_cap_mb * 1024 * 1024}"] if memory_cap_mb else []
+    process = subprocess.Popen(
         [
+            *cap,
             sys.executable,
             "-m",
             "uvicorn",
@@ -70,10 +102,10 @@ def served(
                     break
             except httpx.TransportError:
                 pass
-            if server.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{factory} did not start")
             time.sleep(0.1)
-        yield base
+        yield Server(base, process)
     finally:
-        server.terminate()
-        server.wait()
+        process.terminate()
+        process.wait()

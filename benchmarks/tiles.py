@@ -240,11 +240,13 @@ def served_tiler(url: str, settings: Settings) -> Iterator[str]:
 def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
     storage = settings.storage
     start = time.perf_counter()
-    item_cog = write_cog(storage / "item.tif", pleiades_like(args.size, args.size, 1), ORIGIN)
+    item_cog = write_cog(
+        storage / "pleiades" / "item.tif", pleiades_like(args.size, args.size, 1), ORIGIN
+    )
     half = args.size // 2
     mosaic_cogs = [
         write_cog(
-            storage / f"mosaic-{row}{col}.tif",
+            storage / "pleiades" / f"mosaic-{row}{col}.tif",
             pleiades_like(half, half, 10 + 2 * row + col),
             (ORIGIN[0] + 5000 + col * half * RES, ORIGIN[1] - row * half * RES),
         )

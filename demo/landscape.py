@@ -175,6 +175,8 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
     def noise(offset: int, largest: float, smallest: float, roughness: float = 0.5):
         return fractal(seed + offset, ex, ny, largest, max(fine, smallest), roughness)
 
+    # One fine grain for tree crowns, swell and the texture of everything: no two pixels alike.
+    grain = noise(19, 200, 0)
     # Boundaries wander a little, so nothing looks ruled.
     warp_e = east + 60 * noise(1, 1600, 100)
     warp_n = north + 60 * noise(2, 1600, 100)
@@ -211,7 +213,7 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
 
     # Woods: large blobs with a crown texture.
     woods = np.clip((noise(7, 3000, 20) + (2 * terrain.forest - 1) * 0.45) / 0.08, 0, 1)
-    crowns = 1 + 0.25 * noise(8, 40, 0)
+    crowns = 1 + 0.3 * grain
     image = _mix(image, REFLECTANCE[Cover.forest][:, None, None] * crowns[None], woods)
 
     # Town: blocks of roofs (tiles or concrete) and streets, thinning out from the centre.
@@ -235,12 +237,13 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
     )
     image = _mix(image, Cover.road, streets * urban)
 
-    # Main roads: three through the centre, and along some rows of fields.
+    # Main roads: three crossing the area, and along some rows of fields.
     roads = _line(to_row_edge, 10, gsd) * (_hash(seed + 14, row, row) < 0.2)
     bends = 20 * noise(13, 2000, 200)
     for k in range(3):
         heading = math.radians(360 * float(_hash(seed + 12, np.array(k), np.array(0))))
-        sideways = east * math.cos(heading) - north * math.sin(heading)
+        away = 1600 * (float(_hash(seed + 12, np.array(k), np.array(1))) - 0.5)
+        sideways = east * math.cos(heading) - north * math.sin(heading) - away
         roads = np.maximum(roads, _line(sideways + bends * (k - 1), 14, gsd))
     image = _mix(image, Cover.road, roads)
 
@@ -272,10 +275,9 @@ def ground(terrain: Terrain, width: int, height: int, gsd: float, season: float)
         sea = shallow[:, None, None] + (deep - shallow)[:, None, None] * np.clip(
             seaward / 600, 0, 1
         )
-        sea *= (1 + 0.08 * noise(18, 300, 0))[None]
+        sea *= (1 + 0.08 * grain)[None]
         image = _mix(image, sea, np.clip(seaward / gsd + 0.5, 0, 1))
-    # Fine texture everywhere: no two pixels alike.
-    image *= (1 + 0.07 * noise(19, 200, 0))[None]
+    image *= (1 + 0.07 * grain)[None]
     return image
 
 
@@ -310,5 +312,5 @@ def scene(
     """Ground with clouds and their shadows: what a satellite sees, as reflectance."""
     image = ground(terrain, width, height, gsd, season)
     opacity, shadow = clouds(cloud_seed, width, height, gsd, cloud_cover)
-    image *= 1 - 0.55 * shadow[None]
+    image *= 1 - 0.4 * shadow[None]
     return _mix(image, Cover.cloud, opacity)

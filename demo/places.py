@@ -141,9 +141,9 @@ PRODUCTS = (
     DemoProduct("SPOT", "6", "ORT", "MS", "Dakar", _at(2015, 1, 20, 11, 21), 0.0, 6.0, 4.7),
     DemoProduct("SPOT", "7", "ORT", "MS", "Camargue", _at(2020, 7, 17, 10, 39), 3.1, 6.0, 15.8),
     DemoProduct("SPOT", "7", "SEN", "MS", "Toulouse", _at(2017, 3, 28, 10, 57), 26.0, 6.0, 24.5),
-    DemoProduct("SWH", "1", "1A", "X", "Camargue", _at(1986, 8, 11, 10, 22), 6.0, 20.0, 7.9),
+    DemoProduct("SWH", "1", "1A", "X", "Camargue", _at(1986, 8, 11, 10, 22), 3.0, 20.0, 7.9),
     DemoProduct("SWH", "2", "ORT", "X", "Montpellier", _at(1993, 7, 22, 10, 29), 0.0, 20.0, 18.2),
-    DemoProduct("SWH", "3", "1A", "P", "Toulouse", _at(1995, 6, 2, 10, 41), 12.0, 10.0, 3.4),
-    DemoProduct("SWH", "4", "ORT", "I", "Cayenne", _at(1999, 10, 5, 13, 37), 18.0, 20.0, 22.8),
-    DemoProduct("SWH", "5", "1A", "J", REUNION, _at(2005, 5, 10, 6, 28), 9.0, 10.0, 11.4),
+    DemoProduct("SWH", "3", "1A", "P", "Toulouse", _at(1995, 6, 2, 10, 41), 5.0, 10.0, 3.4),
+    DemoProduct("SWH", "4", "ORT", "I", "Cayenne", _at(1999, 10, 5, 13, 37), 8.0, 20.0, 22.8),
+    DemoProduct("SWH", "5", "1A", "J", REUNION, _at(2005, 5, 10, 6, 28), 4.0, 10.0, 11.4),
 )

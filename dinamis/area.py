@@ -1,10 +1,12 @@
-"""The area on the ground of a bounding box: one measure for the crop limit and the download
-records, whatever the projection's distortion."""
+"""The area on the ground of a bounding box or a polygon: one measure for the crop limit, the
+download records and imagery requests, whatever the projection's distortion."""
 
 import math
 
+from pyproj import Geod
 from rasterio.crs import CRS
 from rasterio.warp import transform_bounds
+from shapely.geometry.base import BaseGeometry
 
 WGS84 = CRS.from_epsg(4326)
 _A = 6378137.0  # WGS84 semi-major axis, metres
@@ -27,3 +29,16 @@ def bbox_area_km2(bbox: tuple[float, float, float, float], crs: CRS = WGS84) -> 
     west, south, east, north = bbox
     span = east - west if east >= west else east - west + 360  # across the antimeridian
     return math.radians(span) * abs(_zone(north) - _zone(south)) / 1e6
+
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def geometry_area_km2(geometry: BaseGeometry) -> float:
+    """Geodesic area on the WGS84 ellipsoid of a longitude/latitude (Multi)Polygon, whatever
+    the winding of its rings."""
+    # A multipolygon's parts may wind either way: measure each, as the ground sees it.
+    if geometry.geom_type == "MultiPolygon":
+        return sum(geometry_area_km2(part) for part in geometry.geoms)
+    area, _ = _GEOD.geometry_area_perimeter(geometry)
+    return abs(area) / 1e6

@@ -142,6 +142,7 @@ def _redact(url: str) -> str:
 
 def _serve(settings: Settings, url: str, with_tiler: bool, next_steps: str = "") -> None:
     from dinamis.serve import serve_forever
+    from portal.app import create_app as create_portal
     from stac_api.app import create_app as create_api
     from tiler.app import create_app as create_tiler
 
@@ -153,6 +154,8 @@ def _serve(settings: Settings, url: str, with_tiler: bool, next_steps: str = "")
             f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)",
             f"  web map      {settings.tiler_url}/viewer",
         ]
+        apps[settings.portal_port] = create_portal(url)
+        lines.append(f"  portal       {settings.portal_url}")
     lines.append(f"  database     {_redact(url)}")
     console.print("\n[bold green]DINAMIS is serving[/bold green]\n" + "\n".join(lines))
     if next_steps:

@@ -1,16 +1,29 @@
-"""Commands that packages contribute to the ``dinamis`` command line.
+"""What packages contribute to the ``dinamis`` command line and to the STAC API.
 
-A package declares ``register(app: typer.Typer) -> None`` in the ``dinamis.cli`` entry-point
-group; the CLI calls each one, so adding a package adds its commands without the core naming it.
+A package declares, in its ``pyproject.toml`` entry points:
+- ``dinamis.cli``: ``register(app: typer.Typer) -> None``, adding its commands;
+- ``dinamis.api``: a factory ``() -> fastapi.APIRouter``, mounted on the STAC API app.
+The core calls each one, so adding a package adds its commands and routes without the core
+naming it.
 """
 
 from importlib.metadata import entry_points
 
 import typer
+from fastapi import APIRouter
 
-GROUP = "dinamis.cli"
+CLI_GROUP = "dinamis.cli"
+API_GROUP = "dinamis.api"
+
+
+def _loaded(group: str) -> list:
+    return [entry.load() for entry in sorted(entry_points(group=group), key=lambda e: e.name)]
 
 
 def register_commands(app: typer.Typer) -> None:
-    for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        entry.load()(app)
+    for register in _loaded(CLI_GROUP):
+        register(app)
+
+
+def api_routers() -> list[APIRouter]:
+    return [factory() for factory in _loaded(API_GROUP)]

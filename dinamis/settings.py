@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     api_port: int = 8081
     tiler_port: int = 8082
+    portal_port: int = 8083
     api_public_url: str | None = None
     tiler_public_url: str | None = None
+    portal_public_url: str | None = None
     """The tiler's public URL, or a path on the API's public origin (`/raster`) when one
     reverse proxy serves both."""
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
@@ -80,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def tiler_url(self) -> str:
         return (self.tiler_public_url or f"http://{self.host}:{self.tiler_port}").rstrip("/")
+
+    @property
+    def portal_url(self) -> str:
+        return (self.portal_public_url or f"http://{self.host}:{self.portal_port}").rstrip("/")
 
 
 @lru_cache

@@ -136,7 +136,9 @@ def _crs(code: str, source: str) -> CRS:
 
 
 def _same_crs(a: CRS, b: CRS) -> bool:
-    epsg_a, epsg_b = a.to_epsg(), b.to_epsg()
+    # Tiles' CRSs come from GeoTIFF keys or GML in JPEG 2000: matched to an EPSG code
+    # loosely, as the same CRS is worded differently by each.
+    epsg_a, epsg_b = a.to_epsg(confidence_threshold=70), b.to_epsg(confidence_threshold=70)
     return epsg_a == epsg_b if epsg_a and epsg_b else a == b
 
 
@@ -151,11 +153,15 @@ def _check_georeferencing(
     """Every tile on the metadata's grid: same CRS, pixel size and origin (within half a pixel).
 
     Without a grid in the metadata, the tiles are checked against the first one, so that a
-    tile of another zone or shifted is refused all the same.
+    tile of another zone or shifted is refused all the same. Tiles that carry no
+    georeferencing at all take the metadata's grid, as GDAL's DIMAP driver does.
     """
     first = min(tiles, key=lambda t: (t.row, t.col))
     reference = files[first.path]
     grid: Grid | None = product.grid
+    if grid is not None and all(files[t.path].crs is None for t in tiles):
+        _crs(grid.crs, product.metadata_file.name)  # a CRS the COG can be written in
+        return
     if grid is not None:
         crs = _crs(grid.crs, product.metadata_file.name)
         origin, size = (grid.x, grid.y), (grid.x_size, grid.y_size)

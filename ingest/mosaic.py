@@ -6,6 +6,8 @@ A VRT lets GDAL stream the mosaic window by window into the COG without holding 
 
 from xml.sax.saxutils import escape, quoteattr
 
+from affine import Affine
+from rasterio.crs import CRS
 from rasterio.rpc import RPC
 
 from ingest.images import Image, Images, read_images
@@ -49,10 +51,17 @@ def _band_xml(position: int, band: Band, images: Images, nodata: float | None) -
 
 def _georeferencing(product: Product, first: Image, rpc: RPC | None) -> str:
     if product.geometry is Geometry.map:
-        assert first.crs is not None  # read_images refuses map products without one
-        t = first.transform
+        if first.crs is not None:
+            crs, t = first.crs, first.transform
+        else:
+            # Tiles without georeferencing: the DIM's grid, ULXMAP/ULYMAP at the first
+            # pixel's corner (GDAL's reading; the real Pléiades Neo sample's tiles agree).
+            assert product.grid is not None  # read_images refuses map products without one
+            grid = product.grid
+            crs = CRS.from_user_input(grid.crs)
+            t = Affine(grid.x_size, 0.0, grid.x, 0.0, -grid.y_size, grid.y)
         return (
-            f"<SRS>{escape(first.crs.to_wkt())}</SRS>"
+            f"<SRS>{escape(crs.to_wkt())}</SRS>"
             f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
         )
     parts = []

@@ -13,7 +13,7 @@ from asyncpg.exceptions import (
 from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
-from stac_fastapi.pgstac.config import PostgresSettings
+from stac_fastapi.pgstac.config import PostgresSettings, ServerSettings
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
 from starlette.middleware import Middleware
 
@@ -24,6 +24,13 @@ from access.settings import AccessSettings, access_settings
 from access.stac import TRANSACTION_SCOPES
 from access.state import installed
 from dinamis import database
+from dinamis.outage import (
+    DatabaseSettings,
+    add_outage_handlers,
+    asyncpg_connection_getter,
+    asyncpg_server_settings,
+)
+from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
@@ -40,6 +47,7 @@ def create_app(
     settings: ApiSettings | None = None,
     access: AccessSettings | None = None,
     limits: SearchLimits | None = None,
+    database_settings: DatabaseSettings | None = None,
 ) -> FastAPI:
     """A STAC API on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables stac-fastapi-pgstac reads, or the embedded cluster)."""
@@ -50,18 +58,21 @@ def create_app(
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
     extensions = build_extensions(settings)
+    db = database_settings or DatabaseSettings()
     postgres = PostgresSettings(
-        **{k.lower(): v for k, v in database.postgres_env(database_url).items()}
+        **{k.lower(): v for k, v in database.postgres_env(database_url).items()},
+        server_settings=ServerSettings(**asyncpg_server_settings(db)),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await connect_to_db(
             app,
+            get_conn=asyncpg_connection_getter(db),
             postgres_settings=postgres,
             add_write_connection_pool=bool(extensions.transaction),
         )
-        async with installed(app, database_url, access):
+        async with installed(app, database_url, access, db):
             yield
         await close_db_connection(app)
 
@@ -75,6 +86,10 @@ def create_app(
     api.add_route_dependencies(TRANSACTION_SCOPES, [Depends(require_admin)])
     api.app.include_router(access_router)
     api.app.include_router(collection_assets_router)
+    # What packages contribute (imagery requests under /stapi, ...); after access, whose pool
+    # and policy they use.
+    for router in api_routers():
+        api.app.include_router(router)
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
     api.app.add_middleware(
         ForwardedMiddleware,
@@ -92,6 +107,7 @@ def create_app(
             CharacterNotInRepertoireError: status.HTTP_400_BAD_REQUEST,
         },
     )
+    add_outage_handlers(api.app, db)
     # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
     api.app.user_middleware.append(
         Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())

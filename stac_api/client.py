@@ -7,6 +7,7 @@ from typing import Any
 
 import attr
 from stac_fastapi.pgstac.core import CoreCrudClient
+from stac_fastapi.pgstac.utils import filter_fields
 from stac_fastapi.types.requests import get_base_url
 from stac_fastapi.types.stac import Collection, Collections, ItemCollection
 from starlette.requests import Request
@@ -18,10 +19,19 @@ from stac_api.filters import as_one_filter
 from stac_api.validation import check_search
 from tiler.links import item_links, public_tiler_url
 
+# What every feature keeps whatever the fields extension asks: without them an answer is no
+# GeoJSON Feature (type) and no item a client can name (id).
+ALWAYS = frozenset({"type", "id"})
+
 
 @attr.s
 class DinamisClient(CoreCrudClient):
-    """Every item path (search, item collection, single item) goes through ``_search_base``."""
+    """Every item path (search, item collection, single item) goes through ``_search_base``.
+
+    The fields extension is applied last, to the items as the public sees them: pgSTAC would
+    apply it in SQL, before the access layer adds links, authentication and public hrefs (so
+    ``fields=id`` kept those, and ``fields=-collection`` left storage paths in asset hrefs).
+    """
 
     async def _search_base(self, search_request: Any, request: Request) -> ItemCollection:
         await check_search(request, search_request)
@@ -31,17 +41,27 @@ class DinamisClient(CoreCrudClient):
             **request.app.state.settings.pgstac_conf,
         }
         as_one_filter(search_request)
+        fields = getattr(search_request, "fields", None)
+        include: set[str] = set(fields.include or ()) if fields else set()
+        exclude: set[str] = set(fields.exclude or ()) if fields else set()
+        if fields is not None:
+            # Applied below; with none left, stac-fastapi also answers in its own GeoJSON
+            # response class instead of a plain JSON one.
+            search_request.fields = None
         collection = await super()._search_base(search_request, request)
         # The API's own public URL, as stac-fastapi's links use it (proxy headers included).
         api_url = get_base_url(request)
         tiler_url = public_tiler_url(request.app.state.settings.tiler_url, api_url)
         licensed = (await request.app.state.access.licences()).keys()
         for feature in collection["features"]:
-            # Absent when the fields extension excluded links or ids.
-            if "links" in feature and feature.get("collection") and feature.get("id"):
-                feature["links"].extend(item_links(tiler_url, feature["collection"], feature["id"]))
+            feature["links"].extend(item_links(tiler_url, feature["collection"], feature["id"]))
             # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
             present_item(feature, api_url, licensed)
+        if include or exclude:
+            collection["features"] = [
+                filter_fields(feature, include | ALWAYS if include else include, exclude - ALWAYS)
+                for feature in collection["features"]
+            ]
         return collection
 
     async def get_collection(
@@ -51,6 +71,9 @@ class DinamisClient(CoreCrudClient):
         return present_collection(collection, get_base_url(request))
 
     async def all_collections(self, request: Request, **kwargs: Any) -> Collections | JSONResponse:
+        # A blank `query=` means no query, as on /search; stac-fastapi-pgstac would parse it.
+        if kwargs.get("query") == "":
+            kwargs["query"] = None
         result = await super().all_collections(request, **kwargs)
         # With the fields extension the answer is already a response.
         body = json.loads(result.body) if isinstance(result, JSONResponse) else result

@@ -16,6 +16,7 @@ from stac_api.aggregation import aggregation_extension
 from stac_api.filters import FilterPostRequest, QueryPostRequest
 from stac_api.settings import ApiSettings
 from stac_api.transactions import ExtentBulkTransactionsClient, ExtentTransactionsClient
+from stac_api.validation import SortablesClient
 
 # pystac-client (and QGIS through it) match the sort conformance class against v1.0.x only
 # and warn that a v1.1.0-only API "does not conform to SORT"; the request body is the same.
@@ -63,11 +64,12 @@ def extensions(settings: ApiSettings) -> Extensions:
         search_map={
             **search_filters,
             "sort": SearchSortExtension(
+                client=SortablesClient(),
                 conformance_classes=[
                     SortConformanceClasses.ITEM_SEARCH_SORT,
                     SortConformanceClasses.ITEM_SEARCH_SORTABLES,
                     SORT_V1_0,
-                ]
+                ],
             ),
         },
         item_collection_map={

@@ -6,8 +6,11 @@ the queryables pgSTAC declares for the searched collections, plus the item's cor
 import math
 from typing import Any
 
+import attr
 from buildpg import render
+from stac_fastapi.extensions.sort.client import AsyncBaseSortablesClient
 from stac_fastapi.types.errors import InvalidQueryParameter
+from stac_fastapi.types.requests import get_base_url
 from starlette.requests import Request
 
 CORE_SORTABLES = ("id", "collection", "datetime", "start_datetime", "end_datetime")
@@ -48,3 +51,18 @@ async def check_search(request: Request, search: Any) -> None:
                 f"cannot sort by {', '.join(map(repr, unknown))}: not a sortable field "
                 f"(sortable: {', '.join(sorted(known))})."
             )
+
+
+@attr.s
+class SortablesClient(AsyncBaseSortablesClient):
+    """``GET /sortables``: the fields ``sortby`` accepts, as :func:`check_search` checks them."""
+
+    async def get_sortables(self, request: Request | None = None, **kwargs: Any) -> dict[str, Any]:
+        assert request is not None  # stac-fastapi always passes it
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{get_base_url(request)}sortables",
+            "type": "object",
+            "title": "Sortables",
+            "properties": await sortables(request),
+        }

@@ -11,7 +11,10 @@ import pytest
 import yaml
 
 from access.settings import AccessSettings
+from dinamis.mail import MailSettings
 from dinamis.settings import REPO_ROOT, Settings
+from orders.settings import OrdersSettings
+from portal.settings import PortalSettings
 from tiler.settings import TilerSettings
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
@@ -28,7 +31,7 @@ def test_database_image_matches_the_pypgstac_in_use(compose: dict) -> None:
 
 
 def test_server_commands_name_real_app_factories(compose: dict) -> None:
-    for name in ("stac-api", "tiler"):
+    for name in ("stac-api", "tiler", "portal"):
         command = compose["services"][name]["command"]
         target = re.search(r"uvicorn (\S+) --factory", command)
         assert target, command
@@ -43,6 +46,9 @@ def test_dinamis_variables_are_settings_the_code_reads(compose: dict) -> None:
             ("DINAMIS_", Settings),
             ("DINAMIS_TILER_", TilerSettings),
             ("DINAMIS_ACCESS_", AccessSettings),
+            ("DINAMIS_SMTP_", MailSettings),
+            ("DINAMIS_ORDERS_", OrdersSettings),
+            ("DINAMIS_PORTAL_", PortalSettings),
         )
         for name in model.model_fields
     }
@@ -53,14 +59,14 @@ def test_dinamis_variables_are_settings_the_code_reads(compose: dict) -> None:
 
 
 def test_services_have_health_checks(compose: dict) -> None:
-    for name in ("database", "stac-api", "tiler"):
+    for name in ("database", "stac-api", "tiler", "portal"):
         assert "healthcheck" in compose["services"][name], name
 
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, flags=re.MULTILINE))
-    for package in ("dinamis", "stac_api", "tiler", "ingest", "access", "collections"):
+    for package in ("dinamis", "stac_api", "tiler", "ingest", "access", "portal", "collections"):
         assert package in copied, package
         assert (REPO_ROOT / package).is_dir()
 

@@ -50,12 +50,14 @@ def running() -> Iterator[dict[str, Any]]:
         "DINAMIS_PG_PORT": str(free_port()),
         "DINAMIS_API_PORT": str(free_port()),
         "DINAMIS_TILER_PORT": str(free_port()),
+        "DINAMIS_PORTAL_PORT": str(free_port()),
     }
     for variable in ("DATABASE_URL", "PGHOST"):
         env.pop(variable, None)
     urls = {
         "api": f"http://127.0.0.1:{env['DINAMIS_API_PORT']}",
         "tiler": f"http://127.0.0.1:{env['DINAMIS_TILER_PORT']}",
+        "portal": f"http://127.0.0.1:{env['DINAMIS_PORTAL_PORT']}",
     }
     log = data_dir / "up.log"
     with log.open("w") as output:
@@ -64,7 +66,9 @@ def running() -> Iterator[dict[str, Any]]:
         )
     try:
         deadline = time.monotonic() + 300
-        while not _answers(urls["api"]) or not _answers(f"{urls['tiler']}/healthz"):
+        while not all(
+            _answers(url) for url in (urls["api"], f"{urls['tiler']}/healthz", urls["portal"])
+        ):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"dinamis up did not come up:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
@@ -116,6 +120,7 @@ def member_key(running: dict[str, Any]) -> str:
 def test_up_says_where_everything_is_and_what_to_try(running: dict[str, Any]) -> None:
     log = running["log"].read_text()
     assert running["api"] in log and f"{running['tiler']}/viewer" in log
+    assert running["portal"] in log
     assert "ingested 16, skipped 0, failed 0" in log
     assert f'Client.open("{running["api"]}")' in log
     assert f"STAC > New, URL {running['api']}" in log
@@ -191,3 +196,10 @@ def test_a_second_run_does_not_regenerate(running: dict[str, Any], items: list[A
     output = dinamis(running["env"], "demo")
     assert f"catalogue holds {len(items)} items: demo products not generated" in output
     assert len(list(Client.open(running["api"]).search(max_items=200).items())) == len(items)
+
+
+def test_portal_searches_the_demo_catalogue(running: dict[str, Any], items: list[Any]) -> None:
+    swh = sum(1 for item in items if item.collection_id == "spot-world-heritage")
+    page = httpx.get(f"{running['portal']}/catalogue?collection=spot-world-heritage")
+    assert page.status_code == 200
+    assert '<html lang="fr">' in page.text and f"{swh} images trouvées" in page.text

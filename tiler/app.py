@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 import rasterio
 from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
@@ -35,8 +36,8 @@ from titiler.extensions import wmtsExtension
 from titiler.mosaic.errors import MOSAIC_STATUS_CODES
 from titiler.mosaic.extensions.wmts import wmtsExtension as wmtsExtensionMosaic
 from titiler.pgstac import __version__ as titiler_pgstac_version
-from titiler.pgstac.db import close_db_connection, connect_to_db
-from titiler.pgstac.dependencies import CollectionIdParams, ItemIdParams, SearchIdParams
+from titiler.pgstac.db import close_db_connection
+from titiler.pgstac.dependencies import CollectionIdParams, SearchIdParams
 from titiler.pgstac.errors import PGSTAC_STATUS_CODES
 from titiler.pgstac.extensions import searchInfoExtension
 from titiler.pgstac.factory import (
@@ -57,19 +58,21 @@ from access.models import EventKind
 from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis import database
+from dinamis.outage import DatabaseSettings, add_outage_handlers, outage_response, psycopg_pool
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.settings import get_settings
+from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
     ItemReaderParams,
     MosaicBackendParams,
     ReaderParams,
-    bounded_search,
+    checked_search,
     item_render_options,
     mosaic_renders,
 )
-from tiler.errors import STATUS_CODES
+from tiler.errors import STATUS_CODES, internal_error, validation_error
 from tiler.limits import Limits
-from tiler.middleware import BodyLimitMiddleware, PrivateCacheMiddleware
+from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
 from tiler.parameters import BoundedParams, bounded_params, checked_path
@@ -109,6 +112,7 @@ def create_app(
     database_url: str | None = None,
     settings: TilerSettings | None = None,
     access: AccessSettings | None = None,
+    database_settings: DatabaseSettings | None = None,
 ) -> FastAPI:
     """The tiler on ``database_url``, else on the project's database (DATABASE_URL, the PG*
     variables or the embedded cluster); ``access`` must share the STAC API's secret key."""
@@ -119,11 +123,24 @@ def create_app(
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
     postgres = PostgresSettings(database_url=database_url)
+    db = database_settings or DatabaseSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await connect_to_db(app, settings=postgres)
-        async with installed(app, database_url, access):
+        # titiler-pgstac's pool, with the checks and timeouts that survive an outage.
+        app.state.dbpool = psycopg_pool(
+            str(postgres.database_url),
+            db,
+            options="-c search_path=pgstac,public -c application_name=pgstac",
+            min_size=postgres.db_min_conn_size,
+            max_size=postgres.db_max_conn_size,
+            max_waiting=postgres.db_max_queries,
+            max_idle=postgres.db_max_idle,
+            num_workers=postgres.db_num_workers,
+            open=True,
+        )
+        app.state.dbpool.wait()
+        async with installed(app, database_url, access, db):
             yield
         await close_db_connection(app)
 
@@ -141,19 +158,23 @@ def create_app(
         settings.storage_roots, settings.allowed_url_prefixes
     )
     app.state.limits = Limits.from_settings(settings)
+    app.state.catalogue = CatalogueCache(settings.catalogue_cache_seconds)
     params = bounded_params(app.state.limits)
 
     update_openapi(app)
-    add_exception_handlers(
-        app,
-        {
-            **DEFAULT_STATUS_CODES,
-            **MOSAIC_STATUS_CODES,
-            **PGSTAC_STATUS_CODES,
-            **STATUS_CODES,
-            ValidationError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-        },
-    )
+    status_codes = {
+        **DEFAULT_STATUS_CODES,
+        **MOSAIC_STATUS_CODES,
+        **PGSTAC_STATUS_CODES,
+        **STATUS_CODES,
+        ValidationError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    }
+    add_exception_handlers(app, status_codes)
+    # titiler answers failures with the exception's text: file paths, database messages.
+    for failure in (error for error, code in status_codes.items() if code == 500):
+        app.add_exception_handler(failure, internal_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    add_outage_handlers(app, db)
     _add_middlewares(app, settings)
 
     _add_item_routes(app, params)
@@ -164,7 +185,7 @@ def create_app(
         ColorMapFactory(templates=templates),
     ):
         app.include_router(factory.router, tags=["Tiling resources"])
-    _add_health(app)
+    _add_health(app, db)
 
     # The web map lives in its own module (tiler/viewer.py), imported last and only here.
     from tiler.viewer import add_viewer
@@ -187,8 +208,8 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
         exclude_path=set(settings.cachecontrol_exclude_paths),
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
-    app.add_middleware(PrivateCacheMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CachePolicyMiddleware)
+    app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,
@@ -298,7 +319,7 @@ def _add_mosaic_routes(app: FastAPI, settings: TilerSettings, params: BoundedPar
     add_search_register_route(
         app,
         prefix="/searches",
-        search_dependency=bounded_search(settings.max_search_bytes),
+        search_dependency=checked_search(settings.max_search_bytes),
         tile_dependencies=[
             searches.layer_dependency,
             searches.dataset_dependency,
@@ -319,17 +340,17 @@ def _add_mosaic_routes(app: FastAPI, settings: TilerSettings, params: BoundedPar
     )
 
 
-def _add_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["Health Check"])
-    def healthz(request: Request) -> dict[str, Any]:
+def _add_health(app: FastAPI, db: DatabaseSettings) -> None:
+    @app.get("/healthz", tags=["Health Check"], responses={503: {"description": "Database down"}})
+    def healthz(request: Request) -> Any:
         try:
-            with request.app.state.dbpool.connection(1) as conn:
+            with request.app.state.dbpool.connection(db.connect_timeout) as conn:
                 conn.execute("SELECT 1")
-            database_online = True
         except (OperationalError, PoolTimeout):
-            database_online = False
+            # Not healthy without its database: orchestrators must see it (compose, k8s).
+            return outage_response(db)
         return {
-            "database_online": database_online,
+            "database_online": True,
             "versions": {
                 "titiler": titiler_version,
                 "titiler.pgstac": titiler_pgstac_version,

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import psycopg
 import pystac
 from fastapi import Depends, Query
 from pydantic import AfterValidator
@@ -14,10 +15,12 @@ from titiler.core.dependencies import (
     DefaultDependency,
     _parse_asset,
 )
+from titiler.core.errors import BadRequestError
 from titiler.pgstac import model
 from titiler.pgstac.backend import PGSTACBackend
-from titiler.pgstac.dependencies import BackendParams, ItemIdParams, SearchParams
+from titiler.pgstac.dependencies import BackendParams, SearchParams
 
+from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.errors import LimitExceededError
 from tiler.limits import Limits
 from tiler.renders import item_renders, search_renders
@@ -36,18 +39,28 @@ class ReaderParams(DefaultDependency):
         self.limits = request.app.state.limits
 
 
+# The names of titiler's mosaic routes listing the items under a bbox, point or tile.
+ASSETS_ROUTES = "assets_for_"
+
+
 @dataclass(init=False)
 class MosaicBackendParams(BackendParams):
-    """The database pool plus the mosaic limits from the settings."""
+    """The database pool plus the mosaic limits from the settings, and the catalogue cache."""
 
     min_zoom: int = field(init=False)
     max_items: int = field(init=False)
+    cache: CatalogueCache = field(init=False)
+    public_url: str | None = field(init=False)
 
     def __init__(self, request: Request):
         super().__init__(request)
         settings = request.app.state.settings
         self.min_zoom = settings.mosaic_min_zoom
         self.max_items = settings.mosaic_max_items
+        self.cache = request.app.state.catalogue
+        # titiler's /assets routes answer the items themselves: with public URLs, not paths.
+        route = getattr(request.scope.get("route"), "name", "")
+        self.public_url = settings.stac_api_url if route.startswith(ASSETS_ROUTES) else None
 
 
 # Optional where titiler requires it: the default render, else the item's data assets (every
@@ -102,19 +115,34 @@ def mosaic_renders(path_dependency: Callable[..., str]) -> Callable[..., dict[st
     return renders_of_mosaic
 
 
-def bounded_search(
+def checked_search(
     max_bytes: int,
 ) -> Callable[..., tuple[model.PgSTACSearch, model.Metadata]]:
-    """titiler-pgstac's search to register, refused past ``max_bytes`` of JSON: every
-    registered search is kept in the database."""
+    """titiler-pgstac's search to register, refused (400, saying why) past ``max_bytes`` of
+    JSON (every registered search is kept in the database) or when pgSTAC cannot turn it into
+    a query (a bad geometry, say), before anything is stored."""
 
-    def search(body: model.RegisterMosaic) -> tuple[model.PgSTACSearch, model.Metadata]:
-        size = len(body.model_dump_json(by_alias=True, exclude_none=True).encode())
-        if size > max_bytes:
+    def search(
+        request: Request, body: model.RegisterMosaic
+    ) -> tuple[model.PgSTACSearch, model.Metadata]:
+        text = body.model_dump_json(by_alias=True, exclude_none=True, exclude={"metadata"})
+        if len(text.encode()) > max_bytes:
             raise LimitExceededError(
-                f"search of {size:,} bytes exceeds the limit of {max_bytes:,} bytes "
-                "for a registered search: narrow it (fewer ids, a simpler geometry or filter)"
+                f"search of {len(text.encode()):,} bytes exceeds the limit of {max_bytes:,} "
+                "bytes for a registered search: narrow it (fewer ids, a simpler geometry or filter)"
             )
+        with request.app.state.dbpool.connection() as conn:
+            try:
+                conn.execute(
+                    "SELECT pgstac.stac_search_to_where(%(s)s::jsonb), pgstac.sort_sqlorderby("
+                    "%(s)s::jsonb, FALSE, '{collection,id}', "
+                    "pgstac.to_text_array(%(s)s::jsonb->'collections'))",
+                    {"s": text},
+                )
+            except psycopg.Error as error:
+                conn.rollback()
+                reason = error.diag.message_primary or type(error).__name__
+                raise BadRequestError(f"search refused by the catalogue: {reason}") from error
         return SearchParams(body)
 
     return search

@@ -1,7 +1,15 @@
 """Errors the tiler raises on purpose, and the HTTP status each one is answered with."""
 
-from rio_tiler.errors import InvalidBufferSize, PointOutsideBounds
+import logging
+import math
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from rio_tiler.errors import RioTilerError
 from starlette import status
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from titiler.core.errors import TilerError
 
 
@@ -9,14 +17,45 @@ class ForbiddenAssetError(TilerError):
     """An asset href the operator did not allow: outside the storage roots, another scheme..."""
 
 
+class UnreadableAssetError(TilerError):
+    """An asset's file that cannot be opened (missing, damaged): the path goes to the log."""
+
+
 class LimitExceededError(TilerError):
     """A request asking for more work than the settings allow; the message names the limit."""
 
 
+logger = logging.getLogger(__name__)
+
 STATUS_CODES: dict[type[Exception], int] = {
     ForbiddenAssetError: status.HTTP_403_FORBIDDEN,
     LimitExceededError: status.HTTP_400_BAD_REQUEST,
-    # rio-tiler's own refusals of a request, which titiler answers 500 as any RioTilerError.
-    PointOutsideBounds: status.HTTP_400_BAD_REQUEST,
-    InvalidBufferSize: status.HTTP_400_BAD_REQUEST,
+    UnreadableAssetError: status.HTTP_404_NOT_FOUND,
+    # rio-tiler raises these for what a request asks (a point outside the image, an invalid
+    # geometry, a buffer that is no multiple of 0.5...): titiler answers them 500. Its own
+    # subclasses keep their status (404 for a tile outside the bounds, and so on).
+    RioTilerError: status.HTTP_400_BAD_REQUEST,
 }
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as text: JSON has no NaN, and echoing one back fails."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422, whatever the input it echoes (a body with NaN coordinates, say)."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors()))}, 422)
+
+
+async def internal_error(request: Request, error: Exception) -> JSONResponse:
+    """What nothing else answered: logged whole, answered without its internal message."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": "internal error: the failure is logged"}, 500)

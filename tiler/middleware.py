@@ -1,7 +1,8 @@
-"""Keeping licensed pictures out of shared caches, and oversized bodies out of memory."""
+"""Keeping licensed pictures out of shared caches, and oversized or non-JSON bodies out."""
+
+import json
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,62 +16,99 @@ def _credentialed(scope: Scope) -> bool:
     )
 
 
-class PrivateCacheMiddleware:
-    """Turns ``Cache-Control: public`` into ``private`` on answers to requests carrying
-    credentials: a CDN or proxy may keep open imagery for everyone, but must not hand a tile
-    served to an entitled user to the next, anonymous, caller of the same URL."""
+class CachePolicyMiddleware:
+    """What shared caches may keep. Errors (4xx, 5xx) nothing: a 401 kept by a proxy would
+    be served to the next caller even once they are entitled, a 404 after the item is
+    published. Answers to requests carrying credentials only privately: a CDN or proxy may keep
+    open imagery for everyone, but must not hand a tile served to an entitled user to the next,
+    anonymous, caller of the same URL."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _credentialed(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        credentialed = _credentialed(scope)
 
-        async def send_private(message: Message) -> None:
+        async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 cache_control = headers.get("Cache-Control", "")
-                if "public" in cache_control:
+                if message["status"] >= 400:
+                    headers["Cache-Control"] = "no-store"
+                elif credentialed and "public" in cache_control:
                     headers["Cache-Control"] = cache_control.replace("public", "private")
             await send(message)
 
-        await self.app(scope, receive, send_private)
+        await self.app(scope, receive, send_with_policy)
 
 
-class BodyLimitMiddleware:
-    """Refuses (413) a request whose body exceeds ``max_bytes``, by its Content-Length or as it
-    streams in, before the app reads more of it: a GeoJSON or a search of any size would
-    otherwise be held in memory whole."""
+class _NotANumberError(ValueError):
+    pass
+
+
+def _not_a_number(constant: str) -> float:
+    raise _NotANumberError(constant)
+
+
+class BodyCheckMiddleware:
+    """Refuses a request body larger than ``max_bytes`` (413), by its Content-Length or as it
+    streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
+    held in memory whole. Refuses (400) a JSON body holding NaN or Infinity, which are no JSON
+    numbers but which Python's parser accepts and geometry maths then silently mishandle."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _too_large(self) -> HTTPException:
-        return HTTPException(413, f"request body exceeds the limit of {self.max_bytes:,} bytes")
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            error = self._too_large()
-            response = JSONResponse({"detail": error.detail}, error.status_code)
-            await response(scope, receive, send)
+        headers = Headers(scope=scope)
+        length = headers.get("content-length", "")
+        raw = b""
+        if not (length.isdigit() and int(length) > self.max_bytes):
+            raw, receive = await _buffered(receive, self.max_bytes)
+        if len(raw) > self.max_bytes or (length.isdigit() and int(length) > self.max_bytes):
+            detail = f"request body exceeds the limit of {self.max_bytes:,} bytes"
+            await JSONResponse({"detail": detail}, 413)(scope, receive, send)
             return
-        received = 0
+        if "json" in headers.get("content-type", ""):
+            try:
+                json.loads(raw, parse_constant=_not_a_number)
+            except _NotANumberError as error:
+                detail = f"{error} is not a JSON number: coordinates and values must be finite"
+                await JSONResponse({"detail": detail}, 400)(scope, receive, send)
+                return
+            except ValueError:
+                pass  # malformed: the app's own parser says where
+        await self.app(scope, receive, send)
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                # FastAPI lets an HTTPException raised while reading the body through to the
-                # app's handlers, which answer it as JSON.
-                raise self._too_large()
-            return message
 
-        await self.app(scope, limited_receive, send)
+async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
+    """The request body (read up to one chunk past ``max_bytes``) and a ``receive`` replaying
+    it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more and size <= max_bytes:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        more = message.get("more_body", False)
+    raw = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return raw, replay

@@ -4,7 +4,10 @@
 href with the ``StorageGuard`` before anything is opened; both read through ``SecureReader``.
 """
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from math import ceil, floor
 from typing import Any
 
@@ -22,9 +25,15 @@ from rio_tiler.models import ImageData
 from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
-from tiler.errors import ForbiddenAssetError
+from tiler.errors import ForbiddenAssetError, UnreadableAssetError
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
+
+logger = logging.getLogger(__name__)
+
+# What makes one item of a mosaic unreadable, not the request: that item is skipped (and the
+# reason logged), the others still drawn.
+ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError)
 
 # GTiff reads COGs too. Restricting the drivers keeps GDAL from following a VRT, or any other
 # format that names further files or URLs, planted under a storage root.
@@ -36,6 +45,8 @@ class SecureReader(Reader):
     """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS."""
 
     limits: Limits = attr.ib(kw_only=True)
+    item_id: str = attr.ib(default="", kw_only=True)
+    """The catalogue item the file belongs to, named in refusals instead of the file's path."""
 
     def __attrs_post_init__(self) -> None:
         if not self.dataset:
@@ -46,9 +57,12 @@ class SecureReader(Reader):
             except RasterioIOError as error:
                 if "not recognized as" in str(error):
                     raise ForbiddenAssetError(
-                        f"{self.input}: only GeoTIFF assets are served"
+                        f"item '{self.item_id}': only GeoTIFF assets are served"
                     ) from error
-                raise
+                logger.warning("item %s: cannot open %s: %s", self.item_id, self.input, error)
+                raise UnreadableAssetError(
+                    f"item '{self.item_id}': its image file cannot be read (missing or damaged)"
+                ) from error
         # Level-1 (sensor geometry) products carry RPCs and no geotransform: warp them with
         # the RPC model so they show in place. GCP-located images are warped by rio-tiler.
         if self.dataset.crs is None and self.dataset.rpcs and not self.dataset.gcps[0]:
@@ -170,21 +184,33 @@ def _data_assets(assets: dict[str, Any], names: list[str]) -> list[AssetType] | 
 
 
 class _GuardedAssets:
-    """What both STAC readers share: each asset href through the guard, the limits handed on
-    to ``SecureReader``, the data assets read when a request names none."""
+    """What both STAC readers share: each asset href through the guard (in its item's
+    collection), the limits handed on to ``SecureReader``, the data assets read when a request
+    names none."""
 
     guard: StorageGuard
     limits: Limits
     reader_options: dict[str, Any]
     default_assets: list[AssetType] | None
+    _item_id: str
+    _collection: str
 
-    def _guard(self, assets: dict[str, Any], names: list[str]) -> None:
+    def _guard(
+        self, item_id: str, collection: str, assets: dict[str, Any], names: list[str]
+    ) -> None:
+        self._item_id, self._collection = item_id, collection
         self.default_assets = self.default_assets or _data_assets(assets, names)
-        self.reader_options = {**self.reader_options, "limits": self.limits}
+        self.reader_options = {**self.reader_options, "limits": self.limits, "item_id": item_id}
 
     def _get_asset_info(self, asset: AssetType) -> AssetInfo:
         info = super()._get_asset_info(asset)  # type: ignore[misc]
-        info["url"] = self.guard.check(info["url"])
+        try:
+            info["url"] = self.guard.check(info["url"], self._collection)
+        except ForbiddenAssetError as error:
+            name = asset if isinstance(asset, str) else asset.get("name", "")
+            raise ForbiddenAssetError(
+                f"asset '{name}' of item '{self._item_id}' is not served: {error}"
+            ) from error
         return info
 
 
@@ -199,7 +225,9 @@ class ItemReader(_GuardedAssets, PgSTACReader):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self._guard(self.item.assets, list(self.assets))
+        self._guard(
+            self.item.id, self.item.collection_id or "", self.item.assets, list(self.assets)
+        )
         # Without a projection's grid in the item (sensor geometry: RPCs or GCPs only), rio-tiler
         # can only offer the whole tile matrix set (zoom 0-24): ask the data itself.
         if self.transform is None and self.default_assets:
@@ -221,9 +249,21 @@ class ItemReader(_GuardedAssets, PgSTACReader):
 _ZOOMS: LRUCache = LRUCache(maxsize=4096)
 
 
+@contextmanager
+def _logged_failure(item: dict[str, Any]) -> Iterator[None]:
+    try:
+        yield
+    except ITEM_FAILURES as error:
+        logger.warning(
+            "mosaic: item %s/%s skipped: %s", item.get("collection"), item.get("id"), error
+        )
+        raise
+
+
 @attr.s
 class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
-    """One item of a mosaic, as pgSTAC's search returns it."""
+    """One item of a mosaic, as pgSTAC's search returns it; the mosaic backend skips it when
+    it cannot be read (``ITEM_FAILURES``), and this says so in the log."""
 
     guard: StorageGuard = attr.ib(kw_only=True)
     limits: Limits = attr.ib(kw_only=True)
@@ -231,4 +271,13 @@ class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        self._guard(self.input["assets"], list(self.assets))
+        item = self.input
+        self._guard(item["id"], item.get("collection", ""), item["assets"], list(self.assets))
+
+    def tile(self, *args: Any, **kwargs: Any) -> ImageData:
+        with _logged_failure(self.input):
+            return super().tile(*args, **kwargs)
+
+    def point(self, *args: Any, **kwargs: Any) -> Any:
+        with _logged_failure(self.input):
+            return super().point(*args, **kwargs)

@@ -65,6 +65,10 @@ class TilerSettings(BaseSettings):
     max_search_bytes: int = Field(default=16_384, gt=0)
     """Largest search a caller may register (kept in the database), in bytes of JSON."""
 
+    catalogue_cache_seconds: float = Field(default=5, ge=0)
+    """How long an item, or the items under a mosaic tile, are reused before asking pgSTAC
+    again: how long a deleted or changed item may still be served (0: ask every time)."""
+
     mosaic_min_zoom: int = Field(default=9, ge=0)
     """Collection and search mosaics are served from this zoom level up."""
 

@@ -1,13 +1,17 @@
-"""Which asset hrefs the tiler may open: files under the storage roots, allowed http(s) prefixes."""
+"""Which asset hrefs the tiler may open: files in their collection's folder of a storage root
+(``dinamis.storage``), allowed http(s) prefixes.
+
+Refusals name the reason, never the href: that is a storage path the caller need not know.
+"""
 
 import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from dinamis.storage import real_roots, resolve_within
+from dinamis.storage import collection_file, local_path, real_roots
 from tiler.errors import ForbiddenAssetError
 
 
@@ -23,34 +27,33 @@ class StorageGuard:
         # Resolved once, not per tile.
         return cls(real_roots(roots), tuple(url_prefixes))
 
-    def check(self, href: str) -> str:
+    def check(self, href: str, collection: str) -> str:
+        """What GDAL may open for ``href``, an asset of an item of ``collection``."""
         if "\x00" in href:
-            raise ForbiddenAssetError("asset href contains a NUL byte")
+            raise ForbiddenAssetError("its href contains a NUL byte")
         # GDAL virtual file systems (/vsicurl/, /vsizip/...) and driver prefixes (GTIFF_DIR:)
         # would let an href reach any file or host whatever its apparent path.
         if href.lstrip().lower().startswith("/vsi"):
-            raise ForbiddenAssetError(
-                f"asset href {href!r}: GDAL virtual file systems are not served"
-            )
+            raise ForbiddenAssetError("GDAL virtual file systems are not served")
+        path = local_path(href)
+        if path is not None:
+            real = collection_file(path, collection, self.roots)
+            if real is None:
+                raise ForbiddenAssetError(
+                    f"its file is not in collection '{collection}''s storage folder"
+                )
+            return real
         parts = urlsplit(href)
         scheme = parts.scheme.lower()
-        if scheme in ("", "file"):
-            return self._local(unquote(parts.path) if scheme == "file" else href, href)
         if scheme in ("http", "https"):
             return self._remote(href, parts.hostname)
-        raise ForbiddenAssetError(f"asset href {href!r}: scheme {scheme!r} is not served")
-
-    def _local(self, path: str, href: str) -> str:
-        real = resolve_within(path, self.roots)
-        if real is None:
-            raise ForbiddenAssetError(f"asset href {href!r} is outside the storage roots")
-        return real
+        raise ForbiddenAssetError(f"scheme '{scheme}' is not served")
 
     def _remote(self, url: str, host: str | None) -> str:
         if not any(url.startswith(prefix) for prefix in self.url_prefixes):
-            raise ForbiddenAssetError(f"asset href {url!r} is not under an allowed URL prefix")
+            raise ForbiddenAssetError("its URL is not under an allowed URL prefix")
         if not host or _private(host):
-            raise ForbiddenAssetError(f"asset href {url!r} points at a private or local address")
+            raise ForbiddenAssetError("its URL points at a private or local address")
         return url
 
 

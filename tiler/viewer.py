@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from access.urls import origin
+
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE = STATIC_DIR / "viewer.html"
 CONFIG_PLACEHOLDER = "{{ config }}"
@@ -40,6 +42,32 @@ def render_viewer(stac_api_url: str, tiler_url: str = "", max_crop_km2: float | 
     )
 
 
+def security_headers(stac_api_url: str, tiler_url: str = "") -> dict[str, str]:
+    """The page may run only its own files, talk only to the STAC API and the tiler, draw map
+    tiles and MapLibre's workers, and be framed by nobody (clickjacking). No referrer leaves
+    it: tile and download URLs may carry an access token."""
+    origins = " ".join(sorted({origin(url) for url in (stac_api_url, tiler_url) if url}))
+    policy = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": f"'self' data: blob: {origins}",
+        "connect-src": f"'self' {origins}",
+        "worker-src": "'self' blob:",
+        "child-src": "blob:",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return {
+        "Content-Security-Policy": "; ".join(f"{k} {v}".strip() for k, v in policy.items()),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+
+
 def add_viewer(
     app: FastAPI, stac_api_url: str, tiler_url: str = "", max_crop_km2: float | None = None
 ) -> None:
@@ -48,8 +76,9 @@ def add_viewer(
     ``max_crop_km2`` lets the page say when the view is too large to clip, before a download.
     """
     html = render_viewer(stac_api_url, tiler_url, max_crop_km2)
+    headers = {"Cache-Control": "no-cache", **security_headers(stac_api_url, tiler_url)}
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="viewer-static")
 
     @app.get("/viewer", response_class=HTMLResponse, include_in_schema=False)
     def viewer() -> HTMLResponse:
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(html, headers=headers)

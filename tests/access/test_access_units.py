@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from access.assets import local_path, served_bytes
+from access.assets import asset_path
 from access.settings import SECRET_FILE, access_settings
 from dinamis.area import bbox_area_km2
 from dinamis.settings import Settings
@@ -30,36 +30,37 @@ def test_environment_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert not (tmp_path / SECRET_FILE).exists()
 
 
-def test_only_files_under_the_roots_are_served(tmp_path: Path) -> None:
+def test_only_files_in_their_collection_folder_are_served(tmp_path: Path) -> None:
     root = tmp_path / "storage"
-    (root / "a").mkdir(parents=True)
-    cog = root / "a" / "x.tif"
+    (root / "open" / "item").mkdir(parents=True)
+    (root / "licensed" / "item").mkdir(parents=True)
+    cog = root / "open" / "item" / "x.tif"
     cog.write_bytes(b"x")
+    licensed = root / "licensed" / "item" / "y.tif"
+    licensed.write_bytes(b"y")
     (tmp_path / "secret").write_bytes(b"s")
-    (root / "link.tif").symlink_to(tmp_path / "secret")
-    assert local_path(str(cog), [root]) == cog.resolve()
-    assert local_path(f"file://{cog}", [root]) == cog.resolve()
-    assert local_path("a/x.tif", [root]) == cog.resolve()
-    assert local_path(str(root / "a" / ".." / ".." / "secret"), [root]) is None
-    assert local_path(str(root / "link.tif"), [root]) is None
-    assert local_path("https://example.org/x.tif", [root]) is None
-    assert local_path(str(root / "missing.tif"), [root]) is None
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, 1000),
-        ("bytes=0-99", 100),
-        ("bytes=900-", 100),
-        ("bytes=-10", 10),
-        ("bytes=0-9, 20-29", 20),
-        ("bytes=990-2000", 10),
-        ("items=0-1", 1000),
-    ],
-)
-def test_served_bytes(header: str | None, expected: int) -> None:
-    assert served_bytes(header, 1000) == expected
+    (root / "open" / "link.tif").symlink_to(tmp_path / "secret")
+    (root / "open" / "licensed.tif").symlink_to(licensed)
+    for href in (
+        str(cog),
+        f"file://{cog}",
+        "item/x.tif",
+        str(root / "open" / ".." / "open" / "item" / "x.tif"),
+    ):
+        assert asset_path(href, "open", [root]) == cog.resolve(), href
+    for href in (
+        str(licensed),  # another collection's file
+        "../licensed/item/y.tif",
+        str(root / "open" / "licensed.tif"),
+        str(root / "open" / ".." / ".." / "secret"),
+        str(root / "open" / "link.tif"),
+        "https://example.org/x.tif",
+        str(root / "open" / "missing.tif"),
+        "item/x\x00.tif",
+    ):
+        assert asset_path(href, "open", [root]) is None, href
+    assert asset_path(str(cog), "..", [root / "open"]) is None
+    assert asset_path(str(licensed), "licensed", [tmp_path / "elsewhere", root]) == licensed
 
 
 def test_bbox_area() -> None:

@@ -24,8 +24,9 @@ def licensed_item(
 ) -> dict:
     folder = tmp_path_factory.mktemp("browse")
     # Far from other suites' scenes, so their searches and mosaics never meet it.
-    dim = make_dimap2_product(folder, volume=False, center=(-1.5, 47.2), acquired=acquisition())
+    dim = make_dimap2_product(folder, volume=False, center=(1.2, 48.6), acquired=acquisition())
     report = ingest_paths([dim], settings, database_url, progress=False)
+    assert not report.failed, report.failed
     [done] = report.ingested
     return {"collection": "pleiades", "id": done.item_id}
 

@@ -14,9 +14,11 @@ from affine import Affine
 
 from dinamis.settings import Settings
 from ingest import dimap1, dimap2
+from ingest.cog import write_cog
 from ingest.images import read_images
 from ingest.load import get_item
 from ingest.model import IngestError, Product
+from ingest.mosaic import mosaic_vrt
 from ingest.pipeline import ingest_paths
 from ingest.testing import make_dimap1_product, make_dimap2_product
 from tests.ingest.helpers import acquisition
@@ -218,3 +220,31 @@ def test_tiles_deeper_than_the_dim_says(tmp_path: Path) -> None:
         dst.write(data)
     aside.replace(jp2)
     assert refused(product) == f"{jp2.name}: 12-bit samples, the metadata says 10-bit"
+
+
+def test_tiles_without_georeferencing_take_the_dims_grid(phr: Product, tmp_path: Path) -> None:
+    """As GDAL's DIMAP driver reads them: the COG lands where the DIM says."""
+    with rasterio.open(tile(phr, 1, 1)) as src:
+        expected = src.transform
+
+    def bare(profile: dict, data: np.ndarray) -> np.ndarray:
+        profile.pop("crs", None)
+        profile.pop("transform", None)
+        return data
+
+    for t in phr.tiles:
+        rewrite(t.path, bare)
+    cog = tmp_path / "out.tif"
+    write_cog(mosaic_vrt(phr, list(phr.bands)), cog)
+    with rasterio.open(cog) as src:
+        assert src.crs.to_epsg() == 32631 and src.transform.almost_equals(expected)
+
+
+def test_one_tile_without_georeferencing_among_others(phr: Product) -> None:
+    def bare(profile: dict, data: np.ndarray) -> np.ndarray:
+        profile.pop("crs", None)
+        profile.pop("transform", None)
+        return data
+
+    rewrite(tile(phr, 2, 1), bare)
+    assert refused(phr) == f"{tile(phr, 2, 1).name}: no CRS, the metadata says EPSG:32631"

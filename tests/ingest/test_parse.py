@@ -194,6 +194,7 @@ def test_generated_ortho_products_are_in_the_utm_zone_of_their_centre(
         with rasterio.open(image) as src:
             assert src.crs.to_epsg() == epsg
     assert f"EPSG:{epsg}" in scene.read_text()
+    assert f"urn:ogc:def:crs:EPSG::{epsg}</PROJECTED_CRS_CODE>" in dim.read_text()
     for product in (dimap2.read_product(dim), dimap1.read_product(scene)):
         lons, lats = zip(*product.footprint, strict=True)
         assert min(lons) < center[0] < max(lons) and min(lats) < center[1] < max(lats)

@@ -68,6 +68,41 @@ def test_range_request_is_partial(api_url, access_items, people, database_url) -
     assert events(database_url, "alice@ign.test", "download", before + 1)[-1][3] == 100
 
 
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        None,
+        "bytes=0-99",
+        "bytes=0-99,50-149",  # overlapping: merged into one range
+        "bytes=0-9,20-29,25-39",  # several: a multipart body, two of them merged
+        "bytes=-10",
+        "bytes=1000-99999999",  # past the end: clipped
+        "bytes=0-9, x-y",  # a malformed part, ignored
+        "bytes=0-9," + ",".join(f"{i}-{i + 5}" for i in range(10, 500, 7)),
+    ],
+)
+def test_recorded_bytes_are_the_bytes_sent(
+    api_url, access_items, people, database_url, ranges: str | None
+) -> None:
+    before = len(events(database_url, "alice@ign.test", "download"))
+    headers = {**bearer(people.entitled), **({"Range": ranges} if ranges else {})}
+    response = httpx.get(download_url(api_url, *access_items.licensed), headers=headers)
+    assert response.status_code in (200, 206), response.text
+    recorded = events(database_url, "alice@ign.test", "download", before + 1)
+    assert len(recorded) == before + 1
+    assert recorded[-1][3] == len(response.content), (ranges, response.headers)
+
+
+def test_unsatisfiable_range_is_not_recorded(api_url, access_items, people, database_url) -> None:
+    before = len(events(database_url, "alice@ign.test", "download"))
+    response = httpx.get(
+        download_url(api_url, *access_items.licensed),
+        headers={**bearer(people.entitled), "Range": "bytes=99999999-"},
+    )
+    assert response.status_code == 416
+    assert len(events(database_url, "alice@ign.test", "download")) == before
+
+
 def test_open_collection_needs_no_credential(api_url, access_items, database_url) -> None:
     before = len(events(database_url, None, "download"))
     response = httpx.get(download_url(api_url, *access_items.open))
@@ -83,7 +118,7 @@ def test_assets_outside_storage_are_not_served(api_url, access_items, people) ->
         download_url(api_url, *access_items.outside), headers=bearer(people.entitled)
     )
     assert response.status_code == 404
-    assert "not stored on this server" in response.json()["detail"]
+    assert "not stored in its collection on this server" in response.json()["detail"]
 
 
 def test_token_in_query_and_referent_routes(api_url, access_items, people) -> None:

@@ -71,7 +71,7 @@ def read_operations(api_url: str) -> list[tuple[str, list[str], list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def operations(api_url: str, search_items: list[dict]) -> list[tuple[str, list[str], list[str]]]:
+def operations(api_url: str, access_items) -> list[tuple[str, list[str], list[str]]]:
     found = read_operations(api_url)
     assert any(path == "/search" for path, _, _ in found)
     return found
@@ -108,7 +108,7 @@ def test_no_read_route_answers_5xx(api_url: str, operations, data: st.DataObject
     database=None,
 )
 @given(body=search_bodies)
-def test_no_search_body_answers_5xx(api_url: str, search_items: list[dict], body: Any) -> None:
+def test_no_search_body_answers_5xx(api_url: str, access_items, body: Any) -> None:
     raw = json.dumps(body)  # NaN and Infinity written as such, as JavaScript clients may
     response = httpx.post(
         f"{api_url}/search",

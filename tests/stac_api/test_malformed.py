@@ -84,3 +84,13 @@ def test_known_sortables_still_sort(api_url: str, search_items: list[dict]) -> N
             f"{api_url}/search", params={"collections": COLLECTION, "sortby": sortby, "limit": 3}
         )
         assert response.status_code == 200, (sortby, response.text)
+
+
+def test_sortables_list_what_sortby_accepts(api_url: str) -> None:
+    sortables = httpx.get(f"{api_url}/sortables")
+    assert sortables.status_code == 200, sortables.text
+    fields = sortables.json()["properties"]
+    for name in ("id", "datetime", "eo:cloud_cover", "view:incidence_angle"):
+        assert name in fields, name
+    conformance = httpx.get(f"{api_url}/conformance").json()["conformsTo"]
+    assert "https://api.stacspec.org/v1.1.0/item-search#sortables" in conformance

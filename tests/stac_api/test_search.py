@@ -230,3 +230,31 @@ def test_items_link_to_their_tiles_wmts_preview_and_viewer(
     )
     found = search(api_url, ids=[item_id])
     assert any(link["rel"] == "wmts" for link in found[0]["links"])
+
+
+def test_fields_apply_after_the_access_layer(api_url: str, access_items) -> None:
+    collection, item_id = access_items.licensed
+    body = {"collections": [collection], "ids": [item_id]}
+    only_id = httpx.post(f"{api_url}/search", json={**body, "fields": {"include": ["id"]}})
+    assert only_id.status_code == 200, only_id.text
+    assert only_id.headers["content-type"].startswith("application/geo+json")
+    assert only_id.json()["features"] == [{"type": "Feature", "id": item_id}]
+    # Excluding the collection must not leave the server's storage paths in asset hrefs.
+    response = httpx.get(
+        f"{api_url}/search",
+        params={"collections": collection, "ids": item_id, "fields": "-collection"},
+    )
+    assert response.headers["content-type"].startswith("application/geo+json")
+    (feature,) = response.json()["features"]
+    assert "collection" not in feature and feature["type"] == "Feature"
+    for asset in feature["assets"].values():
+        assert asset["href"].startswith(f"{api_url}/collections/{collection}/"), asset["href"]
+    assert "auth:schemes" in feature["properties"]
+    with_geometry = httpx.get(
+        f"{api_url}/collections/{collection}/items",
+        params={"filter": f"id='{item_id}'", "fields": "geometry,properties.datetime"},
+    )
+    assert with_geometry.headers["content-type"].startswith("application/geo+json")
+    (feature,) = with_geometry.json()["features"]
+    assert set(feature) == {"type", "id", "geometry", "properties"}
+    assert set(feature["properties"]) == {"datetime"}

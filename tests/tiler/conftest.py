@@ -11,6 +11,7 @@ from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer
 from dinamis.settings import Settings
+from tests.processes import Served, app_env, uvicorn_process
 from tests.tiler.samples import (
     L93_ORIGIN,
     RES,
@@ -46,15 +47,15 @@ def cogs(storage: Path) -> dict[str, Path]:
         "utm": write_cog(storage / "pleiades" / "utm.tif", quadrants(), "EPSG:32631", UTM_ORIGIN),
         "l93": write_cog(storage / "pleiades" / "l93.tif", quadrants(), "EPSG:2154", L93_ORIGIN),
         # Two images side by side on one grid (the second starts where the first ends).
-        "west": write_cog(storage / "spot" / "west.tif", ramp(0), "EPSG:32631", UTM_ORIGIN),
+        "west": write_cog(storage / "spot-6-7" / "west.tif", ramp(0), "EPSG:32631", UTM_ORIGIN),
         "east": write_cog(
-            storage / "spot" / "east.tif",
+            storage / "spot-6-7" / "east.tif",
             ramp(SIZE),
             "EPSG:32631",
             (UTM_ORIGIN[0] + SIZE * RES, UTM_ORIGIN[1]),
         ),
         "further-east": write_cog(
-            storage / "spot" / "further-east.tif",
+            storage / "spot-6-7" / "further-east.tif",
             ramp(2 * SIZE),
             "EPSG:32631",
             (UTM_ORIGIN[0] + 2 * SIZE * RES, UTM_ORIGIN[1]),
@@ -99,6 +100,7 @@ def tiler_settings(storage: Path) -> TilerSettings:
         max_pixels=1_100_000,
         mosaic_min_zoom=12,
         mosaic_max_items=2,
+        catalogue_cache_seconds=1,
         public_url=None,
     )
 
@@ -118,3 +120,16 @@ def tiler_url(
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiler_process(
+    database_url: str, settings: Settings, access_items: Any, storage: Path
+) -> Iterator[Served]:
+    """The tiler with its default limits, as docker-compose.yml serves it, in a process of its
+    own under an address-space cap: for its memory, and so that a missed limit kills it, not
+    the machine."""
+    with uvicorn_process(
+        "tiler.app:create_app", "/healthz", app_env(database_url, settings), memory_cap_mb=4000
+    ) as served:
+        yield served

@@ -1,6 +1,9 @@
 """Collection and search mosaics: default rendering, seams, and the zoom and item limits."""
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
 import morecantile
@@ -8,7 +11,15 @@ import numpy as np
 import pytest
 import rasterio
 
-from tests.tiler.samples import RES, SIZE, UTM_ORIGIN, lonlat, pixel_centre, tile_and_pixel
+from tests.tiler.samples import (
+    RES,
+    SIZE,
+    UTM_ORIGIN,
+    lonlat,
+    make_item,
+    pixel_centre,
+    tile_and_pixel,
+)
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 SEAM_X = UTM_ORIGIN[0] + SIZE * RES  # where SPOT_WEST ends and SPOT_EAST begins
@@ -126,3 +137,83 @@ def test_mosaic_wmts_and_tilejson(
         assert root.tag.endswith("Capabilities")
         tilejson = entitled.get(f"{base}/WebMercatorQuad/tilejson.json", timeout=60).json()
         assert tilejson["tiles"][0].startswith(f"{base}/tiles/WebMercatorQuad/")
+
+
+@pytest.fixture(scope="session")
+def broken_items(
+    storage: Path, items: dict[str, dict[str, Any]], load_items: Callable[..., None]
+) -> list[str]:  # after `items`: SPOT_WEST is theirs
+    """Items over a small part of SPOT_WEST, newer (read first), whose files cannot be read: one
+    missing, one that is no image. Small, so that pgSTAC does not take them as covering a whole
+    tile (and stop there); in the open collection, so that no other test meets them."""
+    folder = storage / "spot-world-heritage" / "BROKEN"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "damaged.tif").write_bytes(b"not a tiff at all")
+    lon, lat = pixel_centre("EPSG:32631", UTM_ORIGIN, 100, 100)
+    west, south, east, north = lon - 0.0005, lat - 0.0005, lon + 0.0005, lat + 0.0005
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    broken = []
+    for item_id, name in (("SWH_MISSING", "missing.tif"), ("SWH_DAMAGED", "damaged.tif")):
+        item = make_item(item_id, "spot-world-heritage", str(folder / name))
+        item["bbox"] = [west, south, east, north]
+        item["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+        item["properties"]["datetime"] = "2025-01-01T00:00:00Z"
+        broken.append(item)
+    load_items(*broken)
+    return [item["id"] for item in broken]
+
+
+def test_a_bad_item_is_skipped_not_the_whole_tile(
+    tiler_url: str,
+    entitled: httpx.Client,
+    broken_items: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lon, lat = pixel_centre("EPSG:32631", UTM_ORIGIN, 100, 100)
+    tile, col, row = tile_and_pixel(lon, lat, 16)
+    for item_id in broken_items:  # one at a time: a tile reads 2 items at most in these tests
+        search = entitled.post(
+            f"{tiler_url}/searches/register", json={"ids": [item_id, "SPOT_WEST"]}, timeout=60
+        )
+        base = f"{tiler_url}/searches/{search.json()['id']}"
+        data, mask = raw_tile(
+            entitled, f"{base}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.tif?assets=data"
+        )
+        assert mask[row, col] > 0 and data[0, row, col] == 4 * 100 + 100  # SPOT_WEST's pixel
+        assert f"item spot-world-heritage/{item_id} skipped" in caplog.text
+        point = entitled.get(f"{base}/point/{lon},{lat}", params={"assets": "data"}, timeout=60)
+        assert point.status_code == 200, point.text
+        assert [a["name"] for a in point.json()["assets"]] == ["spot-6-7/SPOT_WEST"]
+    # On its own route, a broken item is a 404 that names it, not its file.
+    response = entitled.get(
+        f"{tiler_url}/collections/spot-world-heritage/items/SWH_MISSING/info", timeout=60
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == (
+        "item 'SWH_MISSING': its image file cannot be read (missing or damaged)"
+    )
+
+
+def test_mosaic_assets_answer_public_urls_not_storage_paths(
+    tiler_url: str, entitled: httpx.Client, west_east_search: str, storage: Path
+) -> None:
+    lon, lat = pixel_centre("EPSG:32631", UTM_ORIGIN, 100, 100)
+    tile, _, _ = tile_and_pixel(lon, lat, 16)
+    for base in (f"{tiler_url}/searches/{west_east_search}", f"{tiler_url}/collections/spot-6-7"):
+        for path in (
+            f"/point/{lon},{lat}/assets",
+            f"/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}/assets",
+            f"/bbox/{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}/assets",
+        ):
+            response = entitled.get(f"{base}{path}", timeout=60)
+            assert response.status_code == 200, response.text
+            assert str(storage) not in response.text, path
+            (item,) = response.json()
+            assert item["assets"]["data"]["href"].endswith(
+                "/collections/spot-6-7/items/SPOT_WEST/assets/data/download"
+            )
+    # The tiles of the same mosaic still read the stored files.
+    raw_tile(
+        entitled,
+        f"{tiler_url}/searches/{west_east_search}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.tif",
+    )

@@ -6,67 +6,20 @@ second, and the resident memory of the tiler, served alone in its own process, s
 ``RSS_GROWTH_MB`` of what it was after warming up.
 """
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from dinamis.serve import free_port
-from dinamis.settings import Settings
 from tests.entitlements import BOUNDS, Items
+from tests.processes import Served
 from tiler.settings import TilerSettings
 
 RSS_GROWTH_MB = 150
-ADDRESS_SPACE = 8 * 1024**3  # the process is killed, not the machine, if a limit is missed
 
 LIMITS = TilerSettings(storage_roots=[Path()])
 CENTRE = f"{(BOUNDS[0] + BOUNDS[2]) / 2},{(BOUNDS[1] + BOUNDS[3]) / 2}"
 BBOX = ",".join(map(str, BOUNDS))
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
-@pytest.fixture(scope="module")
-def tiler_process(
-    database_url: str, settings: Settings, storage: Path, access_items: Items
-) -> Iterator[tuple[str, int]]:
-    """The tiler, with default limits, as its command line serves it in its own process."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DINAMIS_DATABASE_URL": database_url,
-        "DINAMIS_DATA_DIR": str(settings.data_dir),
-        "DINAMIS_TILER_STORAGE_ROOTS": str(storage),
-    }
-    command = [sys.executable, "-m", "uvicorn", "tiler.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(
-        ["prlimit", f"--as={ADDRESS_SPACE}", "--", *command], env=env, cwd=Path.cwd()
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the tiler did not start"
-        assert time.monotonic() < deadline, "the tiler did not start in time"
-        time.sleep(0.2)
-    yield url, process.pid
-    process.terminate()
-    process.wait(30)
 
 
 def abusive(item: str) -> list[tuple[str, str]]:
@@ -104,14 +57,14 @@ def abusive(item: str) -> list[tuple[str, str]]:
 
 
 def test_abusive_requests_are_refused_fast_and_memory_stays_bounded(
-    tiler_process: tuple[str, int], access_items: Items
+    tiler_process: Served, access_items: Items
 ) -> None:
-    url, pid = tiler_process
+    url = tiler_process.url
     collection, item_id = access_items.open
     item = f"{url}/collections/{collection}/items/{item_id}"
     warm = httpx.get(f"{item}/statistics", params={"assets": "image"}, timeout=60)
     assert warm.status_code == 200, warm.text
-    before = rss_mb(pid)
+    before = tiler_process.rss_mb()
     for path, words in abusive(item):
         started = time.monotonic()
         response = httpx.get(path, timeout=30)
@@ -120,6 +73,6 @@ def test_abusive_requests_are_refused_fast_and_memory_stays_bounded(
         assert response.headers["content-type"] == "application/json", path
         assert words in response.json()["detail"], (path, response.json())
         assert elapsed < 1, (path, elapsed)
-    after = rss_mb(pid)
+    after = tiler_process.rss_mb()
     print(f"tiler RSS {before:.0f} MB -> {after:.0f} MB over {len(abusive(item))} requests")
     assert after - before < RSS_GROWTH_MB, f"RSS grew from {before:.0f} to {after:.0f} MB"

@@ -72,6 +72,7 @@ def test_precomputed_unknown_search_registered_then_asked_for_is_refused(
     base = f"{tiler_url}/searches/{search_id}"
     unknown = httpx.get(f"{base}/info")
     assert unknown.status_code == 404, unknown.text
+    assert unknown.headers["cache-control"] == "no-store"  # no proxy may keep the refusal
     registered = httpx.post(f"{tiler_url}/searches/register", json=body)
     assert registered.status_code == 200, registered.text
     assert registered.json()["id"] == search_id  # computed in advance, as an attacker would
@@ -89,6 +90,7 @@ def test_precomputed_unknown_search_registered_then_asked_for_is_refused(
         response = httpx.get(url, params=PICTURE)
         assert response.status_code == 401, (url, response.status_code, response.text)
         assert "airbus-dinamis" in response.json()["detail"]
+        assert response.headers["cache-control"] == "no-store"
     # The entitled caller gets the very same tile.
     entitled = httpx.get(tile_url(base), params=PICTURE, headers=bearer(people.entitled))
     assert entitled.status_code == 200, entitled.text

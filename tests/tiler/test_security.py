@@ -28,11 +28,11 @@ def outside_cog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def crafted(storage: Path, outside_cog: Path, load_items: Callable[..., None]) -> dict[str, str]:
     """Item id -> the href it carries."""
-    link = storage / "evil" / "link.tif"
+    link = storage / COLLECTION / "evil" / "link.tif"
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.is_symlink():
         link.symlink_to(outside_cog)
-    vrt = storage / "evil" / "passwd.vrt"
+    vrt = storage / COLLECTION / "evil" / "passwd.vrt"
     vrt.write_text(
         '<VRTDataset rasterXSize="1" rasterYSize="1"><VRTRasterBand dataType="Byte" band="1">'
         f"<SimpleSource><SourceFilename>{outside_cog}</SourceFilename></SimpleSource>"
@@ -47,7 +47,7 @@ def crafted(storage: Path, outside_cog: Path, load_items: Callable[..., None]) -
         "FILE_URL": "file:///etc/passwd",
         "FILE_URL_ENCODED": f"file://{storage}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
         "VSICURL": "/vsicurl/http://169.254.169.254/latest/meta-data/",
-        "VSIZIP": f"/vsizip/{storage}/evil/archive.zip/secret.tif",
+        "VSIZIP": f"/vsizip/{storage}/{COLLECTION}/evil/archive.zip/secret.tif",
         "METADATA_SERVICE": "http://169.254.169.254/latest/meta-data/iam",
         "LOCALHOST": "http://127.0.0.1:5432/x.tif",
         "PRIVATE": "http://10.0.0.1/x.tif",
@@ -103,21 +103,29 @@ def test_crafted_href_is_refused(
     base = f"{tiler_url}/collections/{COLLECTION}/items/{item_id}"
     for endpoint in ENDPOINTS:
         body = check_refused(entitled.get(base + endpoint, params={"assets": "data"}, timeout=60))
-        assert body["detail"], endpoint
+        assert item_id in body["detail"], endpoint
+        # The href is a storage path (or an inside address): never told to the caller.
+        assert crafted[item_id] not in body["detail"], endpoint
 
 
 def test_refusal_says_why(tiler_url: str, entitled: httpx.Client, crafted: dict[str, str]) -> None:
     base = f"{tiler_url}/collections/{COLLECTION}/items"
     detail = check_refused(entitled.get(f"{base}/ETC_PASSWD/info"))["detail"]
-    assert "/etc/passwd" in detail and "outside the storage roots" in detail
+    assert detail == (
+        "asset 'data' of item 'ETC_PASSWD' is not served: "
+        f"its file is not in collection '{COLLECTION}''s storage folder"
+    )
     detail = check_refused(entitled.get(f"{base}/LOCALHOST/info"))["detail"]
     assert "not under an allowed URL prefix" in detail
     detail = check_refused(entitled.get(f"{base}/VRT/info"))["detail"]
     assert "only GeoTIFF" in detail
 
 
-def test_mosaic_over_a_crafted_item_is_refused(
-    tiler_url: str, entitled: httpx.Client, crafted: dict[str, str]
+def test_mosaic_over_a_crafted_item_draws_nothing_of_it_and_logs_why(
+    tiler_url: str,
+    entitled: httpx.Client,
+    crafted: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     search = entitled.post(
         f"{tiler_url}/searches/register",
@@ -130,7 +138,10 @@ def test_mosaic_over_a_crafted_item_is_refused(
         params={"assets": "data"},
         timeout=60,
     )
-    check_refused(response)
+    # The item is skipped as unreadable (other items of a mosaic would still be drawn).
+    assert response.status_code == 204, response.text
+    assert f"item {COLLECTION}/ETC_PASSWD skipped" in caplog.text
+    assert "storage folder" in caplog.text
 
 
 def test_no_endpoint_takes_a_url(tiler_url: str, entitled: httpx.Client) -> None:
@@ -151,16 +162,22 @@ def test_guard_allows_only_roots_and_public_prefixes(tmp_path: Path) -> None:
     root = tmp_path / "storage"
     (root / "a").mkdir(parents=True)
     guard = StorageGuard.from_settings([root], ["https://example.com/cogs/"])
-    assert guard.check(str(root / "a" / "x.tif")) == str((root / "a" / "x.tif").resolve())
-    assert guard.check(f"file://{root}/a/x.tif") == str((root / "a" / "x.tif").resolve())
+    real = str((root / "a" / "x.tif").resolve())
+    assert guard.check(str(root / "a" / "x.tif"), "a") == real
+    assert guard.check(f"file://{root}/a/x.tif", "a") == real
+    assert guard.check("x.tif", "a") == real  # relative to its collection's folder
     for href in (
         f"{root}/../x.tif",
-        f"{root}2/x.tif",
+        f"{root}2/a/x.tif",
+        str(root / "b" / "x.tif"),  # another collection's folder
+        "../b/x.tif",
         "https://example.com/other/x.tif",
         "https://example.com.evil.org/cogs/x.tif",
         "/vsis3/bucket/x.tif",
         "x\x00.tif",
-        "GTIFF_DIR:1:/etc/passwd",
     ):
         with pytest.raises(ForbiddenAssetError):
-            guard.check(href)
+            guard.check(href, "a")
+    # A GDAL driver prefix is only one at the start: what GDAL gets is a name in the folder.
+    confined = guard.check("GTIFF_DIR:1:/etc/passwd", "a")
+    assert confined.startswith(f"{(root / 'a').resolve()}/"), confined

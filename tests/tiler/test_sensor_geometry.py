@@ -23,7 +23,7 @@ from tests.tiler.samples import (
 
 @pytest.fixture(scope="session")
 def sensor_item(storage: Path, load_items: Callable[..., None]) -> str:
-    image = write_sensor_image(storage / "level1" / "sensor.tif", quadrants())
+    image = write_sensor_image(storage / "pleiades" / "level1" / "sensor.tif", quadrants())
     item = make_item("PHR_SENSOR", "pleiades", str(image), processing_level="SEN")
     west, south = sensor_lonlat(0, 512)
     east, north = sensor_lonlat(512, 0)

@@ -6,9 +6,8 @@ first item's tiles and offers the clip of the view.
 """
 
 import re
-import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,26 +24,14 @@ from access.settings import AccessSettings
 from dinamis.database import pgstac_db
 from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import Settings
+from tests.browser import CHROMIUM, chromium
 from tests.cogs import cog_item, write_cog
 from tiler.app import create_app
 from tiler.settings import TilerSettings
 
 if TYPE_CHECKING:  # playwright is imported where a browser is needed, so the module loads without
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # WebGL without a GPU, for MapLibre.
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 COLLECTION = "pleiades"
 CRS = "EPSG:32631"
 SIZE = 512
@@ -78,7 +65,7 @@ def stac_item(item_id: str, cog: Path, datetime: str, cloud_cover: float) -> dic
 def viewer_items(
     database_url: str, collection_ids: list[str], settings: Settings
 ) -> Iterator[list[dict[str, Any]]]:
-    folder = settings.storage / "viewer-test"
+    folder = settings.storage / COLLECTION / "viewer-test"
     folder.mkdir(parents=True, exist_ok=True)
     west, east = folder / "west.tif", folder / "east.tif"
     write_cog(west, pattern(0), CRS, from_origin(*ORIGIN, PIXEL, PIXEL), nodata=None)
@@ -126,31 +113,22 @@ def services(
     server.stop()
 
 
-@contextmanager
-def chromium() -> Iterator["BrowserContext"]:
-    """Debian's Chromium, headless, with a throwaway profile (so no key survives a test)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 700},
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def wait_until(page: "Page", expression: str, timeout: float = 30_000) -> None:
+    """Poll ``expression`` until it is truthy, for up to ``timeout`` ms. Not Playwright's
+    wait_for_function: its polling evaluates a string in the page, which the page's
+    Content-Security-Policy forbids (and the page must keep working under it)."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.05)
 
 
 def use_key(page: "Page", key: str) -> None:
     """Paste an API key into the page as a user does, and wait for the page to accept it."""
     page.fill("#api-key", key)
     page.get_by_role("button", name="Use key").click()
-    page.wait_for_function(
-        "/Key (accepted|refused)/.test(document.getElementById('key-help').textContent)"
+    wait_until(
+        page, "/Key (accepted|refused)/.test(document.getElementById('key-help').textContent)"
     )
     assert "accepted" in page.text_content("#key-help"), page.text_content("#key-help")
 
@@ -161,6 +139,16 @@ def test_viewer_page_is_self_contained(services: Services) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert f'"stacApiUrl": "{services.api_url}"' in page.text
     assert f'"maxCropKm2": {TilerSettings().max_crop_km2}' in page.text
+    # Only its own scripts, only the STAC API and the tiler to talk to, framed by nobody, no
+    # referrer (tile URLs may carry a token). The browser test runs under this policy.
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in page.headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert services.api_url in policy["connect-src"].split()
+    assert page.headers["referrer-policy"] == "no-referrer"
     # Every script and stylesheet comes from the tiler itself: no CDN.
     for ref in re.findall(r'(?:src|href)="([^"]+)"', page.text):
         assert not re.match(r"^(https?:)?//", ref), ref
@@ -191,7 +179,7 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         )
         page.on("response", lambda response: responses.append(response))
         page.goto(f"{services.tiler_url}/viewer")
-        page.wait_for_function("window.dinamisViewer && window.dinamisViewer.map.loaded()")
+        wait_until(page, "window.dinamisViewer && window.dinamisViewer.map.loaded()")
         page.wait_for_selector("#collection option[value='pleiades']", state="attached")
         use_key(page, entitled_key)
 
@@ -202,9 +190,10 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         page.fill("#cloud", str(SEARCH["cloud"]))
         page.get_by_role("button", name="Search").click()
 
-        page.wait_for_function(
+        wait_until(
+            page,
             "() => /found|no image|failed|unreachable/i"
-            ".test(document.getElementById('status').textContent)"
+            ".test(document.getElementById('status').textContent)",
         )
         assert "found" in page.text_content("#status"), page.text_content("#status")
         listed = page.locator("#results button").evaluate_all(
@@ -217,7 +206,7 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         )
         assert sorted(footprints) == sorted(listed)
 
-        page.wait_for_function("dinamisViewer.map.loaded()")
+        wait_until(page, "dinamisViewer.map.loaded()")
         drawn = page.evaluate(
             "() => dinamisViewer.map.queryRenderedFeatures({layers: ['footprints-line']})"
             ".map(f => f.properties.key)"
@@ -230,7 +219,7 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
             "() => { const m = dinamisViewer.map;"
             " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }"
         )
-        page.wait_for_function(tiles_drawn, timeout=20_000)
+        wait_until(page, tiles_drawn, timeout=20_000)
         page.wait_for_timeout(300)  # let the last frame reach the screen
         shot = page.locator("#map").screenshot()
         page.screenshot(path=tmp_path / "tiles.png")
@@ -239,8 +228,8 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
 
         # A render of the collection chosen by name: its parameters go to the tiler.
         page.select_option("#render", "true-color")
-        page.wait_for_function("() => dinamisViewer.state.tilejson?.tiles[0].includes('rescale=')")
-        page.wait_for_function(tiles_drawn, timeout=20_000)
+        wait_until(page, "() => dinamisViewer.state.tilejson?.tiles[0].includes('rescale=')")
+        wait_until(page, tiles_drawn, timeout=20_000)
         status = page.text_content("#status")
 
         # Clicking a footprint on the map selects that item.
@@ -248,15 +237,16 @@ def test_search_draws_footprints_tiles_and_offers_the_clip(
         lon = (east["bbox"][0] + east["bbox"][2]) / 2
         lat = (east["bbox"][1] + east["bbox"][3]) / 2
         page.evaluate(f"dinamisViewer.map.setCenter([{lon}, {lat}])")
-        page.wait_for_function("dinamisViewer.map.loaded()")
+        wait_until(page, "dinamisViewer.map.loaded()")
         page.locator("#map canvas").click()  # the middle of the map
-        page.wait_for_function(
-            "document.getElementById('selection-title').textContent === 'viewer-test-east'"
+        wait_until(
+            page, "document.getElementById('selection-title').textContent === 'viewer-test-east'"
         )
         # The clip link follows the selection once the map settles: wait for it, not a moment.
-        page.wait_for_function(
+        wait_until(
+            page,
             "(document.getElementById('download').getAttribute('href') || '')"
-            ".includes('/items/viewer-test-east/')"
+            ".includes('/items/viewer-test-east/')",
         )
         assert page.get_attribute("#download", "href").count("/items/viewer-test-east/") == 1
 
@@ -312,12 +302,10 @@ def test_item_link_opens_the_item_and_asks_for_a_key_when_licensed(
             ),
         )
         page.goto(f"{services.tiler_url}/viewer?collection={COLLECTION}&item=viewer-test-east")
-        page.wait_for_function(
-            "document.getElementById('selection-title').textContent === 'viewer-test-east'"
+        wait_until(
+            page, "document.getElementById('selection-title').textContent === 'viewer-test-east'"
         )
-        page.wait_for_function(
-            "/licensed imagery/.test(document.getElementById('status').textContent)"
-        )
+        wait_until(page, "/licensed imagery/.test(document.getElementById('status').textContent)")
         footprints = page.evaluate(
             "async () => (await dinamisViewer.map.getSource('footprints').getData())"
             ".features.map(f => f.properties.key)"
@@ -327,7 +315,8 @@ def test_item_link_opens_the_item_and_asks_for_a_key_when_licensed(
         assert not tiles  # no request was sent to fail: the page said why instead
 
         use_key(page, entitled_key)
-        page.wait_for_function(
+        wait_until(
+            page,
             "() => { const m = dinamisViewer.map;"
             " return m.getSource('item-tiles') && m.loaded() && m.areTilesLoaded(); }",
             timeout=20_000,
@@ -337,9 +326,7 @@ def test_item_link_opens_the_item_and_asks_for_a_key_when_licensed(
         # says so instead of offering a download the tiler would refuse.
         page.evaluate("dinamisViewer.config.maxCropKm2 = 0.0001")
         page.evaluate("dinamisViewer.map.jumpTo({zoom: dinamisViewer.map.getZoom() - 0.5})")
-        page.wait_for_function(
-            "/limited to/.test(document.getElementById('download-help').textContent)"
-        )
+        wait_until(page, "/limited to/.test(document.getElementById('download-help').textContent)")
         too_large = page.get_attribute("#download", "aria-disabled")
     assert tiles and all(status == 200 and "access_token=" in url for url, status in tiles), tiles
     assert entitled_key not in str(tiles)  # the key itself never travels in a URL

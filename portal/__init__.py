@@ -1,0 +1,1 @@
+"""The DINAMIS web portal: sign-in, membership online, account, catalogue and basket."""

@@ -1,0 +1,113 @@
+"""The portal application: ``create_app(database_url)`` for ``dinamis up`` and uvicorn."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from access.settings import AccessSettings, access_settings
+from access.state import installed
+from dinamis.mail import MailSettings
+from dinamis.settings import Settings
+from portal.oidc import OidcClient
+from portal.ratelimit import LoginLimiter
+from portal.routes import account, auth, catalogue, membership, pages
+from portal.settings import PortalSettings
+from portal.stac import StacClient
+from portal.web import PageError, Portal, make_templates, set_session_cookie, web
+
+STATIC = Path(__file__).parent / "static"
+# MapLibre and the country outlines are vendored once, with the tiler's web map.
+VENDOR = Path(__file__).parents[1] / "tiler" / "static" / "vendor"
+
+
+def create_app(
+    database_url: str | None = None,
+    settings: PortalSettings | None = None,
+    access: AccessSettings | None = None,
+    mail: MailSettings | None = None,
+) -> FastAPI:
+    settings = settings or PortalSettings()
+    if database_url is None:
+        from dinamis.database import database_url as configured
+
+        database_url = configured(Settings())
+    access = access or access_settings(Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with installed(app, database_url, access):
+            app.state.stac = StacClient(settings.api_server_url)
+            app.state.oidc = OidcClient(settings) if settings.oidc_enabled else None
+            try:
+                yield
+            finally:
+                await app.state.stac.close()
+                if app.state.oidc is not None:
+                    await app.state.oidc.close()
+
+    app = FastAPI(
+        title="DINAMIS portal",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.portal = Portal(
+        settings=settings,
+        mail=mail or MailSettings(),
+        templates=make_templates(),
+        by_email=LoginLimiter(settings.login_attempts, settings.login_window),
+        by_client=LoginLimiter(settings.login_attempts_per_client, settings.login_window),
+    )
+    app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (pages, auth, membership, account, catalogue):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def session_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        set_session_cookie(request, response)
+        return response
+
+    async def error_page(
+        request: Request, status: int, message: str, title: str | None
+    ) -> Response:
+        page = await web(request)
+        return page.render(
+            "error.html", status, message=message, title=title or page.gettext("Something is wrong")
+        )
+
+    @app.exception_handler(PageError)
+    async def page_error(request: Request, error: PageError) -> Response:
+        return await error_page(request, error.status, error.message, error.title)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        page = await web(request)
+        message = (
+            page.gettext("There is no page at this address.")
+            if error.status_code == 404
+            else page.gettext("This request cannot be served.")
+        )
+        return await error_page(request, error.status_code, message, None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        page = await web(request)
+        return await error_page(
+            request, 400, page.gettext("Some of the request's values are not valid."), None
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,109 @@
+// The portal's map: country outlines (vendored, no base-map server), the search's footprints
+// or one item's tiles, the "map view" button of the search form and the clip of the view.
+// The server renders everything else; this module only reads the page's JSON configuration.
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("map-config").textContent);
+const text = $("map-text") ? JSON.parse($("map-text").textContent) : {};
+const empty = { type: "FeatureCollection", features: [] };
+const round = (value, digits) => Number(value.toFixed(digits));
+
+function start() {
+  const map = new maplibregl.Map({
+    container: "map",
+    style: {
+      version: 8,
+      sources: {},
+      layers: [{ id: "background", type: "background", paint: { "background-color": "#dde8f0" } }],
+    },
+    center: [2.5, 46.6],
+    zoom: 4.6,
+    attributionControl: { compact: true, customAttribution: "Natural Earth" },
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(new maplibregl.ScaleControl(), "bottom-left");
+  window.dinamisMap = map;
+
+  map.on("load", async () => {
+    map.addSource("countries", { type: "geojson", data: empty });
+    map.addLayer({ id: "countries-fill", type: "fill", source: "countries", paint: { "fill-color": "#f6f4ee" } });
+    map.addLayer({ id: "countries-line", type: "line", source: "countries", paint: { "line-color": "#a9a294", "line-width": 0.6 } });
+    const topology = await (await fetch("/static/vendor/world-atlas/countries-110m.json")).json();
+    map.getSource("countries").setData(topojson.feature(topology, topology.objects.countries));
+
+    if (config.footprints) showFootprints(map, config.footprints);
+    if (config.tilejson) await showItem(map);
+  });
+
+  const useView = $("use-view");
+  if (useView) {
+    useView.addEventListener("click", () => {
+      const b = map.getBounds();
+      $("bbox").value = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => round(v, 4)).join(", ");
+    });
+  }
+}
+
+function fit(map, bbox) {
+  if (bbox && bbox.length >= 4) {
+    const [w, s, e, n] = bbox.length === 6 ? [bbox[0], bbox[1], bbox[3], bbox[4]] : bbox;
+    map.fitBounds([[w, s], [e, n]], { padding: 40, animate: false, maxZoom: 14 });
+  }
+}
+
+function showFootprints(map, footprints) {
+  map.addSource("footprints", { type: "geojson", data: footprints });
+  map.addLayer({ id: "footprints-fill", type: "fill", source: "footprints", paint: { "fill-color": "#1864ab", "fill-opacity": 0.12 } });
+  map.addLayer({ id: "footprints-line", type: "line", source: "footprints", paint: { "line-color": "#1864ab", "line-width": 1.5 } });
+  const coords = footprints.features.flatMap((f) => f.geometry.coordinates.flat(2));
+  if (coords.length) {
+    const xs = [], ys = [];
+    for (let i = 0; i < coords.length; i += 2) { xs.push(coords[i]); ys.push(coords[i + 1]); }
+    fit(map, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]);
+  }
+  // A footprint leads to its item's page, as the result list does.
+  map.on("click", "footprints-fill", (event) => {
+    const key = event.features[0].properties.key;
+    window.location.href = `/catalogue/${key.split("/").map(encodeURIComponent).join("/")}`;
+  });
+  map.on("mouseenter", "footprints-fill", () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", "footprints-fill", () => { map.getCanvas().style.cursor = ""; });
+}
+
+async function showItem(map) {
+  map.addSource("footprint", { type: "geojson", data: { type: "Feature", geometry: config.geometry, properties: {} } });
+  map.addLayer({ id: "footprint-line", type: "line", source: "footprint", paint: { "line-color": "#d9480f", "line-width": 2 } });
+  fit(map, config.bbox);
+  if (!config.allowed) return;
+  const tilejson = await (await fetch(config.tilejson)).json();
+  map.addSource("item-tiles", {
+    type: "raster", tiles: tilejson.tiles, tileSize: 256, bounds: tilejson.bounds,
+    minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 22,
+  });
+  map.addLayer({ id: "item-tiles", type: "raster", source: "item-tiles" }, "footprint-line");
+  map.on("moveend", () => updateClip(map));
+  updateClip(map);
+}
+
+function updateClip(map) {
+  const link = $("clip");
+  if (!link) return;
+  const b = map.getBounds();
+  const item = config.bbox.length === 6 ? [config.bbox[0], config.bbox[1], config.bbox[3], config.bbox[4]] : config.bbox;
+  // The view, cut to the image: the tiler clips at native resolution in the item's CRS.
+  const clip = [Math.max(b.getWest(), item[0]), Math.max(b.getSouth(), item[1]), Math.min(b.getEast(), item[2]), Math.min(b.getNorth(), item[3])];
+  if (clip[0] >= clip[2] || clip[1] >= clip[3]) {
+    link.removeAttribute("href");
+    link.setAttribute("aria-disabled", "true");
+    return;
+  }
+  const url = new URL(config.clip.replace("{bbox}", clip.map((v) => round(v, 6)).join(",")), window.location.href);
+  url.searchParams.set("assets", config.asset);
+  if (config.token) url.searchParams.set("access_token", config.token);
+  link.href = url.toString();
+  link.setAttribute("aria-disabled", "false");
+  $("clip-help").textContent = text.clipReady || "";
+}
+
+if (document.readyState === "complete") start();
+else window.addEventListener("load", start);
