@@ -19,9 +19,35 @@ from stac_api.filters import as_one_filter
 from stac_api.validation import check_search
 from tiler.links import item_links, public_tiler_url
 
-# What every feature keeps whatever the fields extension asks: without them an answer is no
-# GeoJSON Feature (type) and no item a client can name (id).
+# The fields extension's default set, what an item keeps when a client excludes from it with an
+# empty or null `include` (with no `include` at all, exclusions come off the whole item).
+DEFAULT_FIELDS = frozenset(
+    {
+        "type",
+        "stac_version",
+        "stac_extensions",
+        "id",
+        "geometry",
+        "bbox",
+        "links",
+        "assets",
+        "collection",
+        "properties.datetime",
+        "properties.auth:schemes",
+    }
+)
+# Kept whatever is excluded: without them an answer is no GeoJSON Feature (type) and no item a
+# client can name (id).
 ALWAYS = frozenset({"type", "id"})
+# Added to what a request includes: what names the item and says it is STAC.
+NAMING = ALWAYS | {"collection", "stac_version"}
+
+
+def _kept(include: set[str], include_sent: bool) -> set[str]:
+    """The fields a `fields` request keeps before its exclusions (empty: the whole item)."""
+    if include:
+        return include | NAMING
+    return set(DEFAULT_FIELDS) if include_sent else set()
 
 
 @attr.s
@@ -44,6 +70,7 @@ class DinamisClient(CoreCrudClient):
         fields = getattr(search_request, "fields", None)
         include: set[str] = set(fields.include or ()) if fields else set()
         exclude: set[str] = set(fields.exclude or ()) if fields else set()
+        include_sent = fields is not None and "include" in fields.model_fields_set
         if fields is not None:
             # Applied below; with none left, stac-fastapi also answers in its own GeoJSON
             # response class instead of a plain JSON one.
@@ -58,9 +85,9 @@ class DinamisClient(CoreCrudClient):
             # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
             present_item(feature, api_url, licensed)
         if include or exclude:
+            keep = _kept(include, include_sent)
             collection["features"] = [
-                filter_fields(feature, include | ALWAYS if include else include, exclude - ALWAYS)
-                for feature in collection["features"]
+                filter_fields(feature, keep, exclude - ALWAYS) for feature in collection["features"]
             ]
         return collection
 

@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -154,28 +155,28 @@ def json_depth(raw: bytes) -> int:
     return deepest
 
 
-def check_limit(value: Any, limits: SearchLimits) -> None:
+def over_limit(value: Any, limits: SearchLimits) -> bool:
+    """Whether a page ``limit`` asks more than ``max_limit``: such a page is served at the
+    maximum, as OGC API Features says, and the answer's ``Limit-Applied`` header says so."""
     try:
-        number = int(value)
+        return int(value) > limits.max_limit
     except (TypeError, ValueError):
-        return  # not a number: stac-fastapi's own validation names it
-    if number > limits.max_limit:
-        raise LimitExceededError(
-            f"limit={number} is more than the {limits.max_limit} items a page may hold "
-            "(max_limit); follow the 'next' links to page through more."
-        )
+        return False  # not a number: stac-fastapi's own validation names it
 
 
 # Query parameters stac-fastapi-pgstac decodes as JSON without catching a failure.
 JSON_PARAMETERS = ("query", "intersects")
 
 
-def check_query(query_string: str, limits: SearchLimits) -> None:
+def check_query(query_string: str, limits: SearchLimits) -> str | None:
+    """Refuse a query string past the limits; the same with ``limit`` lowered to the maximum
+    when it asked more, else ``None``."""
     params = parse_qsl(query_string, keep_blank_values=True)
     lang = next((v for k, v in params if k in ("filter-lang", "filter_lang")), None)
+    clamped = False
     for key, value in params:
         if key == "limit":
-            check_limit(value, limits)
+            clamped = clamped or over_limit(value, limits)
         elif key in JSON_PARAMETERS and value:
             parsed = check_json_text(value.encode(), limits, key)
             if not isinstance(parsed, dict):
@@ -187,6 +188,9 @@ def check_query(query_string: str, limits: SearchLimits) -> None:
                 check_json_text(value.encode(), limits, "filter")
             else:
                 check_shape(text_shape(value), limits)
+    if not clamped:
+        return None
+    return urlencode([(k, str(limits.max_limit) if k == "limit" else v) for k, v in params])
 
 
 def _not_a_number(constant: str) -> float:
@@ -224,7 +228,9 @@ def check_nul(scope: Scope) -> None:
         raise BadRequestError("NUL character (%00) in the query string.")
 
 
-def check_body(raw: bytes, limits: SearchLimits) -> None:
+def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
+    """Refuse a search body past the limits; the same with ``limit`` lowered to the maximum
+    when it asked more, else ``None``."""
     if len(raw) > limits.max_body_bytes:
         raise LimitExceededError(
             f"the body is {len(raw)} bytes; the limit (max_body_bytes) is {limits.max_body_bytes}."
@@ -233,18 +239,24 @@ def check_body(raw: bytes, limits: SearchLimits) -> None:
         raise BadRequestError("NUL character (\\u0000) in the body.")
     body = check_json_text(raw, limits, "the body")
     if body is None and raw.strip() not in (b"", b"null"):
-        return  # malformed JSON: the API's own parser says where
+        return None  # malformed JSON: the API's own parser says where
     if not isinstance(body, dict):
         raise BadRequestError(
             f"the body of a search must be a JSON object, not {type(body).__name__!r}."
         )
-    if "limit" in body:
-        check_limit(body["limit"], limits)
+    if "fields" in body and not isinstance(body["fields"], dict):
+        raise BadRequestError(
+            "'fields' must be a JSON object with 'include' and 'exclude' lists, not "
+            f"{json.dumps(body['fields'])[:100]}."
+        )
     search_filter = body.get("filter")
     if isinstance(search_filter, str):  # CQL2 text in a JSON body
         check_shape(text_shape(search_filter), limits)
     elif search_filter is not None:
         check_shape(json_shape(search_filter), limits)
+    if not over_limit(body.get("limit"), limits):
+        return None
+    return json.dumps({**body, "limit": limits.max_limit}).encode()
 
 
 def _is_search_body(scope: Scope) -> bool:
@@ -265,18 +277,51 @@ class SearchLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        clamped = False
         try:
             check_nul(scope)
-            check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
+            query = check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
+            if query is not None:
+                scope = {**scope, "query_string": query.encode("latin-1")}
+                clamped = True
             if _is_search_body(scope):
-                raw, receive = await _buffered(receive, self.limits.max_body_bytes)
-                check_body(raw, self.limits)
+                raw, _ = await _buffered(receive, self.limits.max_body_bytes)
+                lowered = check_body(raw, self.limits)
+                clamped = clamped or lowered is not None
+                receive = _replay(lowered if lowered is not None else raw, receive)
         except BadRequestError as error:
             code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
             response = JSONResponse({"code": code, "description": str(error)}, 400)
             await response(scope, receive, send)
             return
+        if clamped:
+            send = _saying_limit_applied(send, self.limits.max_limit)
         await self.app(scope, receive, send)
+
+
+def _saying_limit_applied(send: Send, limit: int) -> Send:
+    async def send_with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            MutableHeaders(scope=message)["Limit-Applied"] = (
+                f"{limit}; the page limit asked for was over the maximum (max_limit)"
+            )
+        await send(message)
+
+    return send_with_header
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """A ``receive`` giving ``raw`` as the whole body, then what ``receive`` gives."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
@@ -292,13 +337,4 @@ async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
         size += len(chunks[-1])
         more = message.get("more_body", False)
     raw = b"".join(chunks)
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return raw, replay
+    return raw, _replay(raw, receive)

@@ -92,9 +92,6 @@ DECLARED = [
     "features#query",
     "transaction",
 ]
-# Issue 10 item 7 (fields after the access layer, answers in application/geo+json) belongs to
-# another change; these turn into failures (strict) the day it is merged, to be removed then.
-PENDING = {"item-search#fields"}
 
 
 def test_the_api_declares_what_clients_look_for(api_url: str) -> None:
@@ -184,35 +181,10 @@ def of_class(findings: list[str], name: str) -> list[str]:
     return [f for f in findings if any(f.startswith(f"[{label}]") for label in labels)]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, reason="issue 10 item 7, another change")
-            if name in PENDING
-            else (),
-        )
-        for name in DECLARED
-    ],
-)
+@pytest.mark.parametrize("name", DECLARED)
 def test_declared_class_validates(findings: list[str], name: str) -> None:
-    errors = [e for e in of_class(findings, name) if not large_limit_refused(e)]
+    errors = of_class(findings, name)
     assert not errors, "\n".join(error[:400] for error in errors)
-
-
-def large_limit_refused(finding: str) -> bool:
-    return bool(re.search(r"""["']limit["']: \d{5,}.*status code 400 instead of 200""", finding))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the search limit cap answers 400 past DINAMIS_SEARCH_MAX_LIMIT, where OGC API "
-    "Features (and STAC item search) want the maximum used instead: for the lead to settle",
-)
-def test_a_limit_past_the_maximum_is_served_at_the_maximum(findings: list[str]) -> None:
-    refused = [f for f in findings if large_limit_refused(f)]
-    assert not refused, "\n".join(refused)
 
 
 def test_no_finding_outside_a_class(findings: list[str]) -> None:

@@ -8,7 +8,16 @@ import pytest
 from pystac_client import Client
 
 from dinamis.settings import Settings
+from stac_api.client import DEFAULT_FIELDS
 from tests.stac_api.conftest import COLLECTION
+
+
+def flat(feature: dict) -> set[str]:
+    """The feature's fields as the fields extension names them (properties.x)."""
+    return {key for key in feature if key != "properties"} | {
+        f"properties.{key}" for key in feature.get("properties", {})
+    }
+
 
 BBOX = [0.0, 44.0, 3.0, 47.0]
 
@@ -238,7 +247,23 @@ def test_fields_apply_after_the_access_layer(api_url: str, access_items) -> None
     only_id = httpx.post(f"{api_url}/search", json={**body, "fields": {"include": ["id"]}})
     assert only_id.status_code == 200, only_id.text
     assert only_id.headers["content-type"].startswith("application/geo+json")
-    assert only_id.json()["features"] == [{"type": "Feature", "id": item_id}]
+    # What was asked, and what names the item: nothing else.
+    assert only_id.json()["features"] == [
+        {"type": "Feature", "id": item_id, "collection": collection, "stac_version": "1.1.0"}
+    ]
+    # Excluded with an empty include, from the default set (which never loses type and id);
+    # with no include at all, from the whole item.
+    for fields, other_properties_kept in (({"exclude": ["geometry", "type", "id"], "include": []},
+                                      False), ({"exclude": ["geometry"]}, True)):  # fmt: skip
+        (bare,) = httpx.post(f"{api_url}/search", json={**body, "fields": fields}).json()[
+            "features"
+        ]
+        assert "geometry" not in bare and bare["type"] == "Feature" and bare["id"] == item_id
+        others = set(bare["properties"]) - {"datetime", "auth:schemes"}
+        assert bool(others) is other_properties_kept, others
+        assert set(DEFAULT_FIELDS) - {"geometry"} <= flat(bare)
+    null = httpx.post(f"{api_url}/search", json={**body, "fields": None})
+    assert null.status_code == 400 and "'fields' must be a JSON object" in null.text
     # Excluding the collection must not leave the server's storage paths in asset hrefs.
     response = httpx.get(
         f"{api_url}/search",
@@ -256,5 +281,5 @@ def test_fields_apply_after_the_access_layer(api_url: str, access_items) -> None
     )
     assert with_geometry.headers["content-type"].startswith("application/geo+json")
     (feature,) = with_geometry.json()["features"]
-    assert set(feature) == {"type", "id", "geometry", "properties"}
+    assert set(feature) == {"type", "id", "collection", "stac_version", "geometry", "properties"}
     assert set(feature["properties"]) == {"datetime"}
