@@ -32,11 +32,11 @@ from dinamis.outage import (
 )
 from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
+from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
-from stac_api.limits import SearchLimits, SearchLimitsMiddleware
 from stac_api.settings import ApiSettings
 
 STAC_VERSION = "1.1.0"

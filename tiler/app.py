@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
@@ -60,6 +61,7 @@ from access.state import installed
 from dinamis import database
 from dinamis.outage import DatabaseSettings, add_outage_handlers, outage_response, psycopg_pool
 from dinamis.proxy import ForwardedMiddleware
+from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
@@ -210,6 +212,8 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     # Outside the one above, so that it sees (and narrows) the header that one sets.
     app.add_middleware(CachePolicyMiddleware)
     app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
+    # Inside the body-size check: a registered search's filter is bounded as the API's are.
+    app.user_middleware.append(Middleware(SearchLimitsMiddleware, limits=SearchLimits()))
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from dinamis.search_limits import SearchLimits
 from dinamis.settings import Settings
-from stac_api.limits import SearchLimits
 from tests.processes import Served, app_env, uvicorn_process
 
 LIMITS = SearchLimits()

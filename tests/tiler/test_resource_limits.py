@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from dinamis.search_limits import SearchLimits
 from tests.entitlements import BOUNDS, Items
 from tests.processes import Served
 from tiler.settings import TilerSettings
@@ -76,3 +77,34 @@ def test_abusive_requests_are_refused_fast_and_memory_stays_bounded(
     after = tiler_process.rss_mb()
     print(f"tiler RSS {before:.0f} MB -> {after:.0f} MB over {len(abusive(item))} requests")
     assert after - before < RSS_GROWTH_MB, f"RSS grew from {before:.0f} to {after:.0f} MB"
+
+
+def nested_not(depth: int) -> dict:
+    node: dict = {"op": "=", "args": [{"property": "platform"}, "x"]}
+    for _ in range(depth):
+        node = {"op": "not", "args": [node]}
+    return node
+
+
+def test_registered_search_filters_are_bounded_as_the_apis(tiler_process: Served) -> None:
+    # A mosaic's search is run by pgSTAC like the API's: the same bounds, before it is stored.
+    limits = SearchLimits()
+    for search_filter, words in (
+        (nested_not(limits.max_filter_depth + 2), "max_filter_depth"),
+        ("NOT " * 1000 + "platform='x'", "max_filter_depth"),
+    ):
+        started = time.monotonic()
+        response = httpx.post(
+            f"{tiler_process.url}/searches/register",
+            json={"collections": ["spot-world-heritage"], "filter": search_filter},
+            timeout=30,
+        )
+        assert response.status_code == 400, response.text
+        assert words in response.json()["description"], response.text
+        assert time.monotonic() - started < 1
+    within = httpx.post(
+        f"{tiler_process.url}/searches/register",
+        json={"collections": ["spot-world-heritage"], "filter": nested_not(2)},
+        timeout=30,
+    )
+    assert within.status_code == 200, within.text

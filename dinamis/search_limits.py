@@ -259,19 +259,26 @@ def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
     return json.dumps({**body, "limit": limits.max_limit}).encode()
 
 
-def _is_search_body(scope: Scope) -> bool:
-    """A POST whose body is a search: /search, and the searches of extensions (aggregate)."""
-    path: str = scope["path"]
-    return scope["method"] == "POST" and path.rstrip("/").endswith(("/search", "/aggregate"))
+# POSTs whose body is a search: the STAC API's /search and the searches of extensions
+# (aggregate); the tiler's registration of a mosaic's search.
+SEARCH_PATHS = ("/search", "/aggregate", "/searches/register")
 
 
 class SearchLimitsMiddleware:
     """Refuses (400, naming the limit) a search whose query string or body exceeds ``limits``,
-    before the application reads it."""
+    before the application reads it: in front of the STAC API and of the tiler, whose mosaic
+    searches pgSTAC runs the same way."""
 
-    def __init__(self, app: ASGIApp, limits: SearchLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: SearchLimits, search_paths: tuple[str, ...] = SEARCH_PATHS
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.search_paths = search_paths
+
+    def _is_search_body(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        return scope["method"] == "POST" and path.rstrip("/").endswith(self.search_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -284,7 +291,7 @@ class SearchLimitsMiddleware:
             if query is not None:
                 scope = {**scope, "query_string": query.encode("latin-1")}
                 clamped = True
-            if _is_search_body(scope):
+            if self._is_search_body(scope):
                 raw, _ = await _buffered(receive, self.limits.max_body_bytes)
                 lowered = check_body(raw, self.limits)
                 clamped = clamped or lowered is not None
