@@ -21,6 +21,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dinamis.asgi import buffered_body, replaying
+
 
 class SearchLimits(BaseSettings):
     """Read from ``DINAMIS_SEARCH_*`` variables."""
@@ -270,11 +272,20 @@ class SearchLimitsMiddleware:
     searches pgSTAC runs the same way."""
 
     def __init__(
-        self, app: ASGIApp, limits: SearchLimits, search_paths: tuple[str, ...] = SEARCH_PATHS
+        self,
+        app: ASGIApp,
+        limits: SearchLimits,
+        search_paths: tuple[str, ...] = SEARCH_PATHS,
+        bodies_only: bool = False,
+        message_key: str = "description",
     ) -> None:
+        """``bodies_only``: check search bodies alone (the tiler checks its query strings
+        itself); ``message_key``: where the app's own errors put their message."""
         self.app = app
         self.limits = limits
         self.search_paths = search_paths
+        self.bodies_only = bodies_only
+        self.message_key = message_key
 
     def _is_search_body(self, scope: Scope) -> bool:
         path: str = scope["path"]
@@ -286,19 +297,20 @@ class SearchLimitsMiddleware:
             return
         clamped = False
         try:
-            check_nul(scope)
-            query = check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
-            if query is not None:
-                scope = {**scope, "query_string": query.encode("latin-1")}
-                clamped = True
+            if not self.bodies_only:
+                check_nul(scope)
+                query = check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
+                if query is not None:
+                    scope = {**scope, "query_string": query.encode("latin-1")}
+                    clamped = True
             if self._is_search_body(scope):
-                raw, _ = await _buffered(receive, self.limits.max_body_bytes)
+                raw, _ = await buffered_body(receive, self.limits.max_body_bytes)
                 lowered = check_body(raw, self.limits)
                 clamped = clamped or lowered is not None
-                receive = _replay(lowered if lowered is not None else raw, receive)
+                receive = replaying(lowered if lowered is not None else raw, receive)
         except BadRequestError as error:
             code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
-            response = JSONResponse({"code": code, "description": str(error)}, 400)
+            response = JSONResponse({"code": code, self.message_key: str(error)}, 400)
             await response(scope, receive, send)
             return
         if clamped:
@@ -315,33 +327,3 @@ def _saying_limit_applied(send: Send, limit: int) -> Send:
         await send(message)
 
     return send_with_header
-
-
-def _replay(raw: bytes, receive: Receive) -> Receive:
-    """A ``receive`` giving ``raw`` as the whole body, then what ``receive`` gives."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
-    """The request body (read up to one byte past ``max_bytes``) and a ``receive`` replaying it."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more and size <= max_bytes:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        more = message.get("more_body", False)
-    raw = b"".join(chunks)
-    return raw, _replay(raw, receive)

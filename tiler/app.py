@@ -213,7 +213,11 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     app.add_middleware(CachePolicyMiddleware)
     app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
     # Inside the body-size check: a registered search's filter is bounded as the API's are.
-    app.user_middleware.append(Middleware(SearchLimitsMiddleware, limits=SearchLimits()))
+    app.user_middleware.append(
+        Middleware(
+            SearchLimitsMiddleware, limits=SearchLimits(), bodies_only=True, message_key="detail"
+        )
+    )
     # Pictures are compressed already.
     app.add_middleware(
         CompressionMiddleware,

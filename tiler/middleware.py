@@ -6,6 +6,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dinamis.asgi import buffered_body
+
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
 
@@ -71,7 +73,7 @@ class BodyCheckMiddleware:
         length = headers.get("content-length", "")
         raw = b""
         if not (length.isdigit() and int(length) > self.max_bytes):
-            raw, receive = await _buffered(receive, self.max_bytes)
+            raw, receive = await buffered_body(receive, self.max_bytes)
         if len(raw) > self.max_bytes or (length.isdigit() and int(length) > self.max_bytes):
             detail = f"request body exceeds the limit of {self.max_bytes:,} bytes"
             await JSONResponse({"detail": detail}, 413)(scope, receive, send)
@@ -86,29 +88,3 @@ class BodyCheckMiddleware:
             except ValueError:
                 pass  # malformed: the app's own parser says where
         await self.app(scope, receive, send)
-
-
-async def _buffered(receive: Receive, max_bytes: int) -> tuple[bytes, Receive]:
-    """The request body (read up to one chunk past ``max_bytes``) and a ``receive`` replaying
-    it."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more and size <= max_bytes:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        more = message.get("more_body", False)
-    raw = b"".join(chunks)
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return raw, replay

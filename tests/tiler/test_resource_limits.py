@@ -100,7 +100,7 @@ def test_registered_search_filters_are_bounded_as_the_apis(tiler_process: Served
             timeout=30,
         )
         assert response.status_code == 400, response.text
-        assert words in response.json()["description"], response.text
+        assert words in response.json()["detail"], response.text
         assert time.monotonic() - started < 1
     within = httpx.post(
         f"{tiler_process.url}/searches/register",
