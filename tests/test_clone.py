@@ -1,5 +1,5 @@
-"""A clone of the repository alone is enough: its sample-reading tests pass with nothing beside
-it (no ``../shared``) and no ``DINAMIS_SAMPLES_DIR``, on the clone's own code and data."""
+"""A clone of the repository alone is enough: its sample-reading tests pass with no folder of
+samples beside it and no ``DINAMIS_SAMPLES_DIR``, on the clone's own code and data."""
 
 import os
 import shutil
