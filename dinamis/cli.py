@@ -189,7 +189,8 @@ def up(
         ),
     ] = True,
 ) -> None:
-    """Start everything: database, collections, demo products, the STAC API and the tiler."""
+    """Start everything: database, collections, demo products, the STAC API, the tiler (web map)
+    and the portal."""
     from demo.cli import run_demo
     from demo.tips import next_steps
 
