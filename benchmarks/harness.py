@@ -5,17 +5,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from dinamis import database
 from dinamis.catalog import load_collections
-from dinamis.serve import free_port
+from dinamis.serve import free_port, wait_until_answering
 from dinamis.settings import REPO_ROOT, Settings
 
 
@@ -95,16 +92,8 @@ def server_process(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}{health_path}").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{factory} did not start")
-            time.sleep(0.1)
+        if not wait_until_answering([f"{base}{health_path}"], process, timeout=60):
+            raise RuntimeError(f"{factory} did not start")
         yield Server(base, process)
     finally:
         process.terminate()

@@ -2,10 +2,13 @@
 
 import asyncio
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -15,6 +18,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def wait_until_answering(
+    urls: Iterable[str], process: subprocess.Popen, timeout: float, interval: float = 0.1
+) -> bool:
+    """Wait for every URL to answer 200 while the server ``process`` runs: ``False`` when it
+    exits or ``timeout`` seconds pass first."""
+    urls = list(urls)
+    deadline = time.monotonic() + timeout
+    while not all(answers(url) for url in urls):
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
 
 
 def _config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:

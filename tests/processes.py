@@ -6,16 +6,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from dinamis import database
-from dinamis.serve import free_port
+from dinamis.serve import free_port, wait_until_answering
 from dinamis.settings import REPO_ROOT, Settings
 
 
@@ -79,16 +76,8 @@ def uvicorn_process(
         process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=out, stderr=out)
     served = Served(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{served.url}{health_path}").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{factory} did not start:\n{served.output()}")
-            time.sleep(0.1)
+        if not wait_until_answering([f"{served.url}{health_path}"], process, timeout=90):
+            raise RuntimeError(f"{factory} did not start:\n{served.output()}")
         yield served
     finally:
         process.terminate()

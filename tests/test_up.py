@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from pystac_client import Client
 from rasterio.io import MemoryFile
 
-from dinamis.serve import free_port
+from dinamis.serve import free_port, wait_until_answering
 
 COLLECTIONS = {"pleiades", "pleiades-neo", "spot-6-7", "spot-world-heritage"}
 PLATFORMS = {
@@ -65,26 +64,15 @@ def running() -> Iterator[dict[str, Any]]:
             [sys.executable, "-m", "dinamis", "up"], env=env, stdout=output, stderr=output
         )
     try:
-        deadline = time.monotonic() + 300
-        while not all(
-            _answers(url) for url in (urls["api"], f"{urls['tiler']}/healthz", urls["portal"])
-        ):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dinamis up did not come up:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        health = (urls["api"], f"{urls['tiler']}/healthz", urls["portal"])
+        if not wait_until_answering(health, process, timeout=300, interval=0.5):
+            pytest.fail(f"dinamis up did not come up:\n{log.read_text()[-3000:]}")
         yield {**urls, "log": log, "env": env}
     finally:
         process.terminate()
         process.wait(timeout=30)
         subprocess.run([sys.executable, "-m", "dinamis", "db", "stop"], env=env, check=False)
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def dinamis(env: dict[str, str], *args: str) -> str:

@@ -6,16 +6,14 @@ import shutil
 import string
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from access.settings import AccessSettings
-from dinamis.serve import BackgroundServer, free_port
+from dinamis.serve import BackgroundServer, free_port, wait_until_answering
 from dinamis.settings import REPO_ROOT, Settings
 from stac_api.app import create_app as create_api
 from stac_api.settings import ApiSettings
@@ -82,17 +80,9 @@ def deployment(
     nginx = subprocess.Popen([NGINX, "-c", str(root / "nginx.conf"), "-p", str(root)])
     public = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{public}/_mgmt/ping").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if nginx.poll() is not None or time.monotonic() > deadline:
-                log = (root / "error.log").read_text() if (root / "error.log").exists() else ""
-                pytest.fail(f"nginx did not start: {log}")
-            time.sleep(0.1)
+        if not wait_until_answering([f"{public}/_mgmt/ping"], nginx, timeout=30):
+            log = (root / "error.log").read_text() if (root / "error.log").exists() else ""
+            pytest.fail(f"nginx did not start: {log}")
         yield Deployment(public=public, api=api.url, tiler=tiler.url)
     finally:
         nginx.terminate()
