@@ -1,6 +1,23 @@
 """Reading a request body ahead of the application, for the middlewares that check it."""
 
+import json
+from typing import Any
+
 from starlette.types import Message, Receive
+
+
+class NotANumberError(ValueError):
+    """A JSON text holds NaN or Infinity: no JSON numbers (RFC 8259), which Python's parser
+    accepts and geometry maths then silently mishandles. The message is the constant."""
+
+
+def _refuse_constant(constant: str) -> float:
+    raise NotANumberError(constant)
+
+
+def loads_finite(raw: bytes | str) -> Any:
+    """``json.loads`` refusing NaN and Infinity with :class:`NotANumberError`."""
+    return json.loads(raw, parse_constant=_refuse_constant)
 
 
 def replaying(raw: bytes, receive: Receive) -> Receive:

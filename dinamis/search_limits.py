@@ -21,7 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import buffered_body, replaying
+from dinamis.asgi import NotANumberError, buffered_body, loads_finite, replaying
 
 
 class SearchLimits(BaseSettings):
@@ -195,13 +195,6 @@ def check_query(query_string: str, limits: SearchLimits) -> str | None:
     return urlencode([(k, str(limits.max_limit) if k == "limit" else v) for k, v in params])
 
 
-def _not_a_number(constant: str) -> float:
-    raise BadRequestError(
-        f"{constant} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
-        "must be finite."
-    )
-
-
 def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
     """``raw`` parsed, once its nesting is known to be bounded; a filter's shape checked."""
     depth = json_depth(raw)
@@ -211,9 +204,12 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
             f"{limits.max_json_depth}."
         )
     try:
-        value = json.loads(raw, parse_constant=_not_a_number)
-    except BadRequestError:
-        raise
+        value = loads_finite(raw)
+    except NotANumberError as error:
+        raise BadRequestError(
+            f"{error} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
+            "must be finite."
+        ) from error
     except ValueError:
         return None  # malformed: the API's own parser says where
     if what == "filter":

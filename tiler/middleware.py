@@ -1,12 +1,10 @@
 """Keeping licensed pictures out of shared caches, and oversized or non-JSON bodies out."""
 
-import json
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import buffered_body
+from dinamis.asgi import NotANumberError, buffered_body, loads_finite
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
@@ -47,14 +45,6 @@ class CachePolicyMiddleware:
         await self.app(scope, receive, send_with_policy)
 
 
-class _NotANumberError(ValueError):
-    pass
-
-
-def _not_a_number(constant: str) -> float:
-    raise _NotANumberError(constant)
-
-
 class BodyCheckMiddleware:
     """Refuses a request body larger than ``max_bytes`` (413), by its Content-Length or as it
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
@@ -80,8 +70,8 @@ class BodyCheckMiddleware:
             return
         if "json" in headers.get("content-type", ""):
             try:
-                json.loads(raw, parse_constant=_not_a_number)
-            except _NotANumberError as error:
+                loads_finite(raw)
+            except NotANumberError as error:
                 detail = f"{error} is not a JSON number: coordinates and values must be finite"
                 await JSONResponse({"detail": detail}, 400)(scope, receive, send)
                 return
