@@ -107,7 +107,11 @@ def user_create(
     entity: Annotated[int, typer.Option(help="Entity id.")],
     name: Annotated[str, typer.Option(help="Full name.")],
     role: Annotated[
-        Role, typer.Option(help="A referent manages their entity's users.")
+        Role,
+        typer.Option(
+            help="A referent manages their entity's users; an operator handles applications "
+            "and imagery requests; an admin also changes the catalogue."
+        ),
     ] = Role.USER,
 ) -> None:
     """Register a user (pending until activated)."""

@@ -22,7 +22,10 @@ class EntityStatus(StrEnum):
 class Role(StrEnum):
     USER = "user"
     REFERENT = "referent"
+    OPERATOR = "operator"
+    """Programme staff: handle applications and imagery requests, see usage statistics."""
     ADMIN = "admin"
+    """An operator who may also change the catalogue."""
 
 
 class UserStatus(StrEnum):

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from access.models import EntityStatus, Licence, Principal, UserStatus
+from access.models import EntityStatus, Licence, Principal, Role, UserStatus
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,13 @@ class Decision:
 
 
 ALLOWED = Decision(True)
+
+OPERATOR_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def is_operator(principal: Principal) -> bool:
+    """Programme staff (operators and admins) whose account is active."""
+    return principal.role in OPERATOR_ROLES and principal.user_status is UserStatus.ACTIVE
 
 
 def can_access(

@@ -24,6 +24,7 @@ from access.models import (
     User,
     UserStatus,
 )
+from access.policy import OPERATOR_ROLES
 
 KEY_PREFIX = "dnm"
 
@@ -258,8 +259,8 @@ class Actor(Protocol):
 
 
 def check_manages(actor: Actor | None, entity_id: int) -> None:
-    """Admins manage every entity, a referent only their own; ``None`` is the operator's CLI."""
-    if actor is None or actor.role is Role.ADMIN:
+    """Operators manage every entity, a referent only their own; ``None`` is the CLI."""
+    if actor is None or actor.role in OPERATOR_ROLES:
         return
     if actor.role is Role.REFERENT and actor.entity_id == entity_id:
         return

@@ -15,6 +15,7 @@ from stapi_pydantic import (
 
 from access.dependencies import get_access
 from access.models import Principal, Role
+from access.policy import is_operator
 from access.state import AccessState
 from orders import store
 from orders.products import (
@@ -27,7 +28,6 @@ from orders.web import (
     actor_of,
     base_url,
     caller,
-    is_operator,
     notify_later,
     order_model,
     prepare_submission,

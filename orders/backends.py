@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from access.dependencies import get_access
 from access.models import Role
+from access.policy import is_operator
 from orders import store
 from orders.aoi import AoiError, check_aoi
 from orders.opportunities import passes
@@ -28,7 +29,6 @@ from orders.web import (
     actor_of,
     base_url,
     caller,
-    is_operator,
     notify_later,
     order_model,
     orders_state,

@@ -19,7 +19,8 @@ from stapi_pydantic import (
 from starlette.concurrency import run_in_threadpool
 
 from access.dependencies import OptionalPrincipal, get_access
-from access.models import Principal, Role, UserStatus
+from access.models import Principal, Role
+from access.policy import is_operator
 from dinamis.mail import MailSettings
 from orders import store
 from orders.notify import notify
@@ -56,10 +57,6 @@ def caller(request: Request, changes: bool = False) -> Principal:
     if changes and getattr(request.state, "via", None) == "token":
         raise HTTPException(403, "access tokens only read: send your API key to change orders.")
     return principal
-
-
-def is_operator(principal: Principal) -> bool:
-    return principal.role is Role.ADMIN and principal.user_status is UserStatus.ACTIVE
 
 
 def actor_of(principal: Principal) -> Actor:

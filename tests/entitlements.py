@@ -101,6 +101,7 @@ class People:
     suspended_entity: str
     referent: str
     admin: str
+    operator: str
     own_pending_user: int
     other_pending_user: int
     entity_id: int
@@ -165,6 +166,7 @@ def register_people(database_url: str) -> People:
             suspended_entity=_key(conn, _user(conn, suspended, "sam@susp.test")),
             referent=_key(conn, rita),
             admin=_key(conn, _user(conn, ign, "ada@dinamis.test", role=Role.ADMIN)),
+            operator=_key(conn, _user(conn, ign, "otto@dinamis.test", role=Role.OPERATOR)),
             own_pending_user=paul.id,
             other_pending_user=quentin.id,
             entity_id=ign,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from access import store as access_store
 from access.models import EntityCategory, Licence, Principal, Role, UserStatus
+from access.policy import is_operator
 from portal import store
 from portal.validation import COUNTRY, valid_email, valid_siret
 from portal.web import Form, PageError, Web, WebDep, field, signed_in, valid_link
@@ -189,7 +190,7 @@ async def confirm(page: WebDep, form: Form) -> HTMLResponse:
 
 def _admin(page: Web) -> Principal:
     principal = signed_in(page)
-    if principal.role is not Role.ADMIN or principal.user_status is not UserStatus.ACTIVE:
+    if not is_operator(principal):
         raise PageError(
             403,
             page.gettext("This page is reserved to DINAMIS operators."),

@@ -122,7 +122,7 @@ def requesters(database_url: str, collection_ids: list[str]) -> Requesters:
             suspended=_requester(conn, suspended, "sam@suspended.orders.test"),
             unlicensed=_requester(conn, unlicensed, "ugo@unlicensed.orders.test"),
             spender=_requester(conn, spender, "bea@busy.orders.test"),
-            operator=_requester(conn, lab, "ops@dinamis.orders.test", Role.ADMIN),
+            operator=_requester(conn, lab, "ops@dinamis.orders.test", Role.OPERATOR),
         )
         access_store.suspend_entity(conn, suspended)
     return people
