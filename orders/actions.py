@@ -3,6 +3,7 @@ forward, attempts, delivery, failure, expiry), the requester's agreement to a qu
 cancellation, dry-run quotes, tranches; and a clear 404 for unknown products."""
 
 import logging
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -88,8 +89,17 @@ async def _apply(request: Request, order_id: str, change: Any) -> dict[str, Any]
     return order_model(changed, base_url(request)).model_dump(mode="json", by_alias=True)
 
 
-def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
-    # Bodies are bounded by the settings: built here, where they are known.
+@dataclass(frozen=True)
+class ActionBodies:
+    """The bodies of operators' actions, bounded by the settings: the API's routes and the
+    portal's back-office check what operators send with the same models."""
+
+    action: type[BaseModel]
+    attempt: type[BaseModel]
+    deliver: type[BaseModel]
+
+
+def action_bodies(settings: OrdersSettings) -> ActionBodies:
     class ActionBody(BaseModel):
         model_config = ConfigDict(extra="forbid")
         reason: str | None = Field(default=None, max_length=settings.max_reason_chars)
@@ -109,6 +119,14 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
     class DeliverBody(BaseModel):
         model_config = ConfigDict(extra="forbid")
         items: list[ItemRef] = Field(min_length=1, max_length=settings.max_delivered_items)
+
+    return ActionBodies(ActionBody, AttemptBody, DeliverBody)
+
+
+def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
+    # Bodies are bounded by the settings: built here, where they are known.
+    bodies = action_bodies(settings)
+    ActionBody, AttemptBody, DeliverBody = bodies.action, bodies.attempt, bodies.deliver  # noqa: N806
 
     router = APIRouter(tags=["Orders: actions"])
 

@@ -254,6 +254,71 @@ def list_orders(
     return [_order(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the operators' search narrows orders by; every field optional."""
+
+    order_id: int | None = None
+    requester: str | None = None
+    """Part of the requester's e-mail address, any case."""
+    entity: str | None = None
+    """Part of the entity's name, any case."""
+    statuses: tuple[Status, ...] = ()
+    product_id: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+
+_FILTER = """
+WHERE (%(id)s::bigint IS NULL OR o.id = %(id)s)
+  AND (%(requester)s::text IS NULL OR strpos(lower(u.email), lower(%(requester)s)) > 0)
+  AND (%(entity)s::text IS NULL OR strpos(lower(e.name), lower(%(entity)s)) > 0)
+  AND (cardinality(%(statuses)s::text[]) = 0 OR o.status = ANY(%(statuses)s::text[]))
+  AND (%(product)s::text IS NULL OR o.product_id = %(product)s)
+  AND (%(from)s::timestamptz IS NULL OR o.created_at >= %(from)s)
+  AND (%(before)s::timestamptz IS NULL OR o.created_at < %(before)s)
+"""
+
+
+def search_orders(
+    conn: psycopg.Connection,
+    where: OrderFilter,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    oldest_first: bool = False,
+) -> tuple[list[OrderRecord], int]:
+    """One page of the orders ``where`` selects (newest first, or longest waiting first) and
+    how many it selects in all."""
+    params = {
+        "id": where.order_id,
+        "requester": where.requester,
+        "entity": where.entity,
+        "statuses": [status.value for status in where.statuses],
+        "product": where.product_id,
+        "from": where.created_from,
+        "before": where.created_before,
+    }
+    order = "o.updated_at, o.id" if oldest_first else "o.id DESC"
+    rows = conn.cursor(row_factory=dict_row).execute(
+        f"{_ORDER} {_FILTER} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s",
+        {**params, "offset": offset, "limit": limit},
+    )
+    found = [_order(row) for row in rows]
+    (total,) = conn.execute(
+        'SELECT count(*) FROM dinamis_orders."order" o'
+        ' JOIN dinamis_access."user" u ON u.id = o.user_id'
+        f" JOIN dinamis_access.entity e ON e.id = o.entity_id {_FILTER}",
+        params,
+    ).fetchone() or (0,)
+    return found, int(total)
+
+
+def count_by_status(conn: psycopg.Connection) -> dict[Status, int]:
+    rows = conn.execute('SELECT status, count(*) FROM dinamis_orders."order" GROUP BY status')
+    return {Status(status): int(count) for status, count in rows}
+
+
 def statuses(conn: psycopg.Connection, order_id: int) -> list[StatusRecord]:
     rows = conn.cursor(row_factory=dict_row).execute(
         "SELECT status_code, reason_code, reason_text, actor, at FROM dinamis_orders.status"

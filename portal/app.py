@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -15,10 +16,17 @@ from dinamis.mail import MailSettings
 from dinamis.settings import Settings
 from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
-from portal.routes import account, auth, catalogue, membership, pages
+from portal.routes import account, auth, backoffice, catalogue, membership, pages
 from portal.settings import PortalSettings
 from portal.stac import StacClient
-from portal.web import PageError, Portal, make_templates, set_session_cookie, web
+from portal.web import (
+    PageError,
+    Portal,
+    SignInNeededError,
+    make_templates,
+    set_session_cookie,
+    web,
+)
 
 STATIC = Path(__file__).parent / "static"
 # MapLibre and the country outlines are vendored once, with the tiler's web map.
@@ -66,7 +74,7 @@ def create_app(
     )
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, membership, account, catalogue):
+    for module in (pages, auth, membership, account, catalogue, backoffice):
         app.include_router(module.router)
 
     @app.middleware("http")
@@ -84,6 +92,11 @@ def create_app(
         return page.render(
             "error.html", status, message=message, title=title or page.gettext("Something is wrong")
         )
+
+    @app.exception_handler(SignInNeededError)
+    async def sign_in_first(request: Request, error: SignInNeededError) -> Response:
+        page = await web(request)
+        return page.redirect(f"/login?{urlencode({'next': error.next_url})}")
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, error: PageError) -> Response:

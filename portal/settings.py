@@ -41,6 +41,12 @@ class PortalSettings(BaseSettings):
     """Longest free text (purpose, refusal reason) a form accepts."""
     search_limit: int = Field(default=50, gt=0, le=500)
     """Items per page of catalogue results."""
+    backoffice_page_size: int = Field(default=50, gt=0, le=500)
+    """Requests or audit entries per page of the operators' back-office."""
+    backoffice_queue_size: int = Field(default=10, gt=0, le=100)
+    """Requests the back-office home lists per status (the longest waiting)."""
+    backoffice_max_pages: int = Field(default=1000, gt=0)
+    """Pages of back-office results one may page to (narrow the search beyond)."""
 
     oidc_issuer: str | None = None
     """An OpenID Connect provider (Keycloak realm URL, …) users may sign in with; off if unset.

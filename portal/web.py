@@ -5,6 +5,7 @@ import hmac
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from access.models import Principal
+from access.policy import is_operator
 from access.state import AccessState
 from access.tokens import issue_token
 from access.urls import origin
@@ -52,6 +54,15 @@ class Portal:
         )
 
 
+class SignInNeededError(Exception):
+    """A visitor who must sign in first: sent to the sign-in page, which brings them back to
+    ``next_url``."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
 class PageError(Exception):
     """A refusal shown as a page in the reader's language; nothing was changed."""
 
@@ -74,6 +85,8 @@ def make_templates() -> Environment:
     env.filters["script_json"] = lambda value: (
         json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     )
+    # Times in UTC, as operators record them, whatever the database session's zone.
+    env.filters["utc"] = lambda value: value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return env
 
 
@@ -91,6 +104,11 @@ class Web:
     @property
     def settings(self) -> PortalSettings:
         return self.portal.settings
+
+    @property
+    def operator(self) -> bool:
+        """Signed in as programme staff: the back-office is theirs."""
+        return self.principal is not None and is_operator(self.principal)
 
     def gettext(self, message: str, **params: Any) -> str:
         text = i18n.translations(self.language).gettext(message)

@@ -1,15 +1,15 @@
 """Membership online: an entity applies, its legal representative confirms and accepts the
-charter and licences, operators decide, the referent invites the entity's users."""
+charter and licences, operators decide (in the back-office), the referent invites the entity's
+users."""
 
 from datetime import UTC, datetime
 
 import psycopg
 from fastapi import APIRouter, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from access import store as access_store
-from access.models import EntityCategory, Licence, Principal, Role, UserStatus
-from access.policy import is_operator
+from access.models import EntityCategory, UserStatus
 from portal import store
 from portal.validation import COUNTRY, valid_email, valid_siret
 from portal.web import Form, PageError, Web, WebDep, field, signed_in, valid_link
@@ -183,141 +183,6 @@ async def confirm(page: WebDep, form: Form) -> HTMLResponse:
             entity=application.entity_name,
         ),
     )
-
-
-# -- operators ------------------------------------------------------------------------------
-
-
-def _admin(page: Web) -> Principal:
-    principal = signed_in(page)
-    if not is_operator(principal):
-        raise PageError(
-            403,
-            page.gettext("This page is reserved to DINAMIS operators."),
-            page.gettext("Access refused"),
-        )
-    return principal
-
-
-async def _needs_approval(page: Web, application: store.Application) -> list[Licence]:
-    """Licences the provider must approve for this entity and has not yet."""
-    if application.entity_id is None:
-        return []
-    licences = await page.access.run(access_store.list_licences)
-
-    def approved(conn: psycopg.Connection) -> set[str]:
-        rows = conn.execute(
-            "SELECT licence_code FROM dinamis_access.entity_licence"
-            " WHERE entity_id = %s AND provider_approved",
-            (application.entity_id,),
-        )
-        return {row[0] for row in rows}
-
-    done = await page.access.run(approved)
-    return [
-        lic
-        for lic in licences
-        if application.category in lic.approval_categories and lic.code not in done
-    ]
-
-
-@router.get("/admin/applications", response_class=HTMLResponse)
-async def applications(page: WebDep) -> HTMLResponse:
-    _admin(page)
-    rows = await page.access.run(store.list_applications)
-    pending = {a.id: await _needs_approval(page, a) for a in rows}
-    return page.render("applications.html", applications=rows, pending=pending)
-
-
-async def _decidable(page: Web, form_id: str) -> store.Application:
-    try:
-        return await page.access.run(store.get_application, int(form_id))
-    except (ValueError, access_store.NotFoundError) as error:
-        raise PageError(404, page.gettext("No such application.")) from error
-
-
-@router.post("/admin/applications/{application_id}/approve")
-async def approve(application_id: str, page: WebDep, form: Form) -> RedirectResponse:
-    admin = _admin(page)
-    application = await _decidable(page, application_id)
-    if application.status != "confirmed" or application.entity_id is None:
-        raise PageError(
-            409,
-            page.gettext("Only an application confirmed by its legal representative is approved."),
-        )
-    entity_id = application.entity_id
-
-    def decide(conn: psycopg.Connection) -> str:
-        access_store.activate_entity(conn, entity_id)
-        try:
-            referent = access_store.find_user(conn, application.referent_email)
-        except access_store.NotFoundError:
-            referent = None
-        if referent is not None and referent.entity_id != entity_id:
-            raise PageError(
-                409,
-                page.gettext(
-                    "The referent's address already has an account in another entity: "
-                    "ask the applicant for another address, or refuse the application."
-                ),
-            )
-        if referent is None:
-            referent = access_store.create_user(
-                conn,
-                entity_id,
-                application.referent_email,
-                application.referent_name,
-                Role.REFERENT,
-            )
-        store.update_application(
-            conn,
-            application.id,
-            status="approved",
-            decided_at=datetime.now(UTC),
-            decided_by=admin.user_id,
-        )
-        return store.create_link(conn, "invite", page.settings.link_ttl, user_id=referent.id)
-
-    token = await page.access.run(decide)
-    page.access.forget()
-    page.mail(
-        application.referent_email,
-        "invite",
-        entity=application.entity_name,
-        link=f"{page.settings.public_url}/invitation?t={token}",
-    )
-    return page.redirect("/admin/applications")
-
-
-@router.post("/admin/applications/{application_id}/provider")
-async def provider_approval(application_id: str, page: WebDep, form: Form) -> RedirectResponse:
-    _admin(page)
-    application = await _decidable(page, application_id)
-    for licence in await _needs_approval(page, application):
-        assert application.entity_id is not None
-        await page.access.run(access_store.approve_licence, application.entity_id, licence.code)
-    page.access.forget()
-    return page.redirect("/admin/applications")
-
-
-@router.post("/admin/applications/{application_id}/refuse")
-async def refuse(application_id: str, page: WebDep, form: Form) -> RedirectResponse:
-    admin = _admin(page)
-    application = await _decidable(page, application_id)
-    reason = field(form, "reason", page.settings.max_text)
-    if not reason:
-        raise PageError(400, page.gettext("Say why the application is refused."))
-    if application.status == "approved":
-        raise PageError(409, page.gettext("This application was already approved."))
-    await page.access.run(
-        store.update_application,
-        application.id,
-        status="refused",
-        refusal=reason,
-        decided_at=datetime.now(UTC),
-        decided_by=admin.user_id,
-    )
-    return page.redirect("/admin/applications")
 
 
 # -- referents ------------------------------------------------------------------------------

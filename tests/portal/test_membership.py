@@ -80,7 +80,7 @@ def test_apply_confirm_approve_invite_and_download(portal: Portal, browser: Brow
 
     # 3. An operator approves.
     sign_in(browser, portal, *portal.admin)
-    page.goto(f"{portal.url}/admin/applications")
+    page.goto(f"{portal.url}/backoffice/applications")
     browser.shot("applications")
     page.get_by_role("button", name=f"Approuver {ENTITY}").click()
     page.wait_for_load_state()

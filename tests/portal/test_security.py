@@ -202,7 +202,7 @@ def test_script_payloads_are_shown_as_text(portal: Portal, browser: Browser) -> 
     page.get_by_role("button", name="Confirmer et accepter").click()
     page.wait_for_selector("text=Demande confirmée")
     sign_in(browser, portal, *portal.admin)
-    page.goto(f"{portal.url}/admin/applications")
+    page.goto(f"{portal.url}/backoffice/applications")
     assert page.get_by_role("heading", name=entity).count() == 1
     assert page.locator("img[src=x]").count() == 0
     browser.shot("escaped")
@@ -280,7 +280,7 @@ def test_a_refusal_and_its_reason_reach_the_applicant(portal: Portal, browser: B
     _apply(browser, portal, "Portail labo refusé", "legal@refused.test", "Revente d’images.")
     page = browser.page
     sign_in(browser, portal, *portal.admin)
-    page.goto(f"{portal.url}/admin/applications")
+    page.goto(f"{portal.url}/backoffice/applications")
     form = page.locator("article", has=page.get_by_role("heading", name="Portail labo refusé"))
     form.get_by_label("Motif d’un refus").fill("La revente est contraire à la charte.")
     form.get_by_role("button", name="Refuser").click()
