@@ -16,6 +16,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
+from shapely.geometry import shape
 from stapi_pydantic import OrderStatusCode as Status
 from starlette.datastructures import FormData
 
@@ -32,6 +33,8 @@ from orders.web import actor_of
 from orders.workflow import FINAL, STEPS, Action, ForbiddenError, TransitionError
 from portal import audit, store
 from portal.audit import ApplicationAction, AuditFilter
+from portal.stac import CatalogueError, StacClient
+from portal.stac import Query as StacQuery
 from portal.web import Form, PageError, SignInNeededError, Web, WebDep, field
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,26 @@ async def operator_page(request: Request, page: WebDep) -> Principal:
 router = APIRouter(prefix=PREFIX, dependencies=[Depends(operator_page)])
 Operator = Annotated[Principal, Depends(operator_page)]
 
-# Statuses a request waits in for someone, in the order it goes through them.
-PENDING = tuple(status for status in Status if status not in FINAL)
+# Statuses as operators read them: the way through, then the ends (any other STAPI status
+# after them).
+_SHOWN = (
+    Status.received,
+    Status.accepted,
+    Status.reserved,
+    Status.tasked,
+    Status.scheduled,
+    Status.processing,
+    Status.held,
+    Status.completed,
+    Status.rejected,
+    Status.failed,
+    Status.expired,
+    Status.cancelled,
+    Status.user_cancelled,
+)
+STATUSES = (*_SHOWN, *(status for status in Status if status not in _SHOWN))
+# Statuses a request waits in for someone.
+PENDING = tuple(status for status in STATUSES if status not in FINAL)
 # The requester's own decision, never taken for them; attempts and deliveries have forms.
 SIMPLE_ACTIONS = tuple(
     action for action in Action if action not in (Action.AGREE, Action.ATTEMPT, Action.DELIVER)
@@ -111,7 +132,7 @@ async def home(page: WebDep) -> HTMLResponse:
         counts=found["counts"],
         waiting=found["waiting"],
         pending=PENDING,
-        statuses=list(Status),
+        statuses=STATUSES,
         applications=by_status,
     )
 
@@ -363,7 +384,7 @@ async def requests(page: WebDep) -> HTMLResponse:
         found=found,
         total=total,
         pages=criteria.pages(number, total),
-        statuses=list(Status),
+        statuses=STATUSES,
         products=orders().rules.products,
     )
 
@@ -388,6 +409,13 @@ async def _request_page(
 
     history, attempts = await page.access.run(details)
     product = orders().rules.product(order.product_id)
+    may_deliver = order.status in STEPS[Action.DELIVER].sources
+    candidates, catalogue_error = [], False
+    if may_deliver and product is not None:
+        try:
+            candidates = await _candidates(page, order, product.collection)
+        except CatalogueError:
+            catalogue_error = True
     return page.render(
         "backoffice_request.html",
         status,
@@ -398,7 +426,9 @@ async def _request_page(
         actions=[a for a in SIMPLE_ACTIONS if order.status in STEPS[a].sources],
         needs_reason={a.value for a, step in STEPS.items() if step.needs_reason},
         may_attempt=order.status in STEPS[Action.ATTEMPT].sources,
-        may_deliver=order.status in STEPS[Action.DELIVER].sources,
+        may_deliver=may_deliver,
+        candidates=candidates,
+        catalogue_error=catalogue_error,
         collection=product.collection if product else "",
         error=error,
         done=page.request.query_params.get("done"),
@@ -407,6 +437,18 @@ async def _request_page(
         values=context.pop("values", {}),
         **context,
     )
+
+
+async def _candidates(page: Web, order: OrderRecord, collection: str) -> list[dict[str, Any]]:
+    """Catalogue items of the product's collection over the request's area, newest first:
+    what the operator most likely delivers, to tick rather than type."""
+    west, south, east, north = shape(order.geometry).bounds
+    stac: StacClient = page.request.app.state.stac
+    found = await stac.search(
+        StacQuery(bbox=(west, south, east, north), collection=collection),
+        page.settings.backoffice_queue_size,
+    )
+    return found.get("features", [])
 
 
 @router.get("/requests/{order_id}", response_class=HTMLResponse)
@@ -547,9 +589,12 @@ async def deliver(
     product = orders().rules.product(order.product_id)
     collection = product.collection if product else ""
     typed = field(form, "items", 100_000)
-    # One item per line: its id in the product's collection, or COLLECTION/ITEM_ID.
+    ticked = [value for value in form.getlist("item") if isinstance(value, str)]
+    # Ticked candidates and typed lines, one item each: its id in the product's collection,
+    # or COLLECTION/ITEM_ID.
     refs = []
-    for line in filter(None, (line.strip() for line in typed.splitlines())):
+    lines = (line.strip() for line in [*ticked, *typed.splitlines()])
+    for line in dict.fromkeys(filter(None, lines)):
         named, _, item_id = line.rpartition("/")
         refs.append({"collection": named or collection, "id": item_id})
 

@@ -24,13 +24,15 @@ from portal.app import create_app
 from portal.passwords import hash_password
 from portal.settings import PortalSettings
 from tests.orders.conftest import payload, square
-from tests.orders.test_lifecycle import ingest
+from tests.orders.test_lifecycle import DELIVERY_BOUNDS, ingest
 from tests.portal.conftest import Browser, Portal, member
 from tests.portal.test_security import sign_in
 
 PASSWORD = "un mot de passe du back-office"
 OPERATOR = "olivia@ops.backoffice.test"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+WEST, SOUTH, EAST, NORTH = DELIVERY_BOUNDS
+DELIVERY_CENTRE = ((WEST + EAST) / 2, (SOUTH + NORTH) / 2)
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,11 @@ def people(portal: Portal) -> People:
 
 
 def submit(portal: Portal, people: People, km2: float = 3100) -> str:
-    """A Pléiades tasking request by the lab's requester, through the API; its id."""
+    """A Pléiades tasking request by the lab's requester, through the API, over the place
+    delivered products are ingested (far from other suites' items); its id."""
     created = httpx.post(
         f"{portal.api_url}/stapi/products/pleiades-tasking/orders",
-        json=payload(square(km2), view="mono", max_cloud_cover=10),
+        json=payload(square(km2, DELIVERY_CENTRE), view="mono", max_cloud_cover=10),
         headers={"Authorization": f"Bearer {people.key}"},
         timeout=60,
     )
@@ -309,6 +312,9 @@ def test_search_paging_and_bad_input(portal: Portal, people: People, small_pages
         data={"csrf": csrf, "acquired_at": "2026-12-01T10:30", "cloud_cover": "150"},
     )
     assert cloudy.status_code == 400 and "La couverture nuageuse n’est pas valide" in cloudy.text
+    empty = operator.post(f"/backoffice/requests/{ids[0]}/deliver", data={"csrf": csrf})
+    assert empty.status_code == 400
+    assert "Les images livrées : indiquez-en au moins une" in empty.text
     unknown = operator.post(f"/backoffice/requests/{ids[0]}/actions/agree", data={"csrf": csrf})
     assert unknown.status_code == 404
     # A refused transition says the workflow's reason; nothing changes.
@@ -434,7 +440,9 @@ def test_an_operator_handles_a_request_from_arrival_to_delivery(
 
     item_id = f"BACKOFFICE-PHR-{order_id}"
     ingest(database_url, settings, item_id)
-    page.get_by_label(re.compile("Images livrées, une par ligne")).fill(f"{item_id}\n")
+    page.reload()  # the item is a candidate now: ticked rather than typed
+    page.get_by_label(re.compile(f"^{item_id}")).check()
+    browser.shot("backoffice-deliver")
     with page.expect_navigation():
         page.get_by_role("button", name="Livrer").click()
     assert status_shown(browser) == "completed"
