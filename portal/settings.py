@@ -44,7 +44,8 @@ class PortalSettings(BaseSettings):
     backoffice_page_size: int = Field(default=50, gt=0, le=500)
     """Requests or audit entries per page of the operators' back-office."""
     backoffice_queue_size: int = Field(default=10, gt=0, le=100)
-    """Requests the back-office home lists per status (the longest waiting)."""
+    """Rows of the back-office's short lists: requests per status on its home (the longest
+    waiting), catalogue items offered for a delivery."""
     backoffice_max_pages: int = Field(default=1000, gt=0)
     """Pages of back-office results one may page to (narrow the search beyond)."""
 

@@ -402,8 +402,14 @@ async def _order(page: Web, order_id: str) -> OrderRecord:
 
 
 async def _request_page(
-    page: Web, order: OrderRecord, status: int = 200, error: str | None = None, **context: Any
+    page: Web,
+    order: OrderRecord,
+    status: int = 200,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The request's page; after a refusal, with its reason and the form's values again."""
+
     def details(conn: psycopg.Connection) -> tuple[list[Any], list[dict[str, Any]]]:
         return orders_store.statuses(conn, order.id), orders_store.attempts(conn, order.id)
 
@@ -434,8 +440,7 @@ async def _request_page(
         done=page.request.query_params.get("done"),
         max_reason=orders().settings.max_reason_chars,
         max_items=orders().settings.max_delivered_items,
-        values=context.pop("values", {}),
-        **context,
+        values=values or {},
     )
 
 
