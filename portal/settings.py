@@ -42,6 +42,19 @@ class PortalSettings(BaseSettings):
     search_limit: int = Field(default=50, gt=0, le=500)
     """Items per page of catalogue results."""
 
+    stapi_path: str = "/stapi"
+    """Where the API serves imagery requests (its ``DINAMIS_ORDERS_PREFIX``)."""
+    archive_collection: str = "airbus-archive"
+    """The provider's archive collection, whose scenes archive requests pick on the map."""
+    aoi_file_bytes: int = Field(default=2_000_000, gt=0)
+    """Largest area-of-interest file (GeoJSON, KML, zipped shapefile) a request form takes."""
+    aoi_unzipped_bytes: int = Field(default=20_000_000, gt=0)
+    """What a zipped shapefile may unpack to."""
+    aoi_features: int = Field(default=500, gt=0)
+    """Features an area-of-interest file may hold."""
+    opportunity_days: int = Field(default=31, gt=0)
+    """Days of satellite passes the request form shows (the API's own limit applies too)."""
+
     oidc_issuer: str | None = None
     """An OpenID Connect provider (Keycloak realm URL, …) users may sign in with; off if unset.
     Its ``/.well-known/openid-configuration`` gives the endpoints."""

@@ -1,0 +1,429 @@
+"""Imagery requests from the portal, in a real browser: a Pléiades tasking from the drawn area
+(with its live quote, equal to the API's) to the downloaded image, areas sent as files (good
+and bad ones), and who sees which request.
+
+The operators' steps go through the API's imagery-request routes, one small function each,
+until the back-office pages take them over."""
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psycopg
+import pyogrio
+import pytest
+import shapely
+from babel.numbers import format_decimal
+from pyproj import Transformer
+from shapely.geometry import shape
+
+from access import store as access_store
+from access.models import EntityCategory, Role
+from dinamis.area import geometry_area_km2
+from portal import store
+from portal.passwords import hash_password
+from tests.browser import CHROMIUM
+from tests.orders.conftest import square, tles  # noqa: F401 (the passes need the orbits)
+from tests.portal.conftest import Browser, Portal
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+PASSWORD = "mot de passe des demandes"
+AREA_KM2 = 3100
+CENTRE = (4.35, 44.05)  # the Cévennes: no other suite's request or item near
+# Refusals answer 4xx on purpose: Chromium logs each as a console error, nothing else may be.
+EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
+@dataclass(frozen=True)
+class Lab:
+    entity_id: int
+    requester: str
+    colleague: str
+    referent: str
+    stranger: str
+    requester_key: str
+    operator_key: str
+
+
+def _user(conn: psycopg.Connection, entity: int, email: str, role: Role = Role.USER) -> int:
+    user = access_store.create_user(conn, entity, email, email.split("@")[0], role)
+    access_store.activate_user(conn, user.id)
+    access_store.acknowledge_licence(conn, user.id, "airbus-dinamis")
+    store.set_password_hash(conn, user.id, hash_password(PASSWORD))
+    return user.id
+
+
+def _entity(conn: psycopg.Connection, name: str) -> int:
+    entity = access_store.create_entity(conn, name, EntityCategory.FRENCH_RESEARCH)
+    access_store.activate_entity(conn, entity.id)
+    access_store.accept_membership(conn, entity.id, "2024")
+    access_store.accept_licence(conn, entity.id, "airbus-dinamis", provider_approved=True)
+    return entity.id
+
+
+@pytest.fixture(scope="module")
+def lab(portal: Portal) -> Lab:
+    with psycopg.connect(portal.database_url) as conn:
+        entity = _entity(conn, "UMR Demandes Cévennes")
+        other = _entity(conn, "Labo Demandes Ailleurs")
+        requester = _user(conn, entity, "ana@demandes.test")
+        _user(conn, entity, "bob@demandes.test")
+        _user(conn, entity, "rita@demandes.test", Role.REFERENT)
+        _user(conn, other, "zoe@ailleurs.test")
+        operator = _user(conn, other, "otto@ops.demandes.test", Role.OPERATOR)
+        return Lab(
+            entity,
+            "ana@demandes.test",
+            "bob@demandes.test",
+            "rita@demandes.test",
+            "zoe@ailleurs.test",
+            access_store.issue_key(conn, requester).secret,
+            access_store.issue_key(conn, operator).secret,
+        )
+
+
+def sign_in(browser: Browser, portal: Portal, email: str) -> None:
+    page = browser.page
+    page.goto(f"{portal.url}/login")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+
+
+def open_form(browser: Browser, portal: Portal, product: str) -> None:
+    page = browser.page
+    page.goto(f"{portal.url}/requests/new?product={product}")
+    page.wait_for_function("() => window.dinamisRequest && dinamisRequest.ready")
+
+
+def quoted(browser: Browser) -> dict[str, Any]:
+    """The quote the page shows, once it is that of the area as it now stands."""
+    page = browser.page
+    page.wait_for_function(
+        "() => dinamisRequest.quote && dinamisRequest.geometry"
+        " && dinamisRequest.quote.geometry === JSON.stringify(dinamisRequest.geometry)"
+    )
+    return page.evaluate("() => dinamisRequest.quote")
+
+
+def unexpected(browser: Browser) -> list[str]:
+    return [error for error in browser.errors if not EXPECTED.search(error)]
+
+
+# -- the operators' steps, through the API ---------------------------------------------------
+
+
+def _act(portal: Portal, key: str, path: str, body: dict[str, Any] | None = None) -> dict:
+    answer = httpx.post(
+        f"{portal.api_url}/stapi/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def operator_accepts(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator_key, f"orders/{order_id}/actions/accept")
+
+
+def operator_quotes(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator_key, f"orders/{order_id}/actions/quote", {"reason": "Devis DSP 2026"})
+
+
+def operator_forwards(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator_key, f"orders/{order_id}/actions/forward")
+
+
+def operator_records_attempt(
+    portal: Portal, lab: Lab, order_id: str, when: str, cloud: float, validated: bool
+) -> None:
+    body = {"acquired_at": when, "cloud_cover": cloud, "validated": validated}
+    _act(portal, lab.operator_key, f"orders/{order_id}/attempts", body)
+
+
+def operator_delivers(portal: Portal, lab: Lab, order_id: str, item: dict[str, Any]) -> None:
+    body = {"items": [{"collection": item["collection"], "id": item["id"]}]}
+    _act(portal, lab.operator_key, f"orders/{order_id}/deliver", body)
+
+
+def operator_records_tranche(portal: Portal, lab: Lab, attempts: int) -> None:
+    _act(portal, lab.operator_key, f"entities/{lab.entity_id}/tranches", {"attempts": attempts})
+
+
+# -- the journey ------------------------------------------------------------------------------
+
+
+def draw(browser: Browser, geometry: dict[str, Any]) -> None:
+    """Click the outline's corners on the map, as a user does; the quote shows meanwhile."""
+    page = browser.page
+    west, south, east, north = shape(geometry).bounds
+    page.evaluate(
+        "([w, s, e, n]) => dinamisMap.fitBounds([[w, s], [e, n]], {padding: 80, animate: false})",
+        [west, south, east, north],
+    )
+    box = page.locator("#map canvas").bounding_box()
+    assert box is not None
+    corners = page.evaluate(
+        "(ring) => ring.map(([x, y]) => {"
+        " const p = dinamisMap.project([x, y]); return [p.x, p.y]; })",
+        geometry["coordinates"][0][:-1],
+    )
+    page.get_by_role("button", name="Dessiner un polygone").click()
+    for index, (x, y) in enumerate(corners):
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        if index == 2:
+            # Three corners in: the outline so far is already quoted, live.
+            page.mouse.move(box["x"] + corners[3][0], box["y"] + corners[3][1])
+            page.wait_for_selector("#quote-figures:not([hidden])")
+            browser.shot("drawing")
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.usefixtures("tles")
+def test_tasking_journey_from_drawing_to_download(
+    portal: Portal, lab: Lab, browser: Browser
+) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-tasking")
+    assert page.get_attribute("html", "lang") == "fr"
+    draw(browser, square(AREA_KM2, CENTRE))
+    shown = quoted(browser)
+    geometry = json.loads(shown["geometry"])
+    assert abs(geometry_area_km2(shape(geometry)) - AREA_KM2) < AREA_KM2 * 0.01
+
+    # The figures are the API's own quote of the same area and parameters.
+    api = httpx.post(
+        f"{portal.api_url}/stapi/products/pleiades-tasking/quote",
+        json={
+            "datetime": f"{page.input_value('#start')}T00:00:00Z/"
+            f"{page.input_value('#end')}T23:59:59Z",
+            "geometry": geometry,
+            "order_parameters": {"view": "mono", "max_cloud_cover": 20, "max_incidence_angle": 30},
+        },
+        headers={"Authorization": f"Bearer {lab.requester_key}"},
+        timeout=60,
+    ).json()
+    assert shown["api"] == api
+    free = api["lines"][0]["quantity"]
+    expected = {
+        "q-area": api["area_km2"],
+        "q-quota": api["quota_km2"],
+        "q-left": max(api["quota_km2"] - free, 0),
+        "q-beyond": api["lines"][1]["quantity"],
+        "q-due": float(api["due"]),
+    }
+    for cell, value in expected.items():
+        assert float(page.get_attribute(f"#{cell}", "data-value")) == pytest.approx(value)
+        assert page.text_content(f"#{cell}") == format_decimal(round(value, 2), locale="fr")
+    assert float(api["due"]) > 0 and api["quota_km2"] < api["area_km2"]
+    page.locator("#quote").scroll_into_view_if_needed()
+    browser.shot("quote")
+
+    page.get_by_role("button", name="Afficher les passages des satellites").click()
+    page.wait_for_selector("#passes li")
+    assert page.locator("#passes li").count() > 0
+    page.fill("#purpose", "Suivi des châtaigneraies")
+    page.locator("#passes").scroll_into_view_if_needed()
+    browser.shot("passes")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    order_id = page.url.rsplit("/", 1)[1]
+    assert page.text_content("#status").strip() == "reçue"
+    assert page.get_attribute("#due", "data-due") == api["due"]
+    browser.shot("received")
+
+    operator_accepts(portal, lab, order_id)
+    operator_quotes(portal, lab, order_id)
+    page.reload()
+    assert page.text_content("#status").strip() == "devis envoyé, en attente de votre accord"
+    assert "Devis DSP 2026" in page.text_content("#timeline")
+    browser.shot("quoted")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Accepter le devis").click()
+    assert page.text_content("#status").strip() == "acceptée"
+    assert page.locator("#agreed").count() == 1
+    browser.shot("agreed")
+
+    operator_forwards(portal, lab, order_id)
+    operator_records_attempt(portal, lab, order_id, "2026-12-10T10:31:00Z", 42.5, False)
+    operator_records_attempt(portal, lab, order_id, "2026-12-19T10:29:00Z", 4.0, True)
+    item = portal.licensed[0]
+    operator_delivers(portal, lab, order_id, item)
+
+    page.get_by_role("link", name="Mes demandes").first.click()
+    row = page.locator(f"#requests tr[data-id='{order_id}']")
+    assert "livrée" in row.text_content()
+    browser.shot("my-requests")
+    row.get_by_role("link").click()
+    assert page.text_content("#status").strip() == "livrée"
+    cells = page.locator("#attempts tbody tr").evaluate_all(
+        "rows => rows.map(r => r.cells[1].textContent.trim())"
+    )
+    assert cells == ["42,5 %", "4 %"]
+    statuses = page.locator("#timeline li strong").all_text_contents()
+    assert statuses[0] == "reçue" and statuses[-1] == "livrée" and len(statuses) == 8
+    browser.shot("delivered")
+    page.get_by_role("button", name=f"Ajouter {item['id']} au panier").click()
+    page.wait_for_url(re.compile(rf"/requests/{order_id}$"))
+    assert page.locator("#items .in-basket").count() == 1
+    page.locator("#items").get_by_role("link", name=item["id"]).click()
+    page.wait_for_selector("#item-title")
+    browser.shot("item")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("^Télécharger data")).click()
+    path = Path(download.value.path())
+    assert path.read_bytes()[:4] in (b"II*\x00", b"MM\x00*")
+    assert path.stat().st_size == portal.cogs[item["id"]].stat().st_size
+    assert not unexpected(browser), browser.errors
+
+
+# -- areas sent as files -------------------------------------------------------------------
+
+
+def _shapefile_zip(folder: Path, geometry: dict[str, Any]) -> bytes:
+    """The area as a zipped shapefile in Lambert-93, the French mapping projection."""
+    to_l93 = Transformer.from_crs(4326, 2154, always_xy=True)
+    projected = shapely.transform(
+        shape(geometry), lambda xy: np.column_stack(to_l93.transform(*xy.T))
+    )
+    pyogrio.raw.write(
+        str(folder / "zone.shp"),
+        geometry=np.array([shapely.to_wkb(projected)], dtype=object),
+        field_data=[],
+        fields=[],
+        crs="EPSG:2154",
+        geometry_type="Polygon",
+        driver="ESRI Shapefile",
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in folder.glob("zone.*"):
+            archive.write(part, f"export/{part.name}")
+    return buffer.getvalue()
+
+
+def _kml(geometry: dict[str, Any]) -> bytes:
+    ring = " ".join(f"{x},{y},0" for x, y in geometry["coordinates"][0])
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document><Folder><Placemark><name>zone</name><Polygon><outerBoundaryIs><LinearRing>"
+        f"<coordinates>{ring}</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+        "</Folder></Document></kml>"
+    ).encode()
+
+
+def upload(browser: Browser, name: str, content: bytes) -> str:
+    page = browser.page
+    page.evaluate("() => { document.getElementById('aoi-status').textContent = ''; }")
+    page.set_input_files("#aoi-file", files=[{"name": name, "mimeType": "", "buffer": content}])
+    # Empty, then "reading…", then what became of the file.
+    page.wait_for_function(
+        "() => { const t = document.getElementById('aoi-status').textContent;"
+        " return t && !t.endsWith('…'); }"
+    )
+    return page.text_content("#aoi-status")
+
+
+def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_path: Path) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-tasking")
+    geometry = square(1200, CENTRE)
+    good = {
+        "zone.geojson": json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": geometry}],
+            }
+        ).encode(),
+        "zone.kml": _kml(geometry),
+        "zone.zip": _shapefile_zip(tmp_path, geometry),
+    }
+    for name, content in good.items():
+        assert upload(browser, name, content) == "Zone lue depuis le fichier."
+        area = quoted(browser)["api"]["area_km2"]
+        assert area == pytest.approx(1200, rel=0.001), name
+        # 1,200 km² is within the lab's free quota: nothing to pay.
+        assert page.text_content("#q-due") == "0"
+    browser.shot("uploaded")
+
+    bad = {
+        "notes.txt": (b"hello", "Envoyez un fichier GeoJSON"),
+        "zone.zip": (b"PK\x03\x04 not really", "n'est pas une archive zip"),
+        "zone.json": (b"{not json", "ne peut pas être lu comme GeoJSON"),
+        "point.geojson": (
+            json.dumps({"type": "Point", "coordinates": [4.3, 44.0]}).encode(),
+            "ne contient aucun polygone",
+        ),
+        "big.geojson": (b" " * 2_100_000, "dépasse 2000 ko"),
+    }
+    for name, (content, message) in bad.items():
+        assert message in upload(browser, name, content), name
+    browser.shot("refused-file")
+    # The refused files left the last good area in place.
+    assert quoted(browser)["api"]["area_km2"] == pytest.approx(1200, rel=0.001)
+
+    # Too small for the product: the API's refusal, shown where the quote was.
+    upload(browser, "small.geojson", json.dumps(square(40, CENTRE)).encode())
+    page.wait_for_selector("#quote-error:not([hidden])")
+    assert "minimum" in page.text_content("#quote-error")
+    assert not unexpected(browser), browser.errors
+
+
+# -- who sees which request ---------------------------------------------------------------
+
+
+def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser) -> None:
+    created = httpx.post(
+        f"{portal.api_url}/stapi/products/pleiades-tasking/orders",
+        json={
+            "datetime": "2027-03-01T00:00:00Z/2027-04-01T00:00:00Z",
+            "geometry": square(500, CENTRE),
+            "order_parameters": {"view": "stereo"},
+        },
+        headers={"Authorization": f"Bearer {lab.requester_key}"},
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    page = browser.page
+
+    anonymous = httpx.get(f"{portal.url}/requests/{order_id}")
+    assert anonymous.status_code == 401 and "Connectez-vous" in anonymous.text
+
+    for email in (lab.colleague, lab.stranger):
+        sign_in(browser, portal, email)
+        response = page.goto(f"{portal.url}/requests/{order_id}")
+        assert response is not None and response.status == 404
+        assert "Aucune demande de ce numéro" in page.text_content("main")
+        page.goto(f"{portal.url}/requests")
+        assert page.locator(f"#requests tr[data-id='{order_id}']").count() == 0
+        page.context.clear_cookies()
+    browser.shot("not-yours")
+
+    # The referent sees the entity's requests, who made them, and its SPOT balance.
+    operator_records_tranche(portal, lab, 20)
+    sign_in(browser, portal, lab.referent)
+    page.goto(f"{portal.url}/requests")
+    row = page.locator(f"#requests tr[data-id='{order_id}']")
+    assert lab.requester in row.text_content()
+    assert (
+        page.text_content("#balance")
+        .strip()
+        .endswith("SPOT restantes dans les tranches de votre structure : 20")
+    )
+    page.goto(f"{portal.url}/requests/{order_id}")
+    assert page.text_content("#request-title") == f"Demande {order_id}"
+    browser.shot("referent")
+    assert not unexpected(browser), browser.errors
