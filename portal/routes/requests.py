@@ -91,6 +91,7 @@ async def _products(page: Web) -> list[dict[str, Any]]:
             "title": product.get("title") or product["id"],
             "family": product.get("keywords", ["", ""])[0],
             "kind": product.get("keywords", ["", ""])[1],
+            "platforms": product.get("keywords", [])[2:],
         }
         for product in found.get("products", [])
     ]
@@ -352,17 +353,20 @@ async def opportunities(request: Request, page: WebDep) -> JSONResponse:
 
 @router.post("/scenes")
 async def scenes(request: Request, page: WebDep) -> JSONResponse:
-    """Scenes of the provider's archive over the area's bounds, in the window."""
+    """Scenes of the provider's archive over the area's bounds, in the window, taken by the
+    product's satellites (only those can be ordered with it)."""
+    nowhere = page.gettext("Draw the area on the map or send it as a file.")
     try:
         values = await _json_body(request, page)
         bbox = [float(v) for v in values.get("bbox", [])]
-        if len(bbox) != 4:
-            raise ValueError(page.gettext("Draw the area on the map or send it as a file."))
         start, end = date.fromisoformat(values["start"]), date.fromisoformat(values["end"])
     except (ValueError, KeyError, TypeError):
-        return _json_error(
-            page, 400, page.gettext("Draw the area on the map or send it as a file.")
-        )
+        return _json_error(page, 400, nowhere)
+    if len(bbox) != 4:
+        return _json_error(page, 400, nowhere)
+    product = _product(await _products(page), str(values.get("product", "")))
+    if product is None:
+        return _json_error(page, 400, page.gettext("Choose a product."))
     query = StacQuery(
         bbox=(bbox[0], bbox[1], bbox[2], bbox[3]),
         start=start,
@@ -375,7 +379,12 @@ async def scenes(request: Request, page: WebDep) -> JSONResponse:
         return _json_error(
             page, 503, page.gettext("The catalogue cannot be reached now. Try again in a moment.")
         )
-    return JSONResponse({"type": "FeatureCollection", "features": found.get("features", [])})
+    features = [
+        feature
+        for feature in found.get("features", [])
+        if feature.get("properties", {}).get("platform") in product["platforms"]
+    ]
+    return JSONResponse({"type": "FeatureCollection", "features": features})
 
 
 @router.post("/aoi")

@@ -90,7 +90,7 @@ async function quote() {
   }
   $("quote-error").hidden = true;
   $("quote-figures").hidden = false;
-  state.quote = { geometry: asked, ...result.answer };
+  state.quote = { geometry: asked, scenes: body.scenes, ...result.answer };
 }
 
 // -- the area -----------------------------------------------------------------------------
@@ -187,7 +187,7 @@ function pickScene(id) {
 async function findScenes() {
   if (!state.geometry) return;
   $("scenes-status").textContent = text.searching;
-  const { ok, answer } = await post("/requests/scenes", { bbox: bounds(state.geometry), start: $("start").value, end: $("end").value });
+  const { ok, answer } = await post("/requests/scenes", { product: $("product").value, bbox: bounds(state.geometry), start: $("start").value, end: $("end").value });
   if (!ok) {
     $("scenes-status").textContent = answer.error;
     return;
@@ -211,6 +211,12 @@ async function findScenes() {
     return item;
   }));
   $("scenes-status").textContent = features.length ? text.scenesFound : text.noScene;
+  if (features.length) {
+    // The area and every scene in view, to pick them.
+    const boxes = [bounds(state.geometry), ...features.map((f) => f.bbox)];
+    const [w, s, e, n] = [0, 1, 2, 3].map((i) => (i < 2 ? Math.min : Math.max)(...boxes.map((b) => b[i])));
+    state.map.fitBounds([[w, s], [e, n]], { padding: 40, animate: false, maxZoom: 13 });
+  }
 }
 
 // -- satellite passes ---------------------------------------------------------------------
@@ -259,9 +265,9 @@ window.addEventListener("dinamis-map", (event) => {
   map.addLayer({ id: "aoi-fill", type: "fill", source: "aoi", paint: { "fill-color": "#d9480f", "fill-opacity": 0.15 } });
   map.addLayer({ id: "aoi-line", type: "line", source: "aoi", paint: { "line-color": "#d9480f", "line-width": 2 } });
   map.addSource("scenes", { type: "geojson", data: empty });
-  map.addLayer({ id: "scenes-fill", type: "fill", source: "scenes", paint: { "fill-color": "#1864ab", "fill-opacity": 0.08 } });
-  map.addLayer({ id: "scenes-line", type: "line", source: "scenes", paint: { "line-color": "#1864ab", "line-width": 1 } });
-  map.addLayer({ id: "scenes-picked", type: "fill", source: "scenes", paint: { "fill-color": "#1864ab", "fill-opacity": 0.35 }, filter: ["in", ["get", "id"], ["literal", []]] });
+  map.addLayer({ id: "scenes-fill", type: "fill", source: "scenes", paint: { "fill-color": "#1864ab", "fill-opacity": 0.08 } }, "aoi-fill");
+  map.addLayer({ id: "scenes-line", type: "line", source: "scenes", paint: { "line-color": "#1864ab", "line-width": 1 } }, "aoi-fill");
+  map.addLayer({ id: "scenes-picked", type: "fill", source: "scenes", paint: { "fill-color": "#1864ab", "fill-opacity": 0.35 }, filter: ["in", ["get", "id"], ["literal", []]] }, "aoi-fill");
   map.on("click", "scenes-fill", (e) => {
     if (state.draw.getMode() === "static") pickScene(e.features[0].properties.id);
   });

@@ -29,7 +29,12 @@ from dinamis.area import geometry_area_km2
 from portal import store
 from portal.passwords import hash_password
 from tests.browser import CHROMIUM
-from tests.orders.conftest import square, tles  # noqa: F401 (the passes need the orbits)
+from tests.orders.conftest import (  # noqa: F401 (fixtures: the provider's archive, orbits)
+    TOULOUSE,
+    archive,
+    square,
+    tles,
+)
 from tests.portal.conftest import Browser, Portal
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
@@ -288,6 +293,47 @@ def test_tasking_journey_from_drawing_to_download(
     assert not unexpected(browser), browser.errors
 
 
+@pytest.mark.usefixtures("archive")
+def test_archive_scenes_picked_on_the_map(portal: Portal, lab: Lab, browser: Browser) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-archive")
+    assert page.is_visible("#archive") and not page.is_visible("#tasking")
+    page.fill("#start", "2023-01-01")
+    page.fill("#end", "2024-12-31")
+    assert upload(browser, "toulouse.geojson", json.dumps(square(300, TOULOUSE)).encode())
+    page.get_by_role("button", name="Chercher les scènes sur la zone").click()
+    page.wait_for_selector("#scenes-list li")
+    listed = page.locator("#scenes-list input").evaluate_all("boxes => boxes.map(b => b.value)")
+    # Not the SPOT scene (another product's), nor Brest's (elsewhere).
+    assert sorted(listed) == ["PHR1A_ARCHIVE_TLS_2023", "PHR1B_ARCHIVE_TLS_2024"]
+
+    # One scene picked on the map (where only it lies), the other ticked in the list.
+    page.wait_for_function("() => dinamisMap.loaded()")
+    box = page.locator("#map canvas").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(
+        "() => { const p = dinamisMap.project([1.22, 43.42]); return [p.x, p.y]; }"
+    )
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    assert page.is_checked("#scene-PHR1A_ARCHIVE_TLS_2023")
+    page.check("#scene-PHR1B_ARCHIVE_TLS_2024")
+    page.wait_for_function("() => dinamisRequest.quote && dinamisRequest.quote.scenes.length === 2")
+    shown = page.evaluate("() => dinamisRequest.quote")
+    # Two scenes of 300 km² are within the archive quota.
+    assert shown["api"]["area_km2"] == pytest.approx(300, rel=0.001)
+    assert shown["api"]["lines"][0]["quantity"] == pytest.approx(600, rel=0.001)
+    assert page.text_content("#q-due") == "0"
+    page.locator("#quote").scroll_into_view_if_needed()
+    browser.shot("archive-scenes")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    assert page.text_content("#status").strip() == "reçue"
+    assert "PHR1A_ARCHIVE_TLS_2023, PHR1B_ARCHIVE_TLS_2024" in page.text_content("main")
+    browser.shot("archive-received")
+    assert not unexpected(browser), browser.errors
+
+
 # -- areas sent as files -------------------------------------------------------------------
 
 
@@ -307,9 +353,9 @@ def _shapefile_zip(folder: Path, geometry: dict[str, Any]) -> bytes:
         driver="ESRI Shapefile",
     )
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w") as packed:
         for part in folder.glob("zone.*"):
-            archive.write(part, f"export/{part.name}")
+            packed.write(part, f"export/{part.name}")
     return buffer.getvalue()
 
 
@@ -407,6 +453,9 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
         response = page.goto(f"{portal.url}/requests/{order_id}")
         assert response is not None and response.status == 404
         assert "Aucune demande de ce numéro" in page.text_content("main")
+        page.get_by_role("button", name="English").click()
+        page.wait_for_selector("html[lang=en]")
+        assert "No such request, or it is not yours to see." in page.text_content("main")
         page.goto(f"{portal.url}/requests")
         assert page.locator(f"#requests tr[data-id='{order_id}']").count() == 0
         page.context.clear_cookies()
