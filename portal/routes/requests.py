@@ -67,6 +67,7 @@ def _reason(body: Any) -> str:
 
 
 def _refusal(page: Web, status: int, body: Any) -> PageError:
+    """The API's refusal as the page says it: a 4xx as is, the API's own failure as 502."""
     if status == 404:
         return PageError(404, page.gettext("No such request, or it is not yours to see."))
     return PageError(
@@ -251,8 +252,8 @@ async def submit(request: Request, page: WebDep) -> HTMLResponse | RedirectRespo
         return _form_page(page, products, values, str(problem), 400)
     status, answer = await _api(page, "POST", f"/products/{product['id']}/orders", json=body)
     if status not in (200, 201):
-        refusal = page.gettext("The request service refused: %(reason)s", reason=_reason(answer))
-        return _form_page(page, products, values, refusal, status if status < 500 else 502)
+        refusal = _refusal(page, status, answer)
+        return _form_page(page, products, values, refusal.message, refusal.status)
     return page.redirect(f"/requests/{answer['id']}")
 
 
@@ -295,8 +296,8 @@ async def quote(request: Request, page: WebDep) -> JSONResponse:
         return _json_error(page, 400, str(problem))
     status, answer = await _api(page, "POST", f"/products/{product['id']}/quote", json=body)
     if status != 200:
-        refusal = page.gettext("The request service refused: %(reason)s", reason=_reason(answer))
-        return _json_error(page, status if 400 <= status < 500 else 502, refusal)
+        refusal = _refusal(page, status, answer)
+        return _json_error(page, refusal.status, refusal.message)
     lines = answer.get("lines", [])
     free = float(lines[0]["quantity"]) if lines else 0.0
     figures: dict[str, Any] = {
@@ -338,8 +339,8 @@ async def opportunities(request: Request, page: WebDep) -> JSONResponse:
     product = str(values.get("product", ""))[:100]
     status, answer = await _api(page, "POST", f"/products/{product}/opportunities", json=body)
     if status != 200:
-        refusal = page.gettext("The request service refused: %(reason)s", reason=_reason(answer))
-        return _json_error(page, status if 400 <= status < 500 else 502, refusal)
+        refusal = _refusal(page, status, answer)
+        return _json_error(page, refusal.status, refusal.message)
     passes = [
         {
             "start": f["properties"]["datetime"].split("/")[0],

@@ -246,6 +246,7 @@ def test_tasking_journey_from_drawing_to_download(
     order_id = page.url.rsplit("/", 1)[1]
     assert page.text_content("#status").strip() == "reçue"
     assert page.get_attribute("#due", "data-due") == api["due"]
+    assert "Suivi des châtaigneraies" in page.text_content("dl.facts")
     browser.shot("received")
 
     operator_accepts(portal, lab, order_id)
