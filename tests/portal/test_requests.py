@@ -119,6 +119,13 @@ def quoted(browser: Browser) -> dict[str, Any]:
     return page.evaluate("() => dinamisRequest.quote")
 
 
+def shot_of(browser: Browser, selector: str, name: str) -> None:
+    """A screenshot of one part of the page: the form's side panel scrolls on its own."""
+    path = browser.folder / f"{len(browser.shots) + 1:02d}-{name}.png"
+    browser.page.locator(selector).screenshot(path=path)
+    browser.shots.append(path)
+
+
 def unexpected(browser: Browser) -> list[str]:
     return [error for error in browser.errors if not EXPECTED.search(error)]
 
@@ -191,6 +198,7 @@ def draw(browser: Browser, geometry: dict[str, Any]) -> None:
             page.mouse.move(box["x"] + corners[3][0], box["y"] + corners[3][1])
             page.wait_for_selector("#quote-figures:not([hidden])")
             browser.shot("drawing")
+            shot_of(browser, "#quote", "drawing-quote")
     page.keyboard.press("Enter")
 
 
@@ -232,15 +240,14 @@ def test_tasking_journey_from_drawing_to_download(
         assert float(page.get_attribute(f"#{cell}", "data-value")) == pytest.approx(value)
         assert page.text_content(f"#{cell}") == format_decimal(round(value, 2), locale="fr")
     assert float(api["due"]) > 0 and api["quota_km2"] < api["area_km2"]
-    page.locator("#quote").scroll_into_view_if_needed()
     browser.shot("quote")
+    shot_of(browser, "#quote", "quote-panel")
 
     page.get_by_role("button", name="Afficher les passages des satellites").click()
     page.wait_for_selector("#passes li")
     assert page.locator("#passes li").count() > 0
     page.fill("#purpose", "Suivi des châtaigneraies")
-    page.locator("#passes").scroll_into_view_if_needed()
-    browser.shot("passes")
+    shot_of(browser, "#passes", "passes")
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer la demande").click()
     order_id = page.url.rsplit("/", 1)[1]
@@ -325,8 +332,9 @@ def test_archive_scenes_picked_on_the_map(portal: Portal, lab: Lab, browser: Bro
     assert shown["api"]["area_km2"] == pytest.approx(300, rel=0.001)
     assert shown["api"]["lines"][0]["quantity"] == pytest.approx(600, rel=0.001)
     assert page.text_content("#q-due") == "0"
-    page.locator("#quote").scroll_into_view_if_needed()
     browser.shot("archive-scenes")
+    shot_of(browser, "#archive", "archive-scene-list")
+    shot_of(browser, "#quote", "archive-quote")
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer la demande").click()
     assert page.text_content("#status").strip() == "reçue"
@@ -404,6 +412,7 @@ def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_pat
         # 1,200 km² is within the lab's free quota: nothing to pay.
         assert page.text_content("#q-due") == "0"
     browser.shot("uploaded")
+    shot_of(browser, "#quote", "uploaded-quote")
 
     bad = {
         "notes.txt": (b"hello", "Envoyez un fichier GeoJSON"),
@@ -417,7 +426,7 @@ def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_pat
     }
     for name, (content, message) in bad.items():
         assert message in upload(browser, name, content), name
-    browser.shot("refused-file")
+    shot_of(browser, "#aoi-file + p", "refused-file")
     # The refused files left the last good area in place.
     assert quoted(browser)["api"]["area_km2"] == pytest.approx(1200, rel=0.001)
 
