@@ -52,6 +52,9 @@ class PortalSettings(BaseSettings):
     """What a zipped shapefile may unpack to."""
     aoi_features: int = Field(default=500, gt=0)
     """Features an area-of-interest file may hold."""
+    aoi_geometry_chars: int = Field(default=200_000, gt=0)
+    """Longest area of interest, as GeoJSON text, the request form sends (room for the API's
+    largest vertex count)."""
     opportunity_days: int = Field(default=31, gt=0)
     """Days of satellite passes the request form shows (the API's own limit applies too)."""
 

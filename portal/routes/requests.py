@@ -8,6 +8,7 @@ session's key: its checks and rules are the only ones, the portal only says them
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Query, Request
@@ -23,8 +24,6 @@ router = APIRouter(prefix="/requests")
 
 CSRF_HEADER = "X-CSRF-Token"
 VIEWS = ("mono", "stereo", "tristereo")
-# Room for a polygon of the API's largest vertex count, as GeoJSON text.
-GEOMETRY_CHARS = 200_000
 
 
 def _stac(page: Web) -> StacClient:
@@ -117,7 +116,8 @@ def _number(page: Web, value: str, name: str, low: float, high: float) -> float:
 
 def _geometry(page: Web, text: str) -> dict[str, Any]:
     try:
-        geometry = json.loads(text) if text and len(text) <= GEOMETRY_CHARS else None
+        fits = len(text) <= page.settings.aoi_geometry_chars
+        geometry = json.loads(text) if text and fits else None
     except ValueError:
         geometry = None
     if not isinstance(geometry, dict):
@@ -216,10 +216,11 @@ async def new_request(
 
 async def _large_form(request: Request, page: Web, files: int = 0) -> FormData:
     """A posted form whose fields may hold a polygon, once its CSRF token matched."""
-    limit = max(GEOMETRY_CHARS, page.settings.aoi_file_bytes)
+    chars = page.settings.aoi_geometry_chars
+    limit = max(chars, page.settings.aoi_file_bytes)
     if int(request.headers.get("content-length") or 0) > limit + MAX_FORM_FIELD * 10:
         raise PageError(413, page.gettext("The form is too large."))
-    form = await request.form(max_files=files, max_fields=50, max_part_size=GEOMETRY_CHARS)
+    form = await request.form(max_files=files, max_fields=50, max_part_size=chars)
     check_csrf(page, form.get("csrf"))
     return form
 
@@ -230,7 +231,11 @@ async def submit(request: Request, page: WebDep) -> HTMLResponse | RedirectRespo
     form = await _large_form(request, page)
     products = await _products(page)
     values = {
-        name: field(form, name, GEOMETRY_CHARS if name == "geometry" else page.settings.max_text)
+        name: field(
+            form,
+            name,
+            page.settings.aoi_geometry_chars if name == "geometry" else page.settings.max_text,
+        )
         for name in (
             "product",
             "geometry",
@@ -266,9 +271,12 @@ def _json_error(page: Web, status: int, message: str) -> JSONResponse:
 async def _json_body(request: Request, page: Web) -> dict[str, Any]:
     check_csrf(page, request.headers.get(CSRF_HEADER))
     _key(page)
-    raw = await request.body()
-    if len(raw) > GEOMETRY_CHARS + MAX_FORM_FIELD:
-        raise ValueError(page.gettext("The form is too large."))
+    limit = page.settings.aoi_geometry_chars + MAX_FORM_FIELD
+    raw = bytearray()
+    async for chunk in request.stream():  # read no further than the limit
+        raw += chunk
+        if len(raw) > limit:
+            raise ValueError(page.gettext("The form is too large."))
     try:
         body = json.loads(raw)
     except ValueError:
@@ -309,7 +317,7 @@ async def quote(request: Request, page: WebDep) -> JSONResponse:
     if "quota_km2" in answer:
         figures["quota_km2"] = answer["quota_km2"]
         figures["quota_left_km2"] = round(max(answer["quota_km2"] - free, 0.0), 2)
-        figures["beyond_km2"] = round(sum(float(x["quantity"]) for x in lines[1:2]), 2)
+        figures["beyond_km2"] = float(lines[1]["quantity"]) if len(lines) > 1 else 0.0
     else:
         figures["free_attempts"] = free
     shown = {
@@ -326,18 +334,22 @@ async def opportunities(request: Request, page: WebDep) -> JSONResponse:
     """The satellite passes over the area in the window's first days, from the API."""
     try:
         values = await _json_body(request, page)
-        payload = _payload(page, {**values, "scenes": "-"}, "tasking")
-        start = max(date.fromisoformat(str(values["start"])), datetime.now(UTC).date())
-    except (ValueError, KeyError) as problem:
+        product = _product(await _products(page), str(values.get("product", "")))
+        if product is None or product["kind"] != "tasking":
+            raise ValueError(page.gettext("Choose a product."))
+        payload = _payload(page, values, "tasking")
+    except ValueError as problem:
         return _json_error(page, 400, str(problem))
+    # The window is valid now: the passes from its start (or today), over the days shown.
+    start = max(date.fromisoformat(str(values["start"])), datetime.now(UTC).date())
     end = start + timedelta(days=page.settings.opportunity_days - 1)
     body = {
         "datetime": f"{start.isoformat()}T00:00:00Z/{end.isoformat()}T23:59:59Z",
         "geometry": payload["geometry"],
         "limit": 100,
     }
-    product = str(values.get("product", ""))[:100]
-    status, answer = await _api(page, "POST", f"/products/{product}/opportunities", json=body)
+    path = f"/products/{product['id']}/opportunities"
+    status, answer = await _api(page, "POST", path, json=body)
     if status != 200:
         refusal = _refusal(page, status, answer)
         return _json_error(page, refusal.status, refusal.message)
@@ -429,23 +441,40 @@ def _summary(order: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-async def my_requests(page: WebDep) -> HTMLResponse:
+async def my_requests(
+    page: WebDep, after: Annotated[str, Query(max_length=18, pattern=r"^\d*$")] = ""
+) -> HTMLResponse:
+    """The reader's requests (a referent's: the entity's), newest first, a page at a time."""
     principal = signed_in(page)
-    found = await _get(page, "/orders", params={"limit": 100})
+    params = {"limit": page.settings.search_limit, **({"next": after} if after else {})}
+    found = await _get(page, "/orders", params=params)
     orders = [_summary(order) for order in found.get("features", [])]
+    older = next(
+        (
+            parse_qs(urlsplit(link["href"]).query).get("next", [""])[0]
+            for link in found.get("links", [])
+            if link.get("rel") == "next"
+        ),
+        "",
+    )
     balance = None
     if principal.role.value == "referent":
         balance = (await _get(page, f"/entities/{principal.entity_id}/tranches"))["attempts_left"]
-    return page.render("requests.html", orders=orders, balance=balance)
+    return page.render("requests.html", orders=orders, balance=balance, older=older)
+
+
+def _order_path(page: Web, order_id: str) -> str:
+    if not order_id.isdigit() or len(order_id) > 18:
+        raise PageError(404, page.gettext("No such request, or it is not yours to see."))
+    return f"/orders/{order_id}"
 
 
 @router.get("/{order_id}", response_class=HTMLResponse)
 async def request_page(order_id: str, page: WebDep) -> HTMLResponse:
-    if not order_id.isdigit() or len(order_id) > 18:
-        raise PageError(404, page.gettext("No such request, or it is not yours to see."))
-    order = await _get(page, f"/orders/{order_id}")
-    statuses = (await _get(page, f"/orders/{order_id}/statuses", params={"limit": 100}))["statuses"]
-    attempts = (await _get(page, f"/orders/{order_id}/attempts"))["attempts"]
+    path = _order_path(page, order_id)
+    order = await _get(page, path)
+    statuses = (await _get(page, f"{path}/statuses", params={"limit": 100}))["statuses"]
+    attempts = (await _get(page, f"{path}/attempts"))["attempts"]
     props = order["properties"]
     items = [ref.split("/", 1) for ref in props.get("dinamis:items", [])]
     window = props.get("search_parameters", {}).get("datetime", "/").split("/")
@@ -470,12 +499,9 @@ async def request_page(order_id: str, page: WebDep) -> HTMLResponse:
 
 async def _act(request: Request, page: Web, order_id: str, action: str) -> RedirectResponse:
     form = await _large_form(request, page)
-    if not order_id.isdigit() or len(order_id) > 18:
-        raise PageError(404, page.gettext("No such request, or it is not yours to see."))
+    path = _order_path(page, order_id)
     reason = field(form, "reason", page.settings.max_text) or None
-    status, answer = await _api(
-        page, "POST", f"/orders/{order_id}/actions/{action}", json={"reason": reason}
-    )
+    status, answer = await _api(page, "POST", f"{path}/actions/{action}", json={"reason": reason})
     if status != 200:
         raise _refusal(page, status, answer)
     return page.redirect(f"/requests/{order_id}")
