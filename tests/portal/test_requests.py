@@ -23,7 +23,6 @@ from babel.numbers import format_decimal
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from access import store as access_store
 from access.models import EntityCategory, Role
 from dinamis.area import geometry_area_km2
 from portal import store
@@ -31,76 +30,57 @@ from portal.passwords import hash_password
 from tests.browser import CHROMIUM
 from tests.orders.conftest import (  # noqa: F401 (fixtures: the provider's archive, orbits)
     TOULOUSE,
+    Requester,
+    _entity,
+    _requester,
     archive,
     square,
     tles,
 )
 from tests.portal.conftest import Browser, Portal
+from tests.portal.test_security import sign_in as signed_in
+from tests.portal.test_security import unexpected
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 PASSWORD = "mot de passe des demandes"
 AREA_KM2 = 3100
 CENTRE = (4.35, 44.05)  # the Cévennes: no other suite's request or item near
-# Refusals answer 4xx on purpose: Chromium logs each as a console error, nothing else may be.
-EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 
 
 @dataclass(frozen=True)
 class Lab:
     entity_id: int
-    requester: str
-    colleague: str
-    referent: str
-    stranger: str
-    requester_key: str
-    operator_key: str
-
-
-def _user(conn: psycopg.Connection, entity: int, email: str, role: Role = Role.USER) -> int:
-    user = access_store.create_user(conn, entity, email, email.split("@")[0], role)
-    access_store.activate_user(conn, user.id)
-    access_store.acknowledge_licence(conn, user.id, "airbus-dinamis")
-    store.set_password_hash(conn, user.id, hash_password(PASSWORD))
-    return user.id
-
-
-def _entity(conn: psycopg.Connection, name: str) -> int:
-    entity = access_store.create_entity(conn, name, EntityCategory.FRENCH_RESEARCH)
-    access_store.activate_entity(conn, entity.id)
-    access_store.accept_membership(conn, entity.id, "2024")
-    access_store.accept_licence(conn, entity.id, "airbus-dinamis", provider_approved=True)
-    return entity.id
+    requester: Requester
+    colleague: Requester
+    referent: Requester
+    stranger: Requester
+    operator: Requester
 
 
 @pytest.fixture(scope="module")
 def lab(portal: Portal) -> Lab:
+    """A lab's requester, colleague and referent, a user of another lab, an operator; each
+    with a portal password (and an API key, for the API's side of the tests)."""
     with psycopg.connect(portal.database_url) as conn:
-        entity = _entity(conn, "UMR Demandes Cévennes")
-        other = _entity(conn, "Labo Demandes Ailleurs")
-        requester = _user(conn, entity, "ana@demandes.test")
-        _user(conn, entity, "bob@demandes.test")
-        _user(conn, entity, "rita@demandes.test", Role.REFERENT)
-        _user(conn, other, "zoe@ailleurs.test")
-        operator = _user(conn, other, "otto@ops.demandes.test", Role.OPERATOR)
-        return Lab(
+        entity = _entity(conn, "UMR Demandes Cévennes", EntityCategory.FRENCH_RESEARCH)
+        other = _entity(conn, "Labo Demandes Ailleurs", EntityCategory.FRENCH_RESEARCH)
+        people = Lab(
             entity,
-            "ana@demandes.test",
-            "bob@demandes.test",
-            "rita@demandes.test",
-            "zoe@ailleurs.test",
-            access_store.issue_key(conn, requester).secret,
-            access_store.issue_key(conn, operator).secret,
+            _requester(conn, entity, "ana@demandes.test"),
+            _requester(conn, entity, "bob@demandes.test"),
+            _requester(conn, entity, "rita@demandes.test", Role.REFERENT),
+            _requester(conn, other, "zoe@ailleurs.test"),
+            _requester(conn, other, "otto@ops.demandes.test", Role.OPERATOR),
         )
+        hashed = hash_password(PASSWORD)
+        for person in (people.requester, people.colleague, people.referent, people.stranger):
+            store.set_password_hash(conn, person.user_id, hashed)
+    return people
 
 
-def sign_in(browser: Browser, portal: Portal, email: str) -> None:
-    page = browser.page
-    page.goto(f"{portal.url}/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Se connecter").click()
+def sign_in(browser: Browser, portal: Portal, person: Requester) -> None:
+    assert signed_in(browser, portal, person.email, PASSWORD) == 200
 
 
 def open_form(browser: Browser, portal: Portal, product: str) -> None:
@@ -126,10 +106,6 @@ def shot_of(browser: Browser, selector: str, name: str) -> None:
     browser.shots.append(path)
 
 
-def unexpected(browser: Browser) -> list[str]:
-    return [error for error in browser.errors if not EXPECTED.search(error)]
-
-
 # -- the operators' steps, through the API ---------------------------------------------------
 
 
@@ -145,31 +121,31 @@ def _act(portal: Portal, key: str, path: str, body: dict[str, Any] | None = None
 
 
 def operator_accepts(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator_key, f"orders/{order_id}/actions/accept")
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/accept")
 
 
 def operator_quotes(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator_key, f"orders/{order_id}/actions/quote", {"reason": "Devis DSP 2026"})
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/quote", {"reason": "Devis DSP 2026"})
 
 
 def operator_forwards(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator_key, f"orders/{order_id}/actions/forward")
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/forward")
 
 
 def operator_records_attempt(
     portal: Portal, lab: Lab, order_id: str, when: str, cloud: float, validated: bool
 ) -> None:
     body = {"acquired_at": when, "cloud_cover": cloud, "validated": validated}
-    _act(portal, lab.operator_key, f"orders/{order_id}/attempts", body)
+    _act(portal, lab.operator.key, f"orders/{order_id}/attempts", body)
 
 
 def operator_delivers(portal: Portal, lab: Lab, order_id: str, item: dict[str, Any]) -> None:
     body = {"items": [{"collection": item["collection"], "id": item["id"]}]}
-    _act(portal, lab.operator_key, f"orders/{order_id}/deliver", body)
+    _act(portal, lab.operator.key, f"orders/{order_id}/deliver", body)
 
 
 def operator_records_tranche(portal: Portal, lab: Lab, attempts: int) -> None:
-    _act(portal, lab.operator_key, f"entities/{lab.entity_id}/tranches", {"attempts": attempts})
+    _act(portal, lab.operator.key, f"entities/{lab.entity_id}/tranches", {"attempts": attempts})
 
 
 # -- the journey ------------------------------------------------------------------------------
@@ -224,7 +200,7 @@ def test_tasking_journey_from_drawing_to_download(
             "geometry": geometry,
             "order_parameters": {"view": "mono", "max_cloud_cover": 20, "max_incidence_angle": 30},
         },
-        headers={"Authorization": f"Bearer {lab.requester_key}"},
+        headers=lab.requester.headers,
         timeout=60,
     ).json()
     assert shown["api"] == api
@@ -448,7 +424,7 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
             "geometry": square(500, CENTRE),
             "order_parameters": {"view": "stereo"},
         },
-        headers={"Authorization": f"Bearer {lab.requester_key}"},
+        headers=lab.requester.headers,
         timeout=60,
     )
     assert created.status_code == 201, created.text
@@ -458,8 +434,8 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
     anonymous = httpx.get(f"{portal.url}/requests/{order_id}")
     assert anonymous.status_code == 401 and "Connectez-vous" in anonymous.text
 
-    for email in (lab.colleague, lab.stranger):
-        sign_in(browser, portal, email)
+    for person in (lab.colleague, lab.stranger):
+        sign_in(browser, portal, person)
         response = page.goto(f"{portal.url}/requests/{order_id}")
         assert response is not None and response.status == 404
         assert "Aucune demande de ce numéro" in page.text_content("main")
@@ -476,7 +452,7 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
     sign_in(browser, portal, lab.referent)
     page.goto(f"{portal.url}/requests")
     row = page.locator(f"#requests tr[data-id='{order_id}']")
-    assert lab.requester in row.text_content()
+    assert lab.requester.email in row.text_content()
     assert (
         page.text_content("#balance")
         .strip()
