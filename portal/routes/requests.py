@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
 from portal.aoi import AoiFileError, Limits, read_aoi
+from portal.routes.catalogue import bounded
 from portal.stac import CatalogueError, StacClient
 from portal.stac import Query as StacQuery
 from portal.web import MAX_FORM_FIELD, PageError, Web, WebDep, check_csrf, field, signed_in
@@ -101,17 +102,9 @@ async def _products(page: Web) -> list[dict[str, Any]]:
 
 
 def _number(page: Web, value: str, name: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not low <= number <= high:
-        raise ValueError(
-            page.gettext(
-                "%(name)s: a number from %(low)g to %(high)g.", name=name, low=low, high=high
-            )
-        )
-    return number
+    # A blank field is as wrong as one out of range: both get the range in words (so the
+    # text given is never blank, and the answer never None).
+    return bounded(page, value or "nan", name, low, high) or 0.0
 
 
 def _geometry(page: Web, text: str) -> dict[str, Any]:
@@ -425,15 +418,20 @@ async def aoi_file(request: Request, page: WebDep) -> JSONResponse:
 # -- my requests ------------------------------------------------------------------------------
 
 
+def _minute(timestamp: str | None) -> str:
+    """``2026-12-10 10:31`` of an ISO timestamp (UTC, as the API gives them)."""
+    return (timestamp or "")[:16].replace("T", " ")
+
+
 def _summary(order: dict[str, Any]) -> dict[str, Any]:
     props = order.get("properties", {})
     status = props.get("status", {})
     return {
         "id": order["id"],
         "product": props.get("product_id"),
-        "created": (props.get("created") or "")[:16].replace("T", " "),
+        "created": _minute(props.get("created")),
         "status": status.get("status_code"),
-        "updated": (status.get("timestamp") or "")[:16].replace("T", " "),
+        "updated": _minute(status.get("timestamp")),
         "area_km2": props.get("dinamis:area_km2", 0),
         "due": (props.get("dinamis:quote") or {}).get("due", "0"),
         "requester": props.get("dinamis:requester"),
@@ -485,13 +483,8 @@ async def request_page(order_id: str, page: WebDep) -> HTMLResponse:
         props=props,
         window=[when[:10] for when in window],
         quote=props.get("dinamis:quote") or {},
-        statuses=[
-            {**s, "timestamp": (s.get("timestamp") or "")[:16].replace("T", " ")} for s in statuses
-        ],
-        attempts=[
-            {**a, "acquired_at": (a.get("acquired_at") or "")[:16].replace("T", " ")}
-            for a in attempts
-        ],
+        statuses=[{**s, "timestamp": _minute(s.get("timestamp"))} for s in statuses],
+        attempts=[{**a, "acquired_at": _minute(a.get("acquired_at"))} for a in attempts],
         items=items,
         basket_keys={f"{b['collection']}/{b['id']}" for b in page.session.basket},
     )

@@ -389,6 +389,15 @@ def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_pat
         assert page.text_content("#q-due") == "0"
     browser.shot("uploaded")
     shot_of(browser, "#quote", "uploaded-quote")
+    # In stereo, twice the images: 2,400 km², beyond the quota of 2,000.
+    page.select_option("#view", "stereo")
+    page.wait_for_function("() => dinamisRequest.quote.api.lines.length > 1")
+    lines = page.evaluate("() => dinamisRequest.quote.api.lines")
+    assert [line["quantity"] for line in lines[:2]] == pytest.approx([2000, 400], rel=0.001)
+    assert page.text_content("#q-beyond") == page.evaluate(
+        "() => dinamisRequest.quote.shown.beyond_km2"
+    )
+    page.select_option("#view", "mono")
 
     bad = {
         "notes.txt": (b"hello", "Envoyez un fichier GeoJSON"),
