@@ -456,6 +456,17 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
         page.context.clear_cookies()
     browser.shot("not-yours")
 
+    # The form in English, on a phone: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(browser, portal, lab.stranger)
+    page.get_by_role("button", name="English").click()
+    open_form(browser, portal, "pleiades-tasking")
+    assert page.text_content("#request-title") == "Request imagery"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    browser.shot("form-english-phone")
+    page.set_viewport_size({"width": 1100, "height": 700})
+    page.context.clear_cookies()
+
     # The referent sees the entity's requests, who made them, and its SPOT balance.
     operator_records_tranche(portal, lab, 20)
     sign_in(browser, portal, lab.referent)
