@@ -4,11 +4,13 @@ cancellation, dry-run quotes, tranches; and a clear 404 for unknown products."""
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.encoders import jsonable_encoder
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from stapi_pydantic import (
     OrderPayload,
@@ -22,7 +24,7 @@ from orders import store
 from orders.products import (
     parameters_model,
 )
-from orders.rules import ProductRules, Rules
+from orders.rules import Family, ProductRules, Rules
 from orders.settings import OrdersSettings
 from orders.store import OrderRecord
 from orders.web import (
@@ -31,6 +33,7 @@ from orders.web import (
     caller,
     notify_later,
     order_model,
+    orders_state,
     prepare_submission,
     visible,
 )
@@ -188,6 +191,17 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
             lambda conn: store.deliver(conn, int(order_id), items, actor_of(principal), collection),
         )
 
+    @router.get(
+        "/orders/{order_id}/attempts",
+        summary="An order's acquisition tries, with their cloud cover",
+    )
+    async def attempts(request: Request, order_id: str, access: Access) -> dict[str, Any]:
+        order = await visible(request, order_id)
+        if order is None:
+            raise HTTPException(404, f"no order '{order_id}'.")
+        found = await access.run(store.attempts, order.id)
+        return {"order_id": str(order.id), "attempts": jsonable_encoder(found)}
+
     @router.get("/entities/{entity_id}/tranches", summary="An entity's SPOT attempts left")
     async def tranches(request: Request, entity_id: EntityId, access: Access) -> dict[str, Any]:
         principal = caller(request)
@@ -216,7 +230,7 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
     for product in rules.products:
         router.add_api_route(
             f"/products/{product.id}/quote",
-            _quote_endpoint(product),
+            _quote_endpoint(product, settings),
             methods=["POST"],
             summary=f"What an order of {product.title} would cost (nothing recorded)",
             tags=["Orders: quotes"],
@@ -236,15 +250,28 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
     return router
 
 
-def _quote_endpoint(product: ProductRules) -> Any:
+def _quote_endpoint(product: ProductRules, settings: OrdersSettings) -> Any:
     async def quote_order(payload: OrderPayload, request: Request) -> dict[str, Any]:
-        _, submission = await prepare_submission(request, product, payload)
+        principal, submission = await prepare_submission(request, product, payload)
+        rules = orders_state(request).rules
+        allowance: dict[str, Any] = (
+            {"free_attempts": rules.spot.free_attempts}
+            if product.family is Family.SPOT
+            else {
+                "quota_km2": rules.pleiades.quota_km2(
+                    product.kind, principal.entity_category, datetime.now(UTC).date()
+                )
+            }
+        )
         return {
             "product_id": product.id,
             "area_km2": round(submission.area_km2, 2),
+            **allowance,
             **submission.quote.model_dump(mode="json"),
         }
 
     # As stapi-fastapi does for its create-order route: the body's model is per product.
-    quote_order.__annotations__["payload"] = OrderPayload[parameters_model(product)]
+    quote_order.__annotations__["payload"] = OrderPayload[
+        parameters_model(product, settings.max_reason_chars)
+    ]
     return quote_order

@@ -39,9 +39,19 @@ class NoQueryables(Queryables):
     """Opportunities and orders take no CQL2 filter: constraints are order parameters."""
 
 
-def parameters_model(product: ProductRules) -> type[OrderParameters]:
-    """The order parameters of ``product``, with the rules' bounds."""
-    fields: dict[str, Any] = {}
+def parameters_model(product: ProductRules, purpose_chars: int) -> type[OrderParameters]:
+    """The order parameters of ``product``, with the rules' bounds; ``purpose`` is free text
+    of at most ``purpose_chars`` characters."""
+    fields: dict[str, Any] = {
+        "purpose": (
+            str | None,
+            Field(
+                None,
+                max_length=purpose_chars,
+                description="What the images are for (the programme reports its uses).",
+            ),
+        )
+    }
     if product.kind is Kind.ARCHIVE:
         fields["scenes"] = (
             list[SceneId],

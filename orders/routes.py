@@ -40,7 +40,7 @@ from orders.web import OrdersState, remember_principal
 log = logging.getLogger(__name__)
 
 
-def _product(rules: ProductRules) -> Product:
+def _product(rules: ProductRules, settings: OrdersSettings) -> Product:
     return Product(
         id=rules.id,
         title=rules.title,
@@ -53,7 +53,7 @@ def _product(rules: ProductRules) -> Product:
         search_opportunities=search_opportunities if rules.kind is Kind.TASKING else None,
         queryables=NoQueryables,
         opportunity_properties=PassProperties,
-        order_parameters=parameters_model(rules),
+        order_parameters=parameters_model(rules, settings.max_reason_chars),
     )
 
 
@@ -84,7 +84,7 @@ def orders_router(
         name="stapi",
     )
     for product in rules.products:
-        root.add_product(_product(product))
+        root.add_product(_product(product, settings))
     router.include_router(root)
     router.include_router(operator_routes(rules, settings))
     return router

@@ -16,7 +16,7 @@ from dinamis.mail import MailSettings
 from dinamis.settings import Settings
 from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
-from portal.routes import account, auth, backoffice, catalogue, membership, pages
+from portal.routes import account, auth, backoffice, catalogue, membership, pages, requests
 from portal.settings import PortalSettings
 from portal.stac import StacClient
 from portal.web import (
@@ -72,9 +72,12 @@ def create_app(
         by_email=LoginLimiter(settings.login_attempts, settings.login_window),
         by_client=LoginLimiter(settings.login_attempts_per_client, settings.login_window),
     )
+    # The portal's own vendored libraries (drawing tools), beside the shared ones.
+    for folder in sorted((STATIC / "vendor").iterdir()):
+        app.mount(f"/static/vendor/{folder.name}", StaticFiles(directory=folder))
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, membership, account, catalogue, backoffice):
+    for module in (pages, auth, membership, account, catalogue, requests, backoffice):
         app.include_router(module.router)
 
     @app.middleware("http")

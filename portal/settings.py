@@ -49,6 +49,22 @@ class PortalSettings(BaseSettings):
     backoffice_max_pages: int = Field(default=1000, gt=0)
     """Pages of back-office results one may page to (narrow the search beyond)."""
 
+    stapi_path: str = "/stapi"
+    """Where the API serves imagery requests (its ``DINAMIS_ORDERS_PREFIX``)."""
+    archive_collection: str = "airbus-archive"
+    """The provider's archive collection, whose scenes archive requests pick on the map."""
+    aoi_file_bytes: int = Field(default=2_000_000, gt=0)
+    """Largest area-of-interest file (GeoJSON, KML, zipped shapefile) a request form takes."""
+    aoi_unzipped_bytes: int = Field(default=20_000_000, gt=0)
+    """What a zipped shapefile may unpack to."""
+    aoi_features: int = Field(default=500, gt=0)
+    """Features an area-of-interest file may hold."""
+    aoi_geometry_chars: int = Field(default=200_000, gt=0)
+    """Longest area of interest, as GeoJSON text, the request form sends (room for the API's
+    largest vertex count)."""
+    opportunity_days: int = Field(default=31, gt=0)
+    """Days of satellite passes the request form shows (the API's own limit applies too)."""
+
     oidc_issuer: str | None = None
     """An OpenID Connect provider (Keycloak realm URL, …) users may sign in with; off if unset.
     Its ``/.well-known/openid-configuration`` gives the endpoints."""

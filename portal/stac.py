@@ -62,16 +62,30 @@ class StacClient:
         self.url = url.rstrip("/")
         self.http = httpx.AsyncClient(timeout=timeout)
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    async def call(
+        self, method: str, path: str, key: str | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        """The API's status and JSON answer (a refusal's text as ``detail`` if not JSON);
+        ``key``: the signed-in user's API key, for the routes that act for them."""
+        headers = {"Authorization": f"Bearer {key}"} if key else None
         try:
-            response = await self.http.request(method, f"{self.url}{path}", **kwargs)
+            response = await self.http.request(
+                method, f"{self.url}{path}", headers=headers, **kwargs
+            )
         except httpx.HTTPError as error:
             raise CatalogueError(str(error)) from error
-        if response.status_code == 404:
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, {"detail": response.text[:300]}
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+        status, body = await self.call(method, path, **kwargs)
+        if status == 404:
             return None
-        if response.status_code >= 400:
-            raise CatalogueError(response.text[:300])
-        return response.json()
+        if status >= 400:
+            raise CatalogueError(str(body)[:300])
+        return body
 
     async def search(self, query: Query, limit: int) -> dict[str, Any]:
         return await self._json("POST", "/search", json=query.body(limit)) or {}

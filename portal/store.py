@@ -1,6 +1,8 @@
 """Reading and writing the ``dinamis_portal`` schema; as :mod:`access.store`, every function
 takes an open connection and leaves the transaction to the caller."""
 
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -8,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.rows import dict_row
 
 from access import store as access_store
@@ -46,6 +50,32 @@ def set_password_hash(conn: psycopg.Connection, user_id: int, hashed: str) -> No
 # -- sessions -------------------------------------------------------------------------------
 
 
+def _cipher(token: str) -> AESGCM:
+    # The cookie alone opens the seal: the database holds only the cookie's hash.
+    return AESGCM(hmac.digest(token.encode(), b"dinamis portal session key", hashlib.sha256))
+
+
+def _seal(token: str, secret: str) -> bytes:
+    nonce = secrets.token_bytes(12)
+    return nonce + _cipher(token).encrypt(nonce, secret.encode(), None)
+
+
+def _unseal(token: str, sealed: bytes | None) -> str | None:
+    if not sealed:
+        return None
+    try:
+        return _cipher(token).decrypt(sealed[:12], sealed[12:], None).decode()
+    except InvalidTag:
+        return None
+
+
+def _session_key(conn: psycopg.Connection, token: str, user_id: int, ttl: int) -> tuple[int, bytes]:
+    """A new API key for a signed-in session: its id, and its secret sealed with the cookie."""
+    issued = access_store.issue_key(conn, user_id, _now() + timedelta(seconds=ttl))
+    conn.execute("INSERT INTO dinamis_portal.session_key (key_id) VALUES (%s)", (issued.id,))
+    return issued.id, _seal(token, issued.secret)
+
+
 @dataclass
 class Session:
     token: str
@@ -55,24 +85,26 @@ class Session:
     basket: list[dict[str, Any]] = field(default_factory=list)
     oidc: dict[str, str] | None = None
     """An OpenID Connect sign-in under way (see :class:`portal.oidc.Attempt`)."""
+    api_key: str | None = field(default=None, repr=False)
+    """The session key's secret, unsealed with the cookie: the pages' changes through the
+    API (imagery requests) are made with it, never shown."""
 
 
 def create_session(conn: psycopg.Connection, ttl: int, user_id: int | None = None) -> Session:
-    """A new session; for a user, with the API key its pages' access tokens will name."""
+    """A new session; for a user, with the API key its pages use on the API (tokens are
+    issued from its id; its secret is kept only sealed with the cookie)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    key_id = None
-    expires = _now() + timedelta(seconds=ttl)
-    if user_id is not None:
-        # The secret is dropped at once: nobody ever sees or uses this key but the portal,
-        # which only issues tokens from its id.
-        key_id = access_store.issue_key(conn, user_id, expires).id
-        conn.execute("INSERT INTO dinamis_portal.session_key (key_id) VALUES (%s)", (key_id,))
-    conn.execute(
-        "INSERT INTO dinamis_portal.session (token_sha256, user_id, key_id, csrf, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (_hash(token), user_id, key_id, csrf, expires),
+    key_id, sealed = (
+        _session_key(conn, token, user_id, ttl) if user_id is not None else (None, None)
     )
-    return Session(token=token, csrf=csrf, user_id=user_id, key_id=key_id)
+    conn.execute(
+        "INSERT INTO dinamis_portal.session"
+        " (token_sha256, user_id, key_id, key_sealed, csrf, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (_hash(token), user_id, key_id, sealed, csrf, _now() + timedelta(seconds=ttl)),
+    )
+    api_key = _unseal(token, sealed)
+    return Session(token=token, csrf=csrf, user_id=user_id, key_id=key_id, api_key=api_key)
 
 
 def get_session(conn: psycopg.Connection, token: str, ttl: int) -> Session | None:
@@ -82,7 +114,7 @@ def get_session(conn: psycopg.Connection, token: str, ttl: int) -> Session | Non
         .execute(
             "UPDATE dinamis_portal.session SET expires_at = greatest(expires_at, %s)"
             " WHERE token_sha256 = %s AND expires_at > now()"
-            " RETURNING user_id, key_id, csrf, basket, oidc",
+            " RETURNING user_id, key_id, key_sealed, csrf, basket, oidc",
             (_now() + timedelta(seconds=ttl), _hash(token)),
         )
         .fetchone()
@@ -94,7 +126,8 @@ def get_session(conn: psycopg.Connection, token: str, ttl: int) -> Session | Non
             "UPDATE dinamis_access.api_key SET expires_at = %s WHERE id = %s",
             (_now() + timedelta(seconds=ttl), row["key_id"]),
         )
-    return Session(token=token, **row)
+    sealed = row.pop("key_sealed")
+    return Session(token=token, api_key=_unseal(token, sealed), **row)
 
 
 def end_session(conn: psycopg.Connection, token: str) -> None:
@@ -283,11 +316,9 @@ def renew_session_key(conn: psycopg.Connection, token: str, ttl: int) -> None:
     ).fetchone()
     if row is None or row[0] is None:
         return
-    expires = _now() + timedelta(seconds=ttl)
-    key_id = access_store.issue_key(conn, row[0], expires).id
-    conn.execute("INSERT INTO dinamis_portal.session_key (key_id) VALUES (%s)", (key_id,))
+    key_id, sealed = _session_key(conn, token, row[0], ttl)
     conn.execute(
-        "UPDATE dinamis_portal.session SET key_id = %s WHERE token_sha256 = %s",
-        (key_id, _hash(token)),
+        "UPDATE dinamis_portal.session SET key_id = %s, key_sealed = %s WHERE token_sha256 = %s",
+        (key_id, sealed, _hash(token)),
     )
     conn.execute("UPDATE dinamis_access.api_key SET revoked_at = now() WHERE id = %s", (row[1],))

@@ -199,10 +199,9 @@ async def web(request: Request) -> Web:
 WebDep = Annotated[Web, Depends(web)]
 
 
-async def checked_form(request: Request, page: WebDep) -> FormData:
-    """The posted form, once its CSRF token matched the session's (else a 403 page)."""
-    form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FORM_FIELD)
-    sent = form.get("csrf")
+def check_csrf(page: Web, sent: object) -> None:
+    """A 403 page unless ``sent`` (a form's field or a script's header) is the session's
+    CSRF token."""
     if not isinstance(sent, str) or not hmac.compare_digest(sent, page.session.csrf):
         raise PageError(
             403,
@@ -212,6 +211,12 @@ async def checked_form(request: Request, page: WebDep) -> FormData:
             ),
             page.gettext("Form refused"),
         )
+
+
+async def checked_form(request: Request, page: WebDep) -> FormData:
+    """The posted form, once its CSRF token matched the session's (else a 403 page)."""
+    form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FORM_FIELD)
+    check_csrf(page, form.get("csrf"))
     return form
 
 

@@ -30,7 +30,9 @@ def _stac(page: Web) -> StacClient:
     return page.request.app.state.stac
 
 
-def _float(page: Web, value: str, name: str, low: float, high: float) -> float | None:
+def bounded(page: Web, value: str, name: str, low: float, high: float) -> float | None:
+    """The number typed in a field, or ``None`` if blank; outside its range, a ValueError
+    naming the field and the range in the reader's language."""
     if not value.strip():
         return None
     try:
@@ -74,8 +76,8 @@ def _query(page: Web, params: dict[str, str]) -> StacQuery:
         bbox=bbox,
         start=dates["start"],
         end=dates["end"],
-        max_cloud=_float(page, params.get("cloud", ""), page.gettext("Cloud cover"), 0, 100),
-        max_incidence=_float(
+        max_cloud=bounded(page, params.get("cloud", ""), page.gettext("Cloud cover"), 0, 100),
+        max_incidence=bounded(
             page, params.get("incidence", ""), page.gettext("Incidence angle"), 0, 90
         ),
         collection=params.get("collection", "").strip()[:100] or None,

@@ -33,6 +33,8 @@ function start() {
 
     if (config.footprints) showFootprints(map, config.footprints);
     if (config.tilejson) await showItem(map);
+    // Pages that add their own layers and tools (the request form) start from here.
+    window.dispatchEvent(new CustomEvent("dinamis-map", { detail: map }));
   });
 
   const useView = $("use-view");

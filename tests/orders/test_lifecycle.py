@@ -244,6 +244,16 @@ def test_a_tasking_order_with_a_quote_through_to_delivery(
     assert "processing" in request_cli(
         "attempt", order_id, "--acquired-at", "2026-12-10T10:31:00", "--cloud", "4", "--validated"
     )
+    # The tries, with their cloud cover, to whoever may see the order.
+    tries = client.get(f"{stapi}/stapi/orders/{order_id}/attempts", headers=lab.headers).json()
+    assert [(a["cloud_cover"], a["validated"]) for a in tries["attempts"]] == [
+        (40, False),
+        (4, True),
+    ]
+    hidden = client.get(
+        f"{stapi}/stapi/orders/{order_id}/attempts", headers=requesters.public.headers
+    )
+    assert hidden.status_code == 404
     cog = ingest(database_url, settings, "ORDER-TEST-PHR-TASKING")
     assert "completed" in request_cli("deliver", order_id, "pleiades/ORDER-TEST-PHR-TASKING")
 

@@ -68,6 +68,7 @@ def test_a_3100_km2_tasking_request_of_a_lab_is_quoted_line_by_line(
         headers=requesters.public.headers,
     ).json()
     assert dry["due"] == "6080.00"  # a public body: 1,600 km² x 3.80, no co-financing
+    assert dry["quota_km2"] == 1500  # the quota it had, for the form to say what is left
 
 
 def test_statuses_are_listed_with_who_and_when(

@@ -1,0 +1,484 @@
+"""Imagery requests from the portal, in a real browser: a Pléiades tasking from the drawn area
+(with its live quote, equal to the API's) to the downloaded image, areas sent as files (good
+and bad ones), and who sees which request.
+
+The operators' steps go through the API's imagery-request routes, one small function each,
+until the back-office pages take them over."""
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psycopg
+import pyogrio
+import pytest
+import shapely
+from babel.numbers import format_decimal
+from pyproj import Transformer
+from shapely.geometry import shape
+
+from access.models import EntityCategory, Role
+from dinamis.area import geometry_area_km2
+from portal import store
+from portal.passwords import hash_password
+from tests.browser import CHROMIUM
+from tests.orders.conftest import (  # noqa: F401 (fixtures: the provider's archive, orbits)
+    TOULOUSE,
+    Requester,
+    _entity,
+    _requester,
+    archive,
+    square,
+    tles,
+)
+from tests.portal.conftest import Browser, Portal
+from tests.portal.test_security import sign_in as signed_in
+from tests.portal.test_security import unexpected
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+PASSWORD = "mot de passe des demandes"
+AREA_KM2 = 3100
+CENTRE = (4.35, 44.05)  # the Cévennes: no other suite's request or item near
+
+
+@dataclass(frozen=True)
+class Lab:
+    entity_id: int
+    requester: Requester
+    colleague: Requester
+    referent: Requester
+    stranger: Requester
+    operator: Requester
+
+
+@pytest.fixture(scope="module")
+def lab(portal: Portal) -> Lab:
+    """A lab's requester, colleague and referent, a user of another lab, an operator; each
+    with a portal password (and an API key, for the API's side of the tests)."""
+    with psycopg.connect(portal.database_url) as conn:
+        entity = _entity(conn, "UMR Demandes Cévennes", EntityCategory.FRENCH_RESEARCH)
+        other = _entity(conn, "Labo Demandes Ailleurs", EntityCategory.FRENCH_RESEARCH)
+        people = Lab(
+            entity,
+            _requester(conn, entity, "ana@demandes.test"),
+            _requester(conn, entity, "bob@demandes.test"),
+            _requester(conn, entity, "rita@demandes.test", Role.REFERENT),
+            _requester(conn, other, "zoe@ailleurs.test"),
+            _requester(conn, other, "otto@ops.demandes.test", Role.OPERATOR),
+        )
+        hashed = hash_password(PASSWORD)
+        for person in (people.requester, people.colleague, people.referent, people.stranger):
+            store.set_password_hash(conn, person.user_id, hashed)
+    return people
+
+
+def sign_in(browser: Browser, portal: Portal, person: Requester) -> None:
+    assert signed_in(browser, portal, person.email, PASSWORD) == 200
+
+
+def open_form(browser: Browser, portal: Portal, product: str) -> None:
+    page = browser.page
+    page.goto(f"{portal.url}/requests/new?product={product}")
+    page.wait_for_function("() => window.dinamisRequest && dinamisRequest.ready")
+
+
+def quoted(browser: Browser) -> dict[str, Any]:
+    """The quote the page shows, once it is that of the area as it now stands."""
+    page = browser.page
+    page.wait_for_function(
+        "() => dinamisRequest.quote && dinamisRequest.geometry"
+        " && dinamisRequest.quote.geometry === JSON.stringify(dinamisRequest.geometry)"
+    )
+    return page.evaluate("() => dinamisRequest.quote")
+
+
+def shot_of(browser: Browser, selector: str, name: str) -> None:
+    """A screenshot of one part of the page: the form's side panel scrolls on its own."""
+    path = browser.folder / f"{len(browser.shots) + 1:02d}-{name}.png"
+    browser.page.locator(selector).screenshot(path=path)
+    browser.shots.append(path)
+
+
+# -- the operators' steps, through the API ---------------------------------------------------
+
+
+def _act(portal: Portal, key: str, path: str, body: dict[str, Any] | None = None) -> dict:
+    answer = httpx.post(
+        f"{portal.api_url}/stapi/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def operator_accepts(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/accept")
+
+
+def operator_quotes(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/quote", {"reason": "Devis DSP 2026"})
+
+
+def operator_forwards(portal: Portal, lab: Lab, order_id: str) -> None:
+    _act(portal, lab.operator.key, f"orders/{order_id}/actions/forward")
+
+
+def operator_records_attempt(
+    portal: Portal, lab: Lab, order_id: str, when: str, cloud: float, validated: bool
+) -> None:
+    body = {"acquired_at": when, "cloud_cover": cloud, "validated": validated}
+    _act(portal, lab.operator.key, f"orders/{order_id}/attempts", body)
+
+
+def operator_delivers(portal: Portal, lab: Lab, order_id: str, item: dict[str, Any]) -> None:
+    body = {"items": [{"collection": item["collection"], "id": item["id"]}]}
+    _act(portal, lab.operator.key, f"orders/{order_id}/deliver", body)
+
+
+def operator_records_tranche(portal: Portal, lab: Lab, attempts: int) -> None:
+    _act(portal, lab.operator.key, f"entities/{lab.entity_id}/tranches", {"attempts": attempts})
+
+
+# -- the journey ------------------------------------------------------------------------------
+
+
+def draw(browser: Browser, geometry: dict[str, Any]) -> None:
+    """Click the outline's corners on the map, as a user does; the quote shows meanwhile."""
+    page = browser.page
+    west, south, east, north = shape(geometry).bounds
+    page.evaluate(
+        "([w, s, e, n]) => dinamisMap.fitBounds([[w, s], [e, n]], {padding: 80, animate: false})",
+        [west, south, east, north],
+    )
+    box = page.locator("#map canvas").bounding_box()
+    assert box is not None
+    corners = page.evaluate(
+        "(ring) => ring.map(([x, y]) => {"
+        " const p = dinamisMap.project([x, y]); return [p.x, p.y]; })",
+        geometry["coordinates"][0][:-1],
+    )
+    page.get_by_role("button", name="Dessiner un polygone").click()
+    for index, (x, y) in enumerate(corners):
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        if index == 2:
+            # Three corners in: the outline so far is already quoted, live.
+            page.mouse.move(box["x"] + corners[3][0], box["y"] + corners[3][1])
+            page.wait_for_selector("#quote-figures:not([hidden])")
+            browser.shot("drawing")
+            shot_of(browser, "#quote", "drawing-quote")
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.usefixtures("tles")
+def test_tasking_journey_from_drawing_to_download(
+    portal: Portal, lab: Lab, browser: Browser
+) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-tasking")
+    assert page.get_attribute("html", "lang") == "fr"
+    draw(browser, square(AREA_KM2, CENTRE))
+    shown = quoted(browser)
+    geometry = json.loads(shown["geometry"])
+    assert abs(geometry_area_km2(shape(geometry)) - AREA_KM2) < AREA_KM2 * 0.01
+
+    # The figures are the API's own quote of the same area and parameters.
+    api = httpx.post(
+        f"{portal.api_url}/stapi/products/pleiades-tasking/quote",
+        json={
+            "datetime": f"{page.input_value('#start')}T00:00:00Z/"
+            f"{page.input_value('#end')}T23:59:59Z",
+            "geometry": geometry,
+            "order_parameters": {"view": "mono", "max_cloud_cover": 20, "max_incidence_angle": 30},
+        },
+        headers=lab.requester.headers,
+        timeout=60,
+    ).json()
+    assert shown["api"] == api
+    free = api["lines"][0]["quantity"]
+    expected = {
+        "q-area": api["area_km2"],
+        "q-quota": api["quota_km2"],
+        "q-left": max(api["quota_km2"] - free, 0),
+        "q-beyond": api["lines"][1]["quantity"],
+        "q-due": float(api["due"]),
+    }
+    for cell, value in expected.items():
+        assert float(page.get_attribute(f"#{cell}", "data-value")) == pytest.approx(value)
+        assert page.text_content(f"#{cell}") == format_decimal(round(value, 2), locale="fr")
+    assert float(api["due"]) > 0 and api["quota_km2"] < api["area_km2"]
+    browser.shot("quote")
+    shot_of(browser, "#quote", "quote-panel")
+
+    page.get_by_role("button", name="Afficher les passages des satellites").click()
+    page.wait_for_selector("#passes li")
+    assert page.locator("#passes li").count() > 0
+    page.fill("#purpose", "Suivi des châtaigneraies")
+    shot_of(browser, "#passes", "passes")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    order_id = page.url.rsplit("/", 1)[1]
+    assert page.text_content("#status").strip() == "reçue"
+    assert page.get_attribute("#due", "data-due") == api["due"]
+    assert "Suivi des châtaigneraies" in page.text_content("dl.facts")
+    browser.shot("received")
+
+    operator_accepts(portal, lab, order_id)
+    operator_quotes(portal, lab, order_id)
+    page.reload()
+    assert page.text_content("#status").strip() == "devis envoyé, en attente de votre accord"
+    assert "Devis DSP 2026" in page.text_content("#timeline")
+    browser.shot("quoted")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Accepter le devis").click()
+    assert page.text_content("#status").strip() == "acceptée"
+    assert page.locator("#agreed").count() == 1
+    browser.shot("agreed")
+
+    operator_forwards(portal, lab, order_id)
+    operator_records_attempt(portal, lab, order_id, "2026-12-10T10:31:00Z", 42.5, False)
+    operator_records_attempt(portal, lab, order_id, "2026-12-19T10:29:00Z", 4.0, True)
+    item = portal.licensed[0]
+    operator_delivers(portal, lab, order_id, item)
+
+    page.get_by_role("link", name="Mes demandes").first.click()
+    row = page.locator(f"#requests tr[data-id='{order_id}']")
+    assert "livrée" in row.text_content()
+    browser.shot("my-requests")
+    row.get_by_role("link").click()
+    assert page.text_content("#status").strip() == "livrée"
+    cells = page.locator("#attempts tbody tr").evaluate_all(
+        "rows => rows.map(r => r.cells[1].textContent.trim())"
+    )
+    assert cells == ["42,5 %", "4 %"]
+    statuses = page.locator("#timeline li strong").all_text_contents()
+    assert statuses[0] == "reçue" and statuses[-1] == "livrée" and len(statuses) == 8
+    browser.shot("delivered")
+    page.get_by_role("button", name=f"Ajouter {item['id']} au panier").click()
+    page.wait_for_url(re.compile(rf"/requests/{order_id}$"))
+    assert page.locator("#items .in-basket").count() == 1
+    page.locator("#items").get_by_role("link", name=item["id"]).click()
+    page.wait_for_selector("#item-title")
+    browser.shot("item")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("^Télécharger data")).click()
+    path = Path(download.value.path())
+    assert path.read_bytes()[:4] in (b"II*\x00", b"MM\x00*")
+    assert path.stat().st_size == portal.cogs[item["id"]].stat().st_size
+    assert not unexpected(browser), browser.errors
+
+
+@pytest.mark.usefixtures("archive")
+def test_archive_scenes_picked_on_the_map(portal: Portal, lab: Lab, browser: Browser) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-archive")
+    assert page.is_visible("#archive") and not page.is_visible("#tasking")
+    page.fill("#start", "2023-01-01")
+    page.fill("#end", "2024-12-31")
+    assert upload(browser, "toulouse.geojson", json.dumps(square(300, TOULOUSE)).encode())
+    page.get_by_role("button", name="Chercher les scènes sur la zone").click()
+    page.wait_for_selector("#scenes-list li")
+    listed = page.locator("#scenes-list input").evaluate_all("boxes => boxes.map(b => b.value)")
+    # Not the SPOT scene (another product's), nor Brest's (elsewhere).
+    assert sorted(listed) == ["PHR1A_ARCHIVE_TLS_2023", "PHR1B_ARCHIVE_TLS_2024"]
+
+    # One scene picked on the map (where only it lies), the other ticked in the list.
+    page.wait_for_function("() => dinamisMap.loaded()")
+    box = page.locator("#map canvas").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(
+        "() => { const p = dinamisMap.project([1.22, 43.42]); return [p.x, p.y]; }"
+    )
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    assert page.is_checked("#scene-PHR1A_ARCHIVE_TLS_2023")
+    page.check("#scene-PHR1B_ARCHIVE_TLS_2024")
+    page.wait_for_function("() => dinamisRequest.quote && dinamisRequest.quote.scenes.length === 2")
+    shown = page.evaluate("() => dinamisRequest.quote")
+    # Two scenes of 300 km² are within the archive quota.
+    assert shown["api"]["area_km2"] == pytest.approx(300, rel=0.001)
+    assert shown["api"]["lines"][0]["quantity"] == pytest.approx(600, rel=0.001)
+    assert page.text_content("#q-due") == "0"
+    browser.shot("archive-scenes")
+    shot_of(browser, "#archive", "archive-scene-list")
+    shot_of(browser, "#quote", "archive-quote")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer la demande").click()
+    assert page.text_content("#status").strip() == "reçue"
+    assert "PHR1A_ARCHIVE_TLS_2023, PHR1B_ARCHIVE_TLS_2024" in page.text_content("main")
+    browser.shot("archive-received")
+    assert not unexpected(browser), browser.errors
+
+
+# -- areas sent as files -------------------------------------------------------------------
+
+
+def _shapefile_zip(folder: Path, geometry: dict[str, Any]) -> bytes:
+    """The area as a zipped shapefile in Lambert-93, the French mapping projection."""
+    to_l93 = Transformer.from_crs(4326, 2154, always_xy=True)
+    projected = shapely.transform(
+        shape(geometry), lambda xy: np.column_stack(to_l93.transform(*xy.T))
+    )
+    pyogrio.raw.write(
+        str(folder / "zone.shp"),
+        geometry=np.array([shapely.to_wkb(projected)], dtype=object),
+        field_data=[],
+        fields=[],
+        crs="EPSG:2154",
+        geometry_type="Polygon",
+        driver="ESRI Shapefile",
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as packed:
+        for part in folder.glob("zone.*"):
+            packed.write(part, f"export/{part.name}")
+    return buffer.getvalue()
+
+
+def _kml(geometry: dict[str, Any]) -> bytes:
+    ring = " ".join(f"{x},{y},0" for x, y in geometry["coordinates"][0])
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document><Folder><Placemark><name>zone</name><Polygon><outerBoundaryIs><LinearRing>"
+        f"<coordinates>{ring}</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+        "</Folder></Document></kml>"
+    ).encode()
+
+
+def upload(browser: Browser, name: str, content: bytes) -> str:
+    page = browser.page
+    page.evaluate("() => { document.getElementById('aoi-status').textContent = ''; }")
+    page.set_input_files("#aoi-file", files=[{"name": name, "mimeType": "", "buffer": content}])
+    # Empty, then "reading…", then what became of the file.
+    page.wait_for_function(
+        "() => { const t = document.getElementById('aoi-status').textContent;"
+        " return t && !t.endsWith('…'); }"
+    )
+    return page.text_content("#aoi-status")
+
+
+def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_path: Path) -> None:
+    page = browser.page
+    sign_in(browser, portal, lab.requester)
+    open_form(browser, portal, "pleiades-tasking")
+    geometry = square(1200, CENTRE)
+    good = {
+        "zone.geojson": json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": geometry}],
+            }
+        ).encode(),
+        "zone.kml": _kml(geometry),
+        "zone.zip": _shapefile_zip(tmp_path, geometry),
+    }
+    for name, content in good.items():
+        assert upload(browser, name, content) == "Zone lue depuis le fichier."
+        area = quoted(browser)["api"]["area_km2"]
+        assert area == pytest.approx(1200, rel=0.001), name
+        # 1,200 km² is within the lab's free quota: nothing to pay.
+        assert page.text_content("#q-due") == "0"
+    browser.shot("uploaded")
+    shot_of(browser, "#quote", "uploaded-quote")
+    # In stereo, twice the images: 2,400 km², beyond the quota of 2,000.
+    page.select_option("#view", "stereo")
+    page.wait_for_function("() => dinamisRequest.quote.api.lines.length > 1")
+    lines = page.evaluate("() => dinamisRequest.quote.api.lines")
+    assert [line["quantity"] for line in lines[:2]] == pytest.approx([2000, 400], rel=0.001)
+    assert page.text_content("#q-beyond") == page.evaluate(
+        "() => dinamisRequest.quote.shown.beyond_km2"
+    )
+    page.select_option("#view", "mono")
+
+    bad = {
+        "notes.txt": (b"hello", "Envoyez un fichier GeoJSON"),
+        "zone.zip": (b"PK\x03\x04 not really", "n'est pas une archive zip"),
+        "zone.json": (b"{not json", "ne peut pas être lu comme GeoJSON"),
+        "point.geojson": (
+            json.dumps({"type": "Point", "coordinates": [4.3, 44.0]}).encode(),
+            "ne contient aucun polygone",
+        ),
+        "big.geojson": (b" " * 2_100_000, "dépasse 2000 ko"),
+    }
+    for name, (content, message) in bad.items():
+        assert message in upload(browser, name, content), name
+    shot_of(browser, "#aoi-file + p", "refused-file")
+    # The refused files left the last good area in place.
+    assert quoted(browser)["api"]["area_km2"] == pytest.approx(1200, rel=0.001)
+
+    # Too small for the product: the API's refusal, shown where the quote was.
+    upload(browser, "small.geojson", json.dumps(square(40, CENTRE)).encode())
+    page.wait_for_selector("#quote-error:not([hidden])")
+    assert "minimum" in page.text_content("#quote-error")
+    assert not unexpected(browser), browser.errors
+
+
+# -- who sees which request ---------------------------------------------------------------
+
+
+def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser) -> None:
+    created = httpx.post(
+        f"{portal.api_url}/stapi/products/pleiades-tasking/orders",
+        json={
+            "datetime": "2027-03-01T00:00:00Z/2027-04-01T00:00:00Z",
+            "geometry": square(500, CENTRE),
+            "order_parameters": {"view": "stereo"},
+        },
+        headers=lab.requester.headers,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    order_id = created.json()["id"]
+    page = browser.page
+
+    anonymous = httpx.get(f"{portal.url}/requests/{order_id}")
+    assert anonymous.status_code == 401 and "Connectez-vous" in anonymous.text
+
+    for person in (lab.colleague, lab.stranger):
+        sign_in(browser, portal, person)
+        response = page.goto(f"{portal.url}/requests/{order_id}")
+        assert response is not None and response.status == 404
+        assert "Aucune demande de ce numéro" in page.text_content("main")
+        page.get_by_role("button", name="English").click()
+        page.wait_for_selector("html[lang=en]")
+        assert "No such request, or it is not yours to see." in page.text_content("main")
+        page.goto(f"{portal.url}/requests")
+        assert page.locator(f"#requests tr[data-id='{order_id}']").count() == 0
+        page.context.clear_cookies()
+    browser.shot("not-yours")
+
+    # The form in English, on a phone: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(browser, portal, lab.stranger)
+    page.get_by_role("button", name="English").click()
+    open_form(browser, portal, "pleiades-tasking")
+    assert page.text_content("#request-title") == "Request imagery"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    browser.shot("form-english-phone")
+    page.set_viewport_size({"width": 1100, "height": 700})
+    page.context.clear_cookies()
+
+    # The referent sees the entity's requests, who made them, and its SPOT balance.
+    operator_records_tranche(portal, lab, 20)
+    sign_in(browser, portal, lab.referent)
+    page.goto(f"{portal.url}/requests")
+    row = page.locator(f"#requests tr[data-id='{order_id}']")
+    assert lab.requester.email in row.text_content()
+    assert (
+        page.text_content("#balance")
+        .strip()
+        .endswith("SPOT restantes dans les tranches de votre structure : 20")
+    )
+    page.goto(f"{portal.url}/requests/{order_id}")
+    assert page.text_content("#request-title") == f"Demande {order_id}"
+    browser.shot("referent")
+    assert not unexpected(browser), browser.errors
