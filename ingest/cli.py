@@ -2,12 +2,15 @@
 
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 
 from dinamis.database import database_url
 from dinamis.settings import get_settings
+from ingest.load import Catalogue
 from ingest.pipeline import IngestReport, ingest_paths
+from ingest.relay import relay_paths
 
 app = typer.Typer(help="Ingest delivered DIMAP products into COGs and STAC items.")
 # Soft wrap: one line per failure even in narrow terminals, so that logs can be grepped.
@@ -57,6 +60,73 @@ def ingest_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
+swh = typer.Typer(
+    help="The Spot World Heritage relay: catalogue the raw archive first, make COGs later."
+)
+
+
+@swh.command("relay")
+def relay_command(
+    paths: list[Path] = typer.Argument(
+        ..., help="METADATA.DIM files or folders of any depth holding SWH scenes (unpacked)."
+    ),
+    collection: str | None = typer.Option(
+        None, "--collection", help="Put the items in this collection instead of the detected one."
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Processes parsing metadata in parallel."
+    ),
+    batch_size: int = typer.Option(
+        1000, "--batch-size", min=1, max=10000, help="Items loaded into pgSTAC at a time."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Catalogue products from their metadata alone, their delivered files as assets (no pixel
+    converted); already catalogued ones are left as they are. Exit 1 if any product failed."""
+    settings = get_settings()
+    report = relay_paths(
+        paths,
+        settings,
+        database_url(settings),
+        collection=collection,
+        workers=workers,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@swh.command("cog")
+def cog_command(
+    collection: str = typer.Option(
+        "spot-world-heritage", "--collection", help="Collection whose catalogued items to convert."
+    ),
+    limit: int = typer.Option(
+        100, "--limit", min=1, max=100_000, help="Items to queue, newest acquisitions first."
+    ),
+) -> None:
+    """Queue background jobs (run by `dinamis worker`) making the COG of catalogue-first items."""
+    from ingest.tasks import defer_cog, deferring_app  # procrastinate only when queueing
+
+    settings = get_settings()
+    url = database_url(settings)
+    with Catalogue(url) as catalogue:
+        ids = catalogue.catalogued(collection, limit)
+    queued = 0
+    try:
+        with deferring_app(url).open():
+            queued = sum(defer_cog(collection, item_id) for item_id in ids)
+    except psycopg.errors.UndefinedFunction:
+        console.print("[red]The job queue is not installed in this database.[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"queued {queued} COG job(s) for {collection}; "
+        f"{len(ids) - queued} already queued, {len(ids)} item(s) without a COG considered"
+    )
+
+
 def register(root: typer.Typer) -> None:
-    """``dinamis ingest PATH...``."""
+    """``dinamis ingest PATH...`` and ``dinamis swh relay|cog``."""
     root.add_typer(app)
+    root.add_typer(swh, name="swh")
