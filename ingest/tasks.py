@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import procrastinate
-from procrastinate import App, RetryStrategy
+from procrastinate import App
 from procrastinate.exceptions import AlreadyEnqueued
 
 from dinamis.database import database_url
@@ -30,13 +30,11 @@ QUEUE = "ingest"
 blueprint = procrastinate.Blueprint()
 
 
-@blueprint.task(
-    name="make_cog",
-    queue=QUEUE,
-    # One more try after a transient failure (disk full, database restart): a conversion
-    # leaves at most a partial folder, which the next run cleans, so trying again is safe.
-    retry=RetryStrategy(max_attempts=2, wait=30),
-)
+# No automatic retry: a product that cannot be converted fails the same way each time, with
+# its reason in the job; the item stays catalogued, so the next `dinamis swh cog` queues it
+# again once the cause is fixed. A killed conversion leaves only a partial folder, cleaned
+# by the next run.
+@blueprint.task(name="make_cog", queue=QUEUE)
 def make_cog(collection: str, item_id: str) -> str:
     """Make the COG of a catalogued item and publish it in the item; say what was done."""
     settings = get_settings()

@@ -1,0 +1,139 @@
+"""The COG of a catalogue-first item, made by a real procrastinate worker from the blueprint.
+
+The project's App lives in the jobs package; here a real App of the test's own is built the same
+way (the blueprint under the ``ingest`` namespace) on a queue database of its own, with
+procrastinate's schema applied, and its worker run until the queue is empty.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import procrastinate
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from dinamis.settings import Settings
+from ingest.cli import swh
+from ingest.item import CATALOGUED, ORIGINAL, RELAY_PROPERTY
+from ingest.load import get_item
+from ingest.relay import relay_paths
+from ingest.tasks import NAMESPACE, QUEUE, blueprint, make_cog
+from ingest.testing import make_dimap1_product
+from tests.ingest.helpers import acquisition
+
+COLLECTION = "spot-world-heritage"
+QUEUE_DATABASE = "ingest_queue_test"
+
+
+@pytest.fixture(scope="session")
+def queue_url(database_url: str) -> str:
+    """A database holding procrastinate's schema and nothing else."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{QUEUE_DATABASE}"')
+    return database_url.rsplit("/", 1)[0] + f"/{QUEUE_DATABASE}"
+
+
+@pytest.fixture(scope="session")
+def app(queue_url: str) -> Iterator[procrastinate.App]:
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_url))
+    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    with app.open():
+        app.schema_manager.apply_schema()
+    yield app
+
+
+def _run_worker(app: procrastinate.App) -> None:
+    """Run the queue's jobs, then stop (wait=False: the worker returns once it is empty)."""
+
+    async def run() -> None:
+        async with app.open_async():
+            await app.run_worker_async(
+                queues=[QUEUE], wait=False, install_signal_handlers=False, listen_notify=False
+            )
+
+    asyncio.run(run())
+
+
+def _jobs(queue_url: str) -> list[tuple[str, dict, str]]:
+    with psycopg.connect(queue_url) as conn:
+        rows = conn.execute(
+            "SELECT task_name, args, status::text FROM procrastinate_jobs ORDER BY id"
+        ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _catalogue(folder: Path, settings: Settings, database_url: str, count: int) -> list[str]:
+    scenes = [
+        make_dimap1_product(folder / str(n), level="1A", acquired=acquisition().replace(year=2003))
+        for n in range(count)
+    ]
+    report = relay_paths(scenes, settings, database_url, progress=False)
+    assert report.ok and len(report.ingested) == count, report.failed
+    return [o.item_id for o in report.ingested if o.item_id is not None]
+
+
+def test_worker_gives_a_catalogued_item_its_cog(
+    tmp_path: Path,
+    environment: Settings,
+    database_url: str,
+    app: procrastinate.App,
+    queue_url: str,
+) -> None:
+    [item_id] = _catalogue(tmp_path, environment, database_url, 1)
+    catalogued = get_item(database_url, COLLECTION, item_id)
+    assert catalogued is not None and "data" not in catalogued["assets"]
+
+    async def defer() -> None:
+        async with app.open_async():
+            await make_cog.defer_async(collection=COLLECTION, item_id=item_id)
+            await make_cog.defer_async(collection=COLLECTION, item_id="no_such_item")
+
+    asyncio.run(defer())
+    _run_worker(app)
+
+    item = get_item(database_url, COLLECTION, item_id)
+    assert item is not None
+    assert RELAY_PROPERTY not in item["properties"]
+    cog = Path(urlsplit(item["assets"]["data"]["href"]).path)
+    assert cog.is_file() and cog.is_relative_to(environment.storage)
+    assert item["assets"]["data"]["roles"] == ["data"]
+    assert "renders" in item["properties"] and "thumbnail" in item["assets"]
+    # The delivered image stays downloadable as it was; the item keeps its first publication.
+    assert item["assets"]["image"] == catalogued["assets"]["image"]
+    assert ORIGINAL in item["assets"]["image"]["roles"]
+    assert item["properties"]["created"] == catalogued["properties"]["created"]
+    statuses = {args["item_id"]: status for _, args, status in _jobs(queue_url)}
+    assert statuses[item_id] == "succeeded"
+    assert statuses["no_such_item"] == "failed"
+
+
+def test_operator_batch_queues_each_item_once(
+    tmp_path: Path,
+    environment: Settings,
+    database_url: str,
+    app: procrastinate.App,
+    queue_url: str,
+) -> None:
+    ids = _catalogue(tmp_path, environment, database_url, 3)
+    done = {args["item_id"] for _, args, _ in _jobs(queue_url)}
+    runner = CliRunner()
+    result = runner.invoke(swh, ["cog", "--collection", COLLECTION, "--limit", "100"])
+    assert result.exit_code == 0, result.output
+    queued = [
+        args["item_id"]
+        for name, args, status in _jobs(queue_url)
+        if status == "todo" and name == f"{NAMESPACE}:make_cog"
+    ]
+    assert set(ids) <= set(queued) and not done & set(queued)
+    again = runner.invoke(swh, ["cog", "--collection", COLLECTION, "--limit", "100"])
+    assert again.exit_code == 0, again.output
+    assert "queued 0 COG job(s)" in again.output
+    _run_worker(app)
+    for item_id in ids:
+        item = get_item(database_url, COLLECTION, item_id)
+        assert item is not None and "data" in item["assets"]
+        assert item["properties"].get(RELAY_PROPERTY) != CATALOGUED
