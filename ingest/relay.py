@@ -111,6 +111,8 @@ class _Loader:
         self.size = size
         self.pending: list[_Parsed] = []
         self.collections: set[str] = set()
+        # The product each item of this run came from: a scene delivered twice is one item.
+        self.sources: dict[tuple[str, str], str] = {}
 
     def add(self, parsed: _Parsed) -> None:
         self.pending.append(parsed)
@@ -123,18 +125,33 @@ class _Loader:
             return
         items = [p.item for p in batch if p.item is not None]
         present = self.catalogue.existing(items)
-        new = [i for i in items if (i["collection"], i["id"]) not in present]
+        new: list[dict[str, Any]] = []
+        for parsed in batch:
+            self.report.add(self._sort(parsed, present, new))
         # `ignore`, not `upsert`: a concurrent run may have added the same item meanwhile,
         # and an item given its COG since must not fall back to its raw files.
         self.catalogue.load(new, Methods.ignore)
         self.collections.update(i["collection"] for i in new)
-        for parsed in batch:
-            outcome = parsed.outcome
-            if parsed.item is not None and (parsed.item["collection"], outcome.item_id) in present:
-                outcome = Outcome(
-                    outcome.product, Status.skipped, "already catalogued", outcome.item_id
-                )
-            self.report.add(outcome)
+
+    def _sort(
+        self, parsed: _Parsed, present: set[tuple[str, str]], new: list[dict[str, Any]]
+    ) -> Outcome:
+        """The outcome of one parsed product; its item joins ``new`` when it is one."""
+        outcome, item = parsed.outcome, parsed.item
+        if item is None:
+            return outcome
+        key = (item["collection"], item["id"])
+        if key in self.sources:
+            return self._skipped(outcome, f"same scene as {self.sources[key]}")
+        if key in present:
+            return self._skipped(outcome, "already catalogued")
+        self.sources[key] = outcome.product
+        new.append(item)
+        return outcome
+
+    @staticmethod
+    def _skipped(outcome: Outcome, reason: str) -> Outcome:
+        return Outcome(outcome.product, Status.skipped, reason, outcome.item_id)
 
 
 def relay_paths(

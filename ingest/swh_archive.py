@@ -73,12 +73,9 @@ def write_scene(folder: Path, rng: random.Random, acquired: datetime, mission_in
     return metadata
 
 
-def generate_archive(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    """``count`` scenes under ``folder``/SPOT<n>/<year>/, distinct acquisitions (so distinct
-    items); return their metadata files."""
-    rng = random.Random(seed)
+def _plan(count: int, rng: random.Random) -> list[tuple[int, datetime]]:
+    """(mission, acquisition) of each scene, distinct so that items are too."""
     taken: set[tuple[int, datetime]] = set()
-    written = []
     for _ in range(count):
         mission_index = rng.choice(list(MISSIONS))
         mission = MISSIONS[mission_index]
@@ -87,6 +84,14 @@ def generate_archive(folder: Path, count: int, seed: int = 0) -> list[Path]:
         while (mission_index, acquired) in taken:
             acquired += timedelta(seconds=1)
         taken.add((mission_index, acquired))
+    return sorted(taken)
+
+
+def generate_archive(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    """``count`` scenes under ``folder``/SPOT<n>/<year>/; return their metadata files."""
+    written = []
+    for index, (mission_index, acquired) in enumerate(_plan(count, random.Random(seed))):
         parent = folder / f"SPOT{mission_index}" / f"{acquired:%Y}"
+        rng = random.Random(seed * 1_000_003 + index)
         written.append(write_scene(parent, rng, acquired, mission_index))
     return written

@@ -1,6 +1,7 @@
 """``dinamis swh relay``: SWH scenes catalogued from their metadata, found apart by processing
 level, cloud cover, mission, instrument, mode and angles; broken scenes reported; re-runs idle."""
 
+import shutil
 from pathlib import Path
 
 import httpx
@@ -128,3 +129,17 @@ def test_raw_and_ortho_are_searched_apart(
     queryables = httpx.get(f"{api_url}/queryables", timeout=60).json()["properties"]
     assert {"processing:level", "eo:cloud_cover", "platform", "instruments"} <= set(queryables)
     assert {"product:type", "view:incidence_angle", "view:off_nadir"} <= set(queryables)
+
+
+def test_a_scene_delivered_twice_is_one_item(
+    tmp_path: Path, ingest_settings: Settings, database_url: str, collection_ids: list[str]
+) -> None:
+    first, second = generate_archive(tmp_path / "archive", 2, seed=4)
+    copy = tmp_path / "again" / first.parent.name
+    shutil.copytree(first.parent, copy)
+    report = relay_paths(
+        [tmp_path / "archive", copy / "METADATA.DIM"], ingest_settings, database_url
+    )
+    assert sorted(o.product for o in report.ingested) == sorted([str(first), str(second)])
+    [twice] = report.skipped
+    assert (twice.product, twice.message) == (str(copy / "METADATA.DIM"), f"same scene as {first}")
