@@ -14,7 +14,8 @@ from ingest.load import get_item
 from ingest.relay import relay_paths
 from ingest.swh_archive import generate_archive
 from ingest.testing import make_dimap1_product
-from tests.ingest.helpers import acquisition
+from tests.ingest.helpers import acquisition, as_loaded
+from tests.stac_schemas import validate
 
 COLLECTION = "spot-world-heritage"
 
@@ -30,7 +31,7 @@ def _broken(root: Path) -> tuple[Path, Path]:
 
 
 def test_catalogue_from_metadata_with_broken_scenes(
-    tmp_path: Path, ingest_settings: Settings, database_url: str, collection_ids: list[str]
+    tmp_path: Path, ingest_settings: Settings, database_url: str, api_url: str
 ) -> None:
     scenes = generate_archive(tmp_path / "archive", 7, seed=1)
     cut, lost = _broken(tmp_path / "archive" / "broken")
@@ -63,6 +64,7 @@ def test_catalogue_from_metadata_with_broken_scenes(
     assert item["assets"]["metadata"]["href"] == str(scenes[0])
     assert "data" not in item["assets"] and "thumbnail" not in item["assets"]
     assert not ingest_settings.storage.exists() or not any(ingest_settings.storage.iterdir())
+    validate(as_loaded(database_url, api_url, COLLECTION, outcome.item_id))
 
 
 def test_rerun_changes_nothing_and_exits_non_zero_on_failures(
