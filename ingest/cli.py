@@ -107,18 +107,22 @@ def cog_command(
     ),
 ) -> None:
     """Queue background jobs (run by `dinamis worker`) making the COG of catalogue-first items."""
-    from ingest.tasks import defer_cog, deferring_app  # procrastinate only when queueing
+    # procrastinate only when queueing: `dinamis ingest` starts without it.
+    from procrastinate.exceptions import ConnectorException
+
+    from ingest.tasks import defer_cog, deferring_app
 
     settings = get_settings()
     url = database_url(settings)
     with Catalogue(url) as catalogue:
         ids = catalogue.catalogued(collection, limit)
-    queued = 0
     try:
         with deferring_app(url).open():
             queued = sum(defer_cog(collection, item_id) for item_id in ids)
-    except psycopg.errors.UndefinedFunction:
-        console.print("[red]The job queue is not installed in this database.[/red]")
+    except ConnectorException as error:
+        missing = isinstance(error.__cause__, psycopg.errors.UndefinedFunction)
+        reason = "the job queue is not installed in this database" if missing else error.__cause__
+        console.print(f"[red]Cannot queue the COG jobs:[/red] {reason}", highlight=False)
         raise typer.Exit(1) from None
     console.print(
         f"queued {queued} COG job(s) for {collection}; "
