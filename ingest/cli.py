@@ -1,5 +1,7 @@
 """``dinamis ingest PATH...``: the command line over :func:`ingest.pipeline.ingest_paths`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -9,6 +11,7 @@ from rich.console import Console
 from dinamis.database import database_url
 from dinamis.settings import get_settings
 from ingest.load import Catalogue
+from ingest.model import IngestError
 from ingest.pipeline import IngestReport, ingest_paths
 from ingest.relay import relay_paths
 
@@ -25,6 +28,16 @@ def print_report(report: IngestReport) -> None:
     for warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
     console.print(report.summary())
+
+
+@contextmanager
+def stopped_by_database() -> Iterator[None]:
+    """A database that does not answer stops the run with one line, not a traceback."""
+    try:
+        yield
+    except IngestError as error:
+        console.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command("ingest")
@@ -46,16 +59,17 @@ def ingest_command(
 ) -> None:
     """Ingest products: one COG and one STAC item each; exit 1 if any product failed."""
     settings = get_settings()
-    report = ingest_paths(
-        paths,
-        settings,
-        database_url(settings),
-        collection=collection,
-        workers=workers,
-        force=force,
-        dry_run=dry_run,
-        progress=progress,
-    )
+    with stopped_by_database():
+        report = ingest_paths(
+            paths,
+            settings,
+            database_url(settings),
+            collection=collection,
+            workers=workers,
+            force=force,
+            dry_run=dry_run,
+            progress=progress,
+        )
     print_report(report)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -84,15 +98,16 @@ def relay_command(
     """Catalogue products from their metadata alone, their delivered files as assets (no pixel
     converted); already catalogued ones are left as they are. Exit 1 if any product failed."""
     settings = get_settings()
-    report = relay_paths(
-        paths,
-        settings,
-        database_url(settings),
-        collection=collection,
-        workers=workers,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    with stopped_by_database():
+        report = relay_paths(
+            paths,
+            settings,
+            database_url(settings),
+            collection=collection,
+            workers=workers,
+            batch_size=batch_size,
+            progress=progress,
+        )
     print_report(report)
     raise typer.Exit(0 if report.ok else 1)
 

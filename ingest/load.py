@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
+import psycopg
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 from pypgstac.db import PgstacDB
@@ -16,7 +17,10 @@ from pypgstac.load import Loader, Methods
 
 from dinamis.catalog import refresh_extents
 from ingest.item import CATALOGUED, RELAY_PROPERTY
+from ingest.model import IngestError
 
+# Seconds to wait for the database before saying it does not answer.
+CONNECT_TIMEOUT = 10
 # How the ingest's sessions show in pg_stat_activity, so operators can tell them apart.
 APPLICATION_NAME = "dinamis-ingest"
 
@@ -41,6 +45,13 @@ class Catalogue:
         )
 
     def __enter__(self) -> Self:
+        # One plain connection first: an unreachable database fails at once with its reason,
+        # where the pool would retry in the background, log each attempt, then time out.
+        try:
+            psycopg.connect(self.pool.conninfo, connect_timeout=CONNECT_TIMEOUT).close()
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[0]
+            raise IngestError(f"cannot connect to the catalogue database: {reason}") from None
         self.pool.open(wait=True)
         return self
 

@@ -5,9 +5,11 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
-from dinamis.settings import Settings
+from dinamis.serve import free_port
+from dinamis.settings import Settings, get_settings
 from ingest.cli import swh
 from ingest.item import CATALOGUED, ORIGINAL, RELAY_PROPERTY
 from ingest.load import get_item
@@ -145,3 +147,18 @@ def test_a_scene_delivered_twice_is_one_item(
     assert sorted(o.product for o in report.ingested) == sorted([str(first), str(second)])
     [twice] = report.skipped
     assert (twice.product, twice.message) == (str(copy / "METADATA.DIM"), f"same scene as {first}")
+
+
+def test_a_database_that_does_not_answer_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_archive(tmp_path, 1, seed=5)
+    monkeypatch.setenv("DINAMIS_DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/x")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(swh, ["relay", str(tmp_path), "--no-progress"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.output.startswith("cannot connect to the catalogue database: ")
+    assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
