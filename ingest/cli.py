@@ -132,8 +132,8 @@ def cog_command(
     with Catalogue(url) as catalogue:
         ids = catalogue.catalogued(collection, limit)
     try:
-        with deferring_app(url).open():
-            queued = sum(defer_cog(collection, item_id) for item_id in ids)
+        with deferring_app(url).open() as app:
+            queued = sum(defer_cog(app, collection, item_id) for item_id in ids)
     except ConnectorException as error:
         missing = isinstance(error.__cause__, psycopg.errors.UndefinedFunction)
         reason = "the job queue is not installed in this database" if missing else error.__cause__

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # The entry point's name, under which the App namespaces these tasks (``ingest:make_cog``).
 NAMESPACE = "ingest"
 QUEUE = "ingest"
+TASK = f"{NAMESPACE}:make_cog"
 
 blueprint = procrastinate.Blueprint()
 
@@ -58,20 +59,18 @@ def make_cog(collection: str, item_id: str) -> str:
 
 
 def deferring_app(url: str) -> App:
-    """The App the blueprint was added to, or, when none was (a command line without the
-    worker's App), one on ``url`` that only defers: the jobs are rows in the shared queue."""
+    """The App the blueprint was added to; else (a command line without the worker's App) a
+    bare one on ``url``, which defers by name: jobs are rows of the queue the workers share."""
     if isinstance(make_cog.blueprint, App):
         return make_cog.blueprint
-    app = App(connector=procrastinate.PsycopgConnector(conninfo=url))
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
-    return app
+    return App(connector=procrastinate.PsycopgConnector(conninfo=url))
 
 
-def defer_cog(collection: str, item_id: str) -> bool:
-    """Queue the COG of one item (on an open App); False when it is queued already."""
+def defer_cog(app: App, collection: str, item_id: str) -> bool:
+    """Queue the COG of one item through an open ``app``; False when it is queued already."""
     key = f"cog:{collection}/{item_id}"
     try:
-        make_cog.configure(lock=key, queueing_lock=key).defer(
+        app.configure_task(TASK, queue=QUEUE, lock=key, queueing_lock=key).defer(
             collection=collection, item_id=item_id
         )
     except AlreadyEnqueued:

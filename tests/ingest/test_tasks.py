@@ -1,12 +1,14 @@
 """The COG of a catalogue-first item, made by a real procrastinate worker from the blueprint.
 
 The project's App lives in the jobs package; here a real App of the test's own is built the same
-way (the blueprint under the ``ingest`` namespace) on a queue database of its own, with
-procrastinate's schema applied, and its worker run until the queue is empty.
+way (the blueprint under the ``ingest`` namespace) on the test database, with procrastinate's
+schema applied unless the project's migrations did, and its worker run until the queue is
+empty. The App gets a copy of the blueprint: adding one attaches it, and the project's App
+must still be able to add the module's own.
 """
 
 import asyncio
-from collections.abc import Iterator
+import copy
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,30 +22,31 @@ from ingest.cli import swh
 from ingest.item import CATALOGUED, ORIGINAL, RELAY_PROPERTY
 from ingest.load import get_item
 from ingest.relay import relay_paths
-from ingest.tasks import NAMESPACE, QUEUE, blueprint, make_cog
+from ingest.tasks import NAMESPACE, QUEUE, TASK, blueprint, defer_cog
 from ingest.testing import make_dimap1_product
 from tests.ingest.helpers import acquisition
 
 COLLECTION = "spot-world-heritage"
-QUEUE_DATABASE = "ingest_queue_test"
 
 
 @pytest.fixture(scope="session")
 def queue_url(database_url: str) -> str:
-    """A database holding procrastinate's schema and nothing else."""
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{QUEUE_DATABASE}"')
-    return database_url.rsplit("/", 1)[0] + f"/{QUEUE_DATABASE}"
+    """The test database, holding procrastinate's schema."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+        installed = bool(row and row[0])
+    if not installed:
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database_url))
+        with app.open():
+            app.schema_manager.apply_schema()
+    return database_url
 
 
 @pytest.fixture(scope="session")
-def app(queue_url: str) -> Iterator[procrastinate.App]:
+def app(queue_url: str) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_url))
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
-    with app.open():
-        app.schema_manager.apply_schema()
-    yield app
+    app.add_tasks_from(copy.deepcopy(blueprint), namespace=NAMESPACE)
+    return app
 
 
 def _run_worker(app: procrastinate.App) -> None:
@@ -61,7 +64,9 @@ def _run_worker(app: procrastinate.App) -> None:
 def _jobs(queue_url: str) -> list[tuple[str, dict, str]]:
     with psycopg.connect(queue_url) as conn:
         rows = conn.execute(
-            "SELECT task_name, args, status::text FROM procrastinate_jobs ORDER BY id"
+            "SELECT task_name, args, status::text FROM procrastinate_jobs"
+            " WHERE queue_name = %s ORDER BY id",
+            (QUEUE,),
         ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]
 
@@ -87,12 +92,10 @@ def test_worker_gives_a_catalogued_item_its_cog(
     catalogued = get_item(database_url, COLLECTION, item_id)
     assert catalogued is not None and "data" not in catalogued["assets"]
 
-    async def defer() -> None:
-        async with app.open_async():
-            await make_cog.defer_async(collection=COLLECTION, item_id=item_id)
-            await make_cog.defer_async(collection=COLLECTION, item_id="no_such_item")
-
-    asyncio.run(defer())
+    with app.open():
+        assert defer_cog(app, COLLECTION, item_id)
+        assert not defer_cog(app, COLLECTION, item_id)  # queued already
+        assert defer_cog(app, COLLECTION, "no_such_item")
     _run_worker(app)
 
     item = get_item(database_url, COLLECTION, item_id)
@@ -126,7 +129,7 @@ def test_operator_batch_queues_each_item_once(
     queued = [
         args["item_id"]
         for name, args, status in _jobs(queue_url)
-        if status == "todo" and name == f"{NAMESPACE}:make_cog"
+        if status == "todo" and name == TASK
     ]
     assert set(ids) <= set(queued) and not done & set(queued)
     again = runner.invoke(swh, ["cog", "--collection", COLLECTION, "--limit", "100"])
