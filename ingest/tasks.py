@@ -48,8 +48,9 @@ def make_cog(collection: str, item_id: str) -> str:
         return f"{collection}/{item_id} already has its COG"
     metadata = Path(urlsplit(item["assets"]["metadata"]["href"]).path)
     report = ingest_paths([metadata], settings, url, collection=collection, progress=False)
-    if report.failed:
-        raise IngestError(f"{collection}/{item_id}: {report.failed[0].message}")
+    if report.failed or report.skipped:
+        [outcome, *_] = report.failed or report.skipped
+        raise IngestError(f"{collection}/{item_id}: {outcome.message}")
     made = [o.item_id for o in report.ingested]
     if made != [item_id]:
         # The metadata now describe another acquisition than the catalogued one.

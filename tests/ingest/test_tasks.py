@@ -88,14 +88,19 @@ def test_worker_gives_a_catalogued_item_its_cog(
     app: procrastinate.App,
     queue_url: str,
 ) -> None:
-    [item_id] = _catalogue(tmp_path, environment, database_url, 1)
+    item_id, spoilt = _catalogue(tmp_path, environment, database_url, 2)
     catalogued = get_item(database_url, COLLECTION, item_id)
     assert catalogued is not None and "data" not in catalogued["assets"]
+    # A scene whose image is unreadable once catalogued: its job fails, its item stays as is.
+    before = get_item(database_url, COLLECTION, spoilt)
+    assert before is not None
+    Path(before["assets"]["image"]["href"]).write_bytes(b"not a TIFF")
 
     with app.open():
         assert defer_cog(app, COLLECTION, item_id)
         assert not defer_cog(app, COLLECTION, item_id)  # queued already
         assert defer_cog(app, COLLECTION, "no_such_item")
+        assert defer_cog(app, COLLECTION, spoilt)
     _run_worker(app)
 
     item = get_item(database_url, COLLECTION, item_id)
@@ -111,7 +116,9 @@ def test_worker_gives_a_catalogued_item_its_cog(
     assert item["properties"]["created"] == catalogued["properties"]["created"]
     statuses = {args["item_id"]: status for _, args, status in _jobs(queue_url)}
     assert statuses[item_id] == "succeeded"
-    assert statuses["no_such_item"] == "failed"
+    assert statuses["no_such_item"] == statuses[spoilt] == "failed"
+    assert get_item(database_url, COLLECTION, spoilt) == before
+    assert not list(environment.storage.glob(f"{COLLECTION}/{spoilt}*"))
 
 
 def test_operator_batch_queues_each_item_once(
@@ -122,7 +129,7 @@ def test_operator_batch_queues_each_item_once(
     queue_url: str,
 ) -> None:
     ids = _catalogue(tmp_path, environment, database_url, 3)
-    done = {args["item_id"] for _, args, _ in _jobs(queue_url)}
+    converted = {args["item_id"] for _, args, status in _jobs(queue_url) if status == "succeeded"}
     runner = CliRunner()
     result = runner.invoke(swh, ["cog", "--collection", COLLECTION, "--limit", "100"])
     assert result.exit_code == 0, result.output
@@ -131,7 +138,8 @@ def test_operator_batch_queues_each_item_once(
         for name, args, status in _jobs(queue_url)
         if status == "todo" and name == TASK
     ]
-    assert set(ids) <= set(queued) and not done & set(queued)
+    # Items whose conversion failed stay catalogued and are queued again; converted ones not.
+    assert set(ids) <= set(queued) and not converted & set(queued)
     again = runner.invoke(swh, ["cog", "--collection", COLLECTION, "--limit", "100"])
     assert again.exit_code == 0, again.output
     assert "queued 0 COG job(s)" in again.output
