@@ -4,9 +4,10 @@
     python -m benchmarks.swh_relay --count 57800        # the whole raw archive
 
 Generates ``--count`` metadata-only SWH level-1A products (``ingest.swh_archive``), starts a
-throwaway embedded pgSTAC, catalogues them from disk as ``dinamis swh relay --workers N`` does
-and prints products/s, the time the 57,800-scene archive would take at that rate (goal: under
-10 minutes on two cores) and the rate of an idle re-run. Then it serves the STAC API and prints
+throwaway embedded pgSTAC, catalogues them from disk as ``dinamis swh relay`` does with
+``--workers 1`` and ``--workers N`` (into an emptied collection each time) and prints products/s,
+the time the 57,800-scene archive would take at the better rate (goal: under 10 minutes on two
+cores) and the rate of an idle re-run. Then it serves the STAC API and prints
 p50/p95 over HTTP and through pgSTAC's ``search()`` of the searches users make on that
 catalogue: bbox + datetime, cloud cover, processing level.
 """
@@ -102,6 +103,11 @@ def measure_search(api: str, url: str, repeat: int) -> None:
             )
 
 
+def empty_collection(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM pgstac.items WHERE collection = %s", (COLLECTION,))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000, help=f"scenes (archive: {ARCHIVE})")
@@ -124,27 +130,35 @@ def main() -> None:
         made = time.perf_counter() - start
         print(f"generated {args.count} metadata-only SWH 1A scenes: {args.count / made:.0f}/s")
         with throwaway_database() as (url, settings):
-            rates = []
-            for run in ("first run", "re-run (idle)"):
+            # Each worker count catalogues the whole archive into an empty collection; the
+            # last run is repeated on the full catalogue (a re-run, which adds nothing).
+            runs = [(w, "first run") for w in sorted({1, args.workers})]
+            rates: dict[int, float] = {}
+            for workers, run in [*runs, (args.workers, "re-run (idle)")]:
+                if run == "first run":
+                    empty_collection(url)
                 start = time.perf_counter()
                 report = relay_paths(
                     [work],
                     settings,
                     url,
-                    workers=args.workers,
+                    workers=workers,
                     batch_size=args.batch_size,
                     progress=False,
                 )
                 elapsed = time.perf_counter() - start
-                rates.append(args.count / elapsed)
+                rate = args.count / elapsed
+                if run == "first run":
+                    rates[workers] = rate
                 print(
-                    f"relay, {run}, --workers {args.workers}: {report.summary()} in "
-                    f"{elapsed:.1f} s = {rates[-1]:.0f} products/s"
+                    f"relay, {run}, --workers {workers}: {report.summary()} in "
+                    f"{elapsed:.1f} s = {rate:.0f} products/s"
                 )
-            whole = ARCHIVE / rates[0]
+            best = max(rates, key=rates.__getitem__)
+            whole = ARCHIVE / rates[best]
             verdict = "within" if whole < GOAL_SECONDS else "over"
             print(
-                f"the {ARCHIVE:,} scenes at that rate: {whole / 60:.1f} min "
+                f"the {ARCHIVE:,} scenes at the rate of --workers {best}: {whole / 60:.1f} min "
                 f"({verdict} the {GOAL_SECONDS // 60}-minute goal)"
             )
             with served("stac_api.app:create_app", "/_mgmt/ping", url, settings) as api:
