@@ -78,7 +78,12 @@ def pgstac_db(url: str) -> Iterator[PgstacDB]:
     try:
         yield db
     finally:
-        db.close()
+        # PgstacDB.close() closes its pool but not the connection it checked out, which an
+        # atexit hook then holds until the process ends: give it back first, then close.
+        pool = db.pool
+        db.disconnect()
+        if pool is not None:
+            pool.close()
 
 
 def migrate(url: str) -> str:

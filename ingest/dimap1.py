@@ -64,6 +64,7 @@ def read_product(metadata: Path) -> Product:
         ),
         nodata=_nodata(root),
         gsd=SENSOR_GSD.get(sensor),
+        cloud_cover=_cloud_cover(root),
         angles=Angles(
             incidence=abs(incidence) if incidence is not None else None,
             off_nadir=_abs(scene.number("VIEWING_ANGLE")),
@@ -93,6 +94,17 @@ def _grid(root: Node) -> Grid | None:
         x_size=abs(insert.required_number("XDIM")),
         y_size=abs(insert.required_number("YDIM")),
     )
+
+
+def _cloud_cover(root: Node) -> float | None:
+    """The scene's cloud cover in percent, a quality parameter of its source when stated."""
+    for parameter in root.findall(".//Quality_Assessment/Quality_Parameter"):
+        if parameter.text("QUALITY_PARAMETER_CODE") == "CLOUD_COVER":
+            value = parameter.required_number("QUALITY_PARAMETER_VALUE")
+            if not 0 <= value <= 100:
+                raise IngestError(f"{root.file.name}: cloud cover {value} is not a percentage")
+            return value
+    return None
 
 
 def _abs(value: float | None) -> float | None:

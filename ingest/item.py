@@ -15,6 +15,13 @@ from ingest.model import Geometry, Product
 from ingest.storage import multihash
 
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+GEOTIFF_MEDIA_TYPE = "image/tiff; application=geotiff"
+BINARY = "application/octet-stream"
+# The role of an asset that is a delivered file as archived, published where it lies.
+ORIGINAL = "original"
+# Items catalogued from their metadata alone carry this property until their COG is made.
+RELAY_PROPERTY = "dinamis:relay"
+CATALOGUED = "catalogued"
 # The extension of each field prefix the items use. An item declares only the extensions
 # whose fields it carries: the sat and view schemas fail an item that has none of theirs.
 # Versions are those whose published schemas the tests validate against (tests/schemas/).
@@ -177,24 +184,10 @@ def _extensions(properties: dict[str, Any], assets: dict[str, Any]) -> list[str]
     return declared + ([RENDER_EXTENSION] if "renders" in properties else [])
 
 
-def build_item(
-    product: Product,
-    item_id: str,
-    collection: dict[str, Any],
-    bands: list[CanonicalBand],
-    cog: Path,
-    sidecars: Sidecars,
-    source_checksum: str,
-    *,
-    thumbnail: Path,
-    created: datetime,
-    updated: datetime,
+def product_properties(
+    product: Product, collection: dict[str, Any], *, created: datetime, updated: datetime
 ) -> dict[str, Any]:
-    """The item of ``product`` in ``collection`` (its JSON: the item takes its licence, licence
-    links and providers). ``created`` is when the item was first published, ``updated`` now."""
-    with rasterio.open(cog) as src:
-        dtype = src.dtypes[0]
-    stats = statistics(cog)
+    """What the metadata says of the acquisition, as STAC properties (None values included)."""
     angles = product.angles
     properties: dict[str, Any] = {
         "datetime": _iso(product.datetime),
@@ -219,12 +212,36 @@ def build_item(
         "providers": collection.get("providers"),
         "created": _iso(created),
         "updated": _iso(updated),
-        "renders": renders(bands, stats),
         "dinamis:geometry": product.geometry.value,
-        "dinamis:source_checksum": source_checksum,
     }
     if product.copyright:
         properties["dinamis:copyright"] = product.copyright
+    return properties
+
+
+def build_item(
+    product: Product,
+    item_id: str,
+    collection: dict[str, Any],
+    bands: list[CanonicalBand],
+    cog: Path,
+    sidecars: Sidecars,
+    source_checksum: str,
+    *,
+    thumbnail: Path,
+    created: datetime,
+    updated: datetime,
+) -> dict[str, Any]:
+    """The item of ``product`` in ``collection`` (its JSON: the item takes its licence, licence
+    links and providers). ``created`` is when the item was first published, ``updated`` now."""
+    with rasterio.open(cog) as src:
+        dtype = src.dtypes[0]
+    stats = statistics(cog)
+    properties = {
+        **product_properties(product, collection, created=created, updated=updated),
+        "renders": renders(bands, stats),
+        "dinamis:source_checksum": source_checksum,
+    }
     data_title = "Image (Cloud Optimized GeoTIFF)"
     if product.geometry is Geometry.sensor:
         data_title += ", sensor geometry: " + ("RPC" if sidecars.rpc else "GCPs")
@@ -249,25 +266,55 @@ def build_item(
             "file:size": cog.stat().st_size,
             "file:checksum": multihash(cog),
         },
+        **sidecar_assets(sidecars),
+    }
+    return _feature(product, item_id, collection, properties, assets)
+
+
+def sidecar_assets(sidecars: Sidecars, checksum: bool = True) -> dict[str, Any]:
+    """Assets of the delivered metadata and quicklooks; ``checksum`` reads each file whole."""
+    assets = {
         "metadata": _file_asset(
-            sidecars.metadata, "application/xml", "Original DIMAP metadata", ["metadata"]
-        ),
+            sidecars.metadata, "application/xml", "Original DIMAP metadata", ["metadata"], checksum
+        )
     }
     # The producer's own quicklooks are published too, but the item's `thumbnail` is ours:
     # every item has one, in one format, transparent outside the footprint and drawn like the
     # item's tiles, where delivered JPEGs vary by mission and have opaque borders.
     if sidecars.preview:
         assets["overview"] = _file_asset(
-            sidecars.preview, "image/jpeg", "Quicklook delivered with the product", ["overview"]
+            sidecars.preview,
+            "image/jpeg",
+            "Quicklook delivered with the product",
+            ["overview"],
+            checksum,
         )
     if sidecars.icon:
         assets["icon"] = _file_asset(
-            sidecars.icon, "image/jpeg", "Thumbnail delivered with the product", ["thumbnail"]
+            sidecars.icon,
+            "image/jpeg",
+            "Thumbnail delivered with the product",
+            ["thumbnail"],
+            checksum,
         )
     if sidecars.rpc:
         assets["rpc"] = _file_asset(
-            sidecars.rpc, "application/xml", "Rational polynomial coefficients", ["metadata", "rpc"]
+            sidecars.rpc,
+            "application/xml",
+            "Rational polynomial coefficients",
+            ["metadata", "rpc"],
+            checksum,
         )
+    return assets
+
+
+def _feature(
+    product: Product,
+    item_id: str,
+    collection: dict[str, Any],
+    properties: dict[str, Any],
+    assets: dict[str, Any],
+) -> dict[str, Any]:
     properties = {k: v for k, v in properties.items() if v is not None}
     return {
         "type": "Feature",
@@ -283,12 +330,52 @@ def build_item(
     }
 
 
-def _file_asset(path: Path, media_type: str, title: str, roles: list[str]) -> dict[str, Any]:
+def catalogue_item(
+    product: Product,
+    item_id: str,
+    collection: dict[str, Any],
+    sidecars: Sidecars,
+    *,
+    created: datetime,
+    updated: datetime,
+) -> dict[str, Any]:
+    """The item of ``product`` from its metadata alone, its delivered files as assets where
+    they lie: no pixel is read, so that an archive is catalogued at the speed of its XML. The
+    COG comes later (``ingest.tasks``) and replaces it, keeping the ``original`` assets."""
+    properties = {
+        **product_properties(product, collection, created=created, updated=updated),
+        RELAY_PROPERTY: CATALOGUED,
+    }
+    tiles = product.tiles
+    images = {
+        ("image" if len(tiles) == 1 else f"image-r{t.row}c{t.col}"): _file_asset(
+            t.path,
+            GEOTIFF_MEDIA_TYPE if t.path.suffix.lower() in (".tif", ".tiff") else BINARY,
+            "Delivered image, as archived"
+            + (" (sensor geometry: tie points in the metadata)" if product.gcps else ""),
+            ["data", ORIGINAL],
+            checksum=False,
+        )
+        for t in tiles
+    }
+    assets = {**images, **sidecar_assets(sidecars, checksum=False)}
+    return _feature(product, item_id, collection, properties, assets)
+
+
+def originals(item: dict[str, Any] | None) -> dict[str, Any]:
+    """The assets of ``item`` that are delivered files published where they lie."""
+    assets = (item or {}).get("assets", {})
+    return {key: asset for key, asset in assets.items() if ORIGINAL in asset.get("roles", [])}
+
+
+def _file_asset(
+    path: Path, media_type: str, title: str, roles: list[str], checksum: bool = True
+) -> dict[str, Any]:
     return {
         "href": str(path),
         "type": media_type,
         "title": title,
         "roles": roles,
         "file:size": path.stat().st_size,
-        "file:checksum": multihash(path),
+        **({"file:checksum": multihash(path)} if checksum else {}),
     }

@@ -27,8 +27,8 @@ from ingest.cog import write_cog
 from ingest.collections import collection_json
 from ingest.detect import Format, Found, find_products
 from ingest.gdalerrors import cause, gdal_messages
-from ingest.item import Sidecars, build_item, renders, statistics
-from ingest.load import get_item, upsert_item
+from ingest.item import Sidecars, build_item, originals, renders, statistics
+from ingest.load import Catalogue
 from ingest.model import Geometry, IngestError, Product
 from ingest.mosaic import mosaic_vrt
 from ingest.rpc import read_rpc
@@ -98,7 +98,7 @@ def read_product(found: Found) -> Product:
 @dataclass(frozen=True)
 class _Run:
     settings: Settings
-    database_url: str
+    catalogue: Catalogue
     collection: str | None
     force: bool
     dry_run: bool
@@ -153,7 +153,7 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
         bands = canonical_bands(product, collection, run.settings.collections_dir)
         identifier = item_id(product)
         checksum = source_checksum(product.source_files)
-        existing = get_item(run.database_url, collection, identifier)
+        existing = run.catalogue.get_item(collection, identifier)
         if not run.force and _unchanged(existing, checksum):
             return Outcome(name, Status.skipped, "unchanged since last ingest", identifier)
         rpc = _rpc(product, warnings)
@@ -201,7 +201,10 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
             created=datetime.fromisoformat(created) if created else now,
             updated=now,
         )
-        upsert_item(run.database_url, item)
+        # The delivered files a catalogue-first item pointed at stay downloadable as they are.
+        item["assets"] = {**originals(existing), **item["assets"]}
+        run.catalogue.load([item])
+        run.catalogue.refresh_extents([collection])
         run.step(task, f"{identifier}: done")
         return Outcome(name, Status.ingested, f"into {collection}", identifier)
 
@@ -224,7 +227,7 @@ def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
         return Outcome(str(found.path), Status.failed, words)
 
 
-def _progress(enabled: bool) -> Progress | None:
+def progress_bar(enabled: bool) -> Progress | None:
     if not enabled:
         return None
     return Progress(
@@ -259,10 +262,12 @@ def ingest_paths(
                 found.extend(find_products(path, scratch, report.warnings.append))
             except IngestError as error:
                 report.add(Outcome(str(path), Status.failed, str(error)))
-        bar = _progress(progress)
+        bar = progress_bar(progress)
         if bar is not None:
             stack.enter_context(bar)
-        run = _Run(settings, database_url, collection, force, dry_run, bar)
+        # One bounded pool for the run: each product borrows a connection and gives it back.
+        catalogue = stack.enter_context(Catalogue(database_url, size=workers))
+        run = _Run(settings, catalogue, collection, force, dry_run, bar)
         batch = bar.add_task("products", total=len(found)) if bar else None
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [pool.submit(_safe_ingest_one, f, run, report.warnings) for f in found]

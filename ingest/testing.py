@@ -130,7 +130,7 @@ def _given_image(image: np.ndarray, bands: int, width: int, height: int, dtype: 
     return image.astype(dtype, copy=False)
 
 
-def _sensor_corners(center: tuple[float, float], width: int, height: int, gsd: float):
+def sensor_corners(center: tuple[float, float], width: int, height: int, gsd: float):
     half_lon = width * gsd / 2 / (111_320 * math.cos(math.radians(center[1])))
     half_lat = height * gsd / 2 / 110_540
     lon, lat = center
@@ -234,7 +234,7 @@ def make_dimap2_product(
     if file_band_order is not None:
         groups = [list(file_band_order)]
     if sensor:
-        half_lon, half_lat, corners = _sensor_corners(center, width, height, gsd)
+        half_lon, half_lat, corners = sensor_corners(center, width, height, gsd)
         transform = crs = None
     else:
         crs, transform, corners = _grid(center, width, height, gsd)
@@ -466,6 +466,8 @@ SWH_BANDS = {
     "J": ["XS1", "XS2", "XS3", "SWIR"],
     "M": ["PAN"],
     "P": ["PAN"],
+    "A": ["PAN"],
+    "B": ["PAN"],
 }
 
 
@@ -482,6 +484,7 @@ def make_dimap1_product(
     acquired: datetime = datetime(1999, 7, 14, 10, 45, 3, tzinfo=UTC),
     incidence: float = -8.5,
     image: np.ndarray | None = None,
+    cloud_cover: float | None = None,
 ) -> Path:
     """Write a Spot World Heritage scene (METADATA.DIM + IMAGERY.TIF); return the DIM file.
 
@@ -489,8 +492,7 @@ def make_dimap1_product(
     levels are map-projected in the UTM zone of ``center``. ``image`` (bands, rows, columns)
     replaces the test pattern.
     """
-    scene_dir = folder / f"SCENE_{mission_index}_{acquired:%Y%m%d%H%M%S}_{sensor}_{level}"
-    scene_dir.mkdir(parents=True, exist_ok=True)
+    scene_dir = swh_scene_dir(folder, mission_index, acquired, sensor, level)
     bands = SWH_BANDS[sensor]
     rows_idx, cols_idx = np.mgrid[0:height, 0:width]
     data = (
@@ -501,8 +503,9 @@ def make_dimap1_product(
         ).astype("uint8")
     )
     raw = level == "1A"
+    transform = None
     if raw:
-        _, _, corners = _sensor_corners(center, width, height, gsd)
+        _, _, corners = sensor_corners(center, width, height, gsd)
         _write_image(scene_dir / "IMAGERY.TIF", data, None, None)
         crs = "EPSG:4326"
     else:
@@ -510,6 +513,54 @@ def make_dimap1_product(
         _write_image(scene_dir / "IMAGERY.TIF", data, utm, transform)
         crs = utm.to_string()
     _write_preview(scene_dir / "PREVIEW.JPG", data)
+    metadata = scene_dir / "METADATA.DIM"
+    metadata.write_text(
+        dimap1_document(
+            mission_index=mission_index,
+            sensor=sensor,
+            level=level,
+            width=width,
+            height=height,
+            acquired=acquired,
+            incidence=incidence,
+            corners=corners,
+            crs=crs,
+            transform=transform,
+            cloud_cover=cloud_cover,
+            preview=True,
+        )
+    )
+    return metadata
+
+
+def swh_scene_dir(
+    folder: Path, mission_index: int, acquired: datetime, sensor: str, level: str
+) -> Path:
+    scene_dir = folder / f"SCENE_{mission_index}_{acquired:%Y%m%d%H%M%S}_{sensor}_{level}"
+    scene_dir.mkdir(parents=True, exist_ok=True)
+    return scene_dir
+
+
+def dimap1_document(
+    *,
+    mission_index: int,
+    sensor: str,
+    level: str,
+    width: int,
+    height: int,
+    acquired: datetime,
+    incidence: float,
+    corners: Sequence[tuple[float, float]],
+    crs: str,
+    transform=None,
+    cloud_cover: float | None = None,
+    viewing_angle: float | None = None,
+    preview: bool = False,
+) -> str:
+    """The METADATA.DIM text of a SWH scene: ``corners`` clockwise from the first pixel, as
+    tie points too for level 1A, ``transform`` the map grid of the other levels."""
+    bands = SWH_BANDS[sensor]
+    raw = level == "1A"
     pixels = [(1, 1), (width, 1), (width, height), (1, height)]
     frame = "".join(
         f"<Vertex><FRAME_LON>{lon!r}</FRAME_LON><FRAME_LAT>{lat!r}</FRAME_LAT>"
@@ -529,15 +580,30 @@ def make_dimap1_product(
         f"</PHYSICAL_GAIN></Spectral_Band_Info>"
         for i, b in enumerate(bands, start=1)
     )
-    metadata = scene_dir / "METADATA.DIM"
-    metadata.write_text(f"""<?xml version="1.0"?>
+    quicklook = (
+        '<DATASET_QL_PATH href="PREVIEW.JPG"/><DATASET_QL_FORMAT>JPEG</DATASET_QL_FORMAT>'
+        if preview
+        else ""
+    )
+    viewing = (
+        f"<VIEWING_ANGLE>{viewing_angle!r}</VIEWING_ANGLE>" if viewing_angle is not None else ""
+    )
+    quality = (
+        "<Quality_Assessment><Quality_Parameter><QUALITY_PARAMETER_CODE>CLOUD_COVER"
+        "</QUALITY_PARAMETER_CODE><QUALITY_PARAMETER_DESC>Cloud cover (%)"
+        f"</QUALITY_PARAMETER_DESC><QUALITY_PARAMETER_VALUE>{cloud_cover!r}"
+        "</QUALITY_PARAMETER_VALUE></Quality_Parameter></Quality_Assessment>"
+        if cloud_cover is not None
+        else ""
+    )
+    return f"""<?xml version="1.0"?>
 <Dimap_Document name="METADATA.DIM">
   <Metadata_Id><METADATA_FORMAT version="1.1">DIMAP</METADATA_FORMAT>
     <METADATA_PROFILE>SPOTSCENE_{level}</METADATA_PROFILE></Metadata_Id>
   <Dataset_Id>
     <DATASET_NAME>SCENE {mission_index} {acquired:%y/%m/%d %H:%M:%S} {sensor}</DATASET_NAME>
     <COPYRIGHT>COPYRIGHT CNES {acquired:%d %m %Y}</COPYRIGHT>
-    <DATASET_QL_PATH href="PREVIEW.JPG"/><DATASET_QL_FORMAT>JPEG</DATASET_QL_FORMAT>
+    {quicklook}
   </Dataset_Id>
   <Dataset_Frame>{frame}</Dataset_Frame>
   <Coordinate_Reference_System><Horizontal_CS><HORIZONTAL_CS_CODE>{crs}</HORIZONTAL_CS_CODE>
@@ -564,10 +630,10 @@ def make_dimap1_product(
     <INSTRUMENT>{SWH_INSTRUMENTS.get(mission_index, "HRV")}</INSTRUMENT>
     <INSTRUMENT_INDEX>1</INSTRUMENT_INDEX><SENSOR_CODE>{sensor}</SENSOR_CODE>
     <SCENE_PROCESSING_LEVEL>{level}</SCENE_PROCESSING_LEVEL>
-    <INCIDENCE_ANGLE>{incidence}</INCIDENCE_ANGLE><SUN_AZIMUTH>140.2</SUN_AZIMUTH>
+    {viewing}<INCIDENCE_ANGLE>{incidence}</INCIDENCE_ANGLE><SUN_AZIMUTH>140.2</SUN_AZIMUTH>
     <SUN_ELEVATION>58.1</SUN_ELEVATION>
     <Imaging_Parameters><REVOLUTION_NUMBER>12345</REVOLUTION_NUMBER></Imaging_Parameters>
-  </Scene_Source></Source_Information></Dataset_Sources>
+  </Scene_Source>{quality}</Source_Information></Dataset_Sources>
   <Raster_Dimensions><NCOLS>{width}</NCOLS><NROWS>{height}</NROWS><NBANDS>{len(bands)}</NBANDS>
   </Raster_Dimensions>
   <Raster_Encoding><NBITS>8</NBITS><DATA_TYPE>UNSIGNED</DATA_TYPE></Raster_Encoding>
@@ -577,5 +643,4 @@ def make_dimap1_product(
     <GEOMETRIC_PROCESSING>{"RAW" if raw else "SYSTEM"}</GEOMETRIC_PROCESSING></Data_Processing>
   <Image_Interpretation>{band_info}</Image_Interpretation>
 </Dimap_Document>
-""")
-    return metadata
+"""

@@ -1,7 +1,8 @@
 SET search_path TO pgstac, public;
 -- Properties users filter on, declared to pgSTAC so that /queryables lists them for clients
 -- (QGIS, STAC Browser) and CQL2 compares them with the right type. Cloud cover, incidence
--- angle and platform get an index: they are in nearly every search of this catalogue.
+-- angle and platform get an index: they are in nearly every search of this catalogue, and
+-- processing level too, which splits Spot World Heritage's raw scenes from its orthoimages.
 DELETE FROM pgstac.queryables WHERE collection_ids IS NULL AND name IN (
     'eo:cloud_cover', 'eo:snow_cover', 'view:incidence_angle', 'view:off_nadir',
     'view:azimuth', 'view:sun_azimuth', 'view:sun_elevation', 'platform', 'constellation',
@@ -19,5 +20,5 @@ INSERT INTO pgstac.queryables (name, definition, property_wrapper, property_inde
     ('constellation', '{"title": "Constellation", "type": "string", "enum": ["pleiades", "pleiades-neo", "spot"]}', 'to_text', NULL),
     ('instruments', '{"title": "Instruments", "type": "array", "items": {"type": "string"}}', 'to_text_array', NULL),
     ('gsd', '{"title": "Ground sample distance (m)", "type": "number", "minimum": 0}', 'to_float', NULL),
-    ('processing:level', '{"title": "Processing level", "type": "string", "examples": ["SEN", "PRJ", "ORT", "1A", "2A"]}', 'to_text', NULL),
-    ('product:type', '{"title": "Spectral processing", "type": "string", "examples": ["P", "MS", "PMS", "MS-FS"]}', 'to_text', NULL);
+    ('processing:level', '{"title": "Processing level", "description": "Spot World Heritage: 1A raw scenes, ORT orthoimages", "type": "string", "examples": ["SEN", "PRJ", "ORT", "1A", "2A"]}', 'to_text', 'BTREE'),
+    ('product:type', '{"title": "Spectral processing (SPOT 1-5: the imaging mode, SENSOR_CODE)", "type": "string", "examples": ["P", "MS", "PMS", "MS-FS", "X", "I", "M", "J", "A", "B"]}', 'to_text', NULL);

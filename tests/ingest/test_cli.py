@@ -3,31 +3,14 @@
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-from dinamis.settings import Settings, get_settings
+from dinamis.settings import Settings
 from ingest.cli import app
 from ingest.testing import make_dimap2_product
 from tests.ingest.helpers import acquisition
-
-
-@pytest.fixture
-def environment(
-    monkeypatch: pytest.MonkeyPatch,
-    ingest_settings: Settings,
-    database_url: str,
-    collection_ids: list[str],
-) -> Iterator[Settings]:
-    monkeypatch.setenv("DINAMIS_DATABASE_URL", database_url)
-    monkeypatch.setenv("DINAMIS_DATA_DIR", str(ingest_settings.data_dir))
-    monkeypatch.setenv("DINAMIS_STORAGE_ROOT", str(ingest_settings.storage))
-    get_settings.cache_clear()
-    yield ingest_settings
-    get_settings.cache_clear()
 
 
 def test_exit_status_and_summary(tmp_path: Path, environment: Settings) -> None:
