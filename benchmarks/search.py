@@ -18,6 +18,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -109,6 +110,9 @@ def main() -> None:
     )
     parser.add_argument("--page-size", type=int, default=100, help="items per page of the walk")
     parser.add_argument("--walks", type=int, default=3, help="times the walk is made")
+    parser.add_argument(
+        "--clients", type=int, default=4, help="clients making the same search at once"
+    )
     parser.add_argument(
         "--aggregate", action="store_true", help="also time /aggregate against /search"
     )
@@ -291,10 +295,32 @@ def measure(
         )
     )
     print_table(("HTTP", "SQL"), rows)
+    concurrent(api, args)
     encoding(client, api)
     if args.aggregate:
         aggregate(client, api, rows, args)
     return rows
+
+
+def concurrent(api: str, args: argparse.Namespace) -> None:
+    """The same search (the whole collection, its count estimated) by several clients at once,
+    as many users opening the catalogue: do they wait on one another?"""
+    body = {"collections": ["pleiades"], "limit": 10}
+
+    def client_run(_: int) -> list[float]:
+        with httpx.Client(timeout=60) as client:
+            return timed(
+                lambda: client.post(f"{api}/search", json=body).raise_for_status(), args.repeat
+            )
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        times = [t for run in pool.map(client_run, range(args.clients)) for t in run]
+    rate = len(times) / (time.perf_counter() - start)
+    print(
+        f"\n{args.clients} clients, same search: p50 {percentile(times, 50):.1f} ms, "
+        f"p95 {percentile(times, 95):.1f} ms, {rate:.0f} searches/s"
+    )
 
 
 def next_href(page: dict) -> str:
