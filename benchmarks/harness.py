@@ -17,10 +17,12 @@ from dinamis.settings import REPO_ROOT, Settings
 
 
 @contextmanager
-def throwaway_database() -> Iterator[tuple[str, Settings]]:
+def throwaway_database(kept: Path | None = None) -> Iterator[tuple[str, Settings]]:
     """An embedded database with the collections loaded, in a fresh data folder, destroyed after
-    use."""
-    data_dir = Path(tempfile.mkdtemp(prefix="dinamis-bench-"))
+    use; or in the folder ``kept``, stopped (not destroyed) after use, so that a large catalogue
+    is loaded once and reused by the next runs."""
+    data_dir = kept or Path(tempfile.mkdtemp(prefix="dinamis-bench-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)
     settings = Settings(data_dir=data_dir, database_url=None, pg_port=free_port())
     url = database.start(settings)
@@ -29,7 +31,8 @@ def throwaway_database() -> Iterator[tuple[str, Settings]]:
         settings.storage.mkdir(parents=True, exist_ok=True)
         yield url, settings
     finally:
-        database.embedded_cluster(settings).destroy()
+        cluster = database.embedded_cluster(settings)
+        cluster.stop() if kept else cluster.destroy()
 
 
 @dataclass(frozen=True)

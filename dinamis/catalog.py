@@ -25,6 +25,19 @@ RETURNING id
 """
 
 
+# pgSTAC partitions each catalogue collection's items by acquisition year. In one partition of
+# 1 M items the planner combined the geometry index with a range scan of the datetime index
+# (113 ms for a bbox + datetime search); per year, pgSTAC searches the newest years first and
+# stops when the page is full, each year a table small enough for its geometry index alone.
+PARTITION_TRUNC = "year"
+# Changing it moves the items already loaded into the new partitions (pgSTAC's trigger).
+SET_PARTITIONING = """
+UPDATE pgstac.collections SET partition_trunc = %s
+WHERE id = ANY(%s) AND partition_trunc IS DISTINCT FROM %s
+RETURNING id
+"""
+
+
 def refresh_extents(db: PgstacDB, collection_ids: list[str]) -> None:
     list(db.query(REFRESH_EXTENTS.format(ids="%s"), [collection_ids]))
 
@@ -48,6 +61,8 @@ def load_collections(url: str, folder: Path) -> list[str]:
     with pgstac_db(url) as db:
         Loader(db).load_collections(iter(collections), insert_mode=Methods.upsert)
         ids = [c["id"] for c in collections]
+        for (repartitioned,) in db.query(SET_PARTITIONING, [PARTITION_TRUNC, ids, PARTITION_TRUNC]):
+            log.info("partitioned %s by %s", repartitioned, PARTITION_TRUNC)
         refresh_extents(db, ids)  # the files' extents are placeholders until items exist
     log.info("loaded collections: %s", ", ".join(ids))
     return ids

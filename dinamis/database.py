@@ -19,6 +19,8 @@ from dinamis.settings import Settings
 log = logging.getLogger(__name__)
 
 QUERYABLES_SQL = Path(__file__).with_name("sql") / "queryables.sql"
+# Fixes of pgSTAC functions, re-applied after every pgSTAC migration (which restores the originals).
+PGSTAC_WORKAROUNDS_SQL = Path(__file__).with_name("sql") / "pgstac_workarounds.sql"
 
 
 def external_url(settings: Settings) -> str | None:
@@ -87,13 +89,15 @@ def pgstac_db(url: str) -> Iterator[PgstacDB]:
 
 
 def migrate(url: str) -> str:
-    """Install PostGIS, bring pgSTAC to the installed pypgstac's version, declare queryables,
-    and create or update the schemas the packages contribute (access control, ...)."""
+    """Install PostGIS, bring pgSTAC to the installed pypgstac's version (with our workarounds
+    of its defects), declare queryables, and create or update the schemas the packages
+    contribute (access control, ...)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     with pgstac_db(url) as db:
         version = Migrate(db).run_migration()
     with psycopg.connect(url) as conn:
+        conn.execute(PGSTAC_WORKAROUNDS_SQL.read_text())
         conn.execute(QUERYABLES_SQL.read_text())
     migrate_all(url)
     log.info("pgSTAC schema at version %s", version)

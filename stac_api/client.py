@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from access.stac import present_item
 from stac_api.collection_assets import present_collection
+from stac_api.encoding import ORJSONGeoJSONResponse
 from stac_api.filters import as_one_filter
 from stac_api.validation import check_search
 from tiler.links import item_links, public_tiler_url
@@ -90,6 +91,16 @@ class DinamisClient(CoreCrudClient):
                 filter_fields(feature, keep, exclude - ALWAYS) for feature in collection["features"]
             ]
         return collection
+
+    # The three item pages, answered as responses so that FastAPI does not re-encode them.
+    async def post_search(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:
+        return ORJSONGeoJSONResponse(await super().post_search(*args, **kwargs))
+
+    async def get_search(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:
+        return ORJSONGeoJSONResponse(await super().get_search(*args, **kwargs))
+
+    async def item_collection(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:
+        return ORJSONGeoJSONResponse(await super().item_collection(*args, **kwargs))
 
     async def get_collection(
         self, collection_id: str, request: Request, **kwargs: Any
