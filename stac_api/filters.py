@@ -47,8 +47,14 @@ def _checked_query(query: dict[str, dict["Operator", Any]] | None) -> Any:
 
 
 def _cql2_text_as_json(value: Cql2 | str | None) -> Cql2 | None:
-    # A string is CQL2 text whatever filter-lang says (CQL2-JSON is an object).
-    return cql2_json(value) if isinstance(value, str) else value
+    # A string is CQL2 text whatever filter-lang says (CQL2-JSON is an object). An object is
+    # checked too: pgSTAC reads what is not an expression (say {"filter": -1}) as a literal and
+    # fails with a database error instead of a refusal.
+    if isinstance(value, str):
+        return cql2_json(value)
+    if value is not None:
+        _checked(value, "CQL2-JSON")
+    return value
 
 
 # stac-fastapi builds its search models from the extensions' fields only (not their validators),
@@ -69,13 +75,17 @@ class FilterPostRequest(FilterExtensionPostRequest):
     filter_lang: Literal["cql2-json", "cql2-text"] | None = Field("cql2-json", alias="filter-lang")
 
 
-def cql2_json(text: str) -> Cql2:
+def _checked(value: str | Cql2, language: str) -> Expr:
     try:
-        expr = Expr(text)
+        expr = Expr(value)
         expr.validate()
     except Exception as error:  # cql2 raises bare Exceptions, with the parser's message
-        raise ValueError(f"filter: not valid CQL2 text: {error}") from error
-    return expr.to_json()
+        raise ValueError(f"filter: not valid {language}: {error}") from error
+    return expr
+
+
+def cql2_json(text: str) -> Cql2:
+    return _checked(text, "CQL2 text").to_json()
 
 
 def _like_escape(value: str) -> str:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 # Words that reach the parsers' corners: numbers out of range, CQL2 and JSON syntax, NUL.
@@ -108,6 +108,9 @@ def test_no_read_route_answers_5xx(api_url: str, operations, data: st.DataObject
     database=None,
 )
 @given(body=search_bodies)
+# Found by this test: pgSTAC read a non-expression filter as a boolean literal.
+@example(body={"filter": {"filter": -1}})
+@example(body={"filter": {"op": "and", "args": [1, "x"]}})
 def test_no_search_body_answers_5xx(api_url: str, access_items, body: Any) -> None:
     raw = json.dumps(body)  # NaN and Infinity written as such, as JavaScript clients may
     response = httpx.post(
