@@ -67,6 +67,8 @@ def create_session(conn: psycopg.Connection, ttl: int, user_id: int | None = Non
         # which only issues tokens from its id.
         key_id = access_store.issue_key(conn, user_id, expires).id
         conn.execute("INSERT INTO dinamis_portal.session_key (key_id) VALUES (%s)", (key_id,))
+        # Kept after sign-out: the usage statistics count who was active when.
+        conn.execute("INSERT INTO dinamis_portal.sign_in (user_id) VALUES (%s)", (user_id,))
     conn.execute(
         "INSERT INTO dinamis_portal.session (token_sha256, user_id, key_id, csrf, expires_at)"
         " VALUES (%s, %s, %s, %s, %s)",

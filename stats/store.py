@@ -1,0 +1,320 @@
+"""The statistics as SQL over the tables where activity is recorded: entities and users
+(access), sign-ins (portal), download events (access) and imagery requests (orders).
+
+Every query takes the period's time spans (``Period.buckets``) as two arrays and an optional
+entity (a referent's own figures). A row's first column is the start of its span; a column
+named by :data:`stats.models.ALL` in a row sums over that column's groups (SQL grouping sets,
+so that distinct counts, such as products, stay exact in totals).
+"""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from stats.models import ACTORS, ALL, Actors, Period, Table
+
+_SPANS = """
+spans AS (
+    SELECT lo, hi FROM unnest(%(los)s::timestamptz[], %(his)s::timestamptz[]) AS s (lo, hi)
+)"""
+
+# Who was active when: a portal sign-in, a download or crop, or a request submitted.
+_ACTIVITY = """
+activity AS (
+    SELECT user_id, at FROM dinamis_portal.sign_in
+    UNION ALL
+    SELECT user_id, at FROM dinamis_access.download_event
+    WHERE kind IN ('download', 'crop') AND user_id IS NOT NULL
+    UNION ALL
+    SELECT user_id, created_at FROM dinamis_orders."order"
+),
+active AS (
+    SELECT DISTINCT s.lo, a.user_id
+    FROM spans s JOIN activity a ON a.at >= s.lo AND a.at < s.hi
+)"""
+
+MEMBERS_COLUMNS = (
+    "period",
+    "category",
+    "entities",
+    "new_entities",
+    "active_entities",
+    "users",
+    "new_users",
+    "active_users",
+)
+
+# Members are entities that accepted the membership charter, counted from that day; user
+# accounts are counted from their creation. An entity is active when one of its users is.
+MEMBERS: LiteralString = f"""
+WITH {_SPANS}, {_ACTIVITY},
+users AS (
+    SELECT s.lo, e.category::text AS category, u.entity_id, u.created_at >= s.lo AS new,
+           a.user_id IS NOT NULL AS active
+    FROM spans s
+    JOIN dinamis_access."user" u ON u.created_at < s.hi
+    JOIN dinamis_access.entity e ON e.id = u.entity_id
+    LEFT JOIN active a ON a.lo = s.lo AND a.user_id = u.id
+    WHERE %(entity)s::bigint IS NULL OR u.entity_id = %(entity)s
+),
+active_entities AS (SELECT DISTINCT lo, entity_id FROM users WHERE active),
+entities AS (
+    SELECT s.lo, e.category::text AS category, e.membership_accepted_at >= s.lo AS new,
+           a.entity_id IS NOT NULL AS active
+    FROM spans s
+    JOIN dinamis_access.entity e ON e.membership_accepted_at < s.hi
+    LEFT JOIN active_entities a ON a.lo = s.lo AND a.entity_id = e.id
+    WHERE %(entity)s::bigint IS NULL OR e.id = %(entity)s
+),
+entity_counts AS (
+    SELECT lo, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END AS category,
+           count(*) AS entities, count(*) FILTER (WHERE new) AS new_entities,
+           count(*) FILTER (WHERE active) AS active_entities
+    FROM entities GROUP BY GROUPING SETS ((lo, category), (lo))
+),
+user_counts AS (
+    SELECT lo, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END AS category,
+           count(*) AS users, count(*) FILTER (WHERE new) AS new_users,
+           count(*) FILTER (WHERE active) AS active_users
+    FROM users GROUP BY GROUPING SETS ((lo, category), (lo))
+)
+SELECT lo::date::text, category,
+       coalesce(e.entities, 0), coalesce(e.new_entities, 0), coalesce(e.active_entities, 0),
+       coalesce(u.users, 0), coalesce(u.new_users, 0), coalesce(u.active_users, 0)
+FROM entity_counts e FULL JOIN user_counts u USING (lo, category)
+"""
+
+# A download is a product fetched by a user on a day (a client reading a file by ranges sends
+# many requests for one download) and counts its product's footprint; a crop counts its own
+# area. Events of the download route carry no area: the item's footprint in the catalogue.
+_DOWNLOADS = """
+downloads AS (
+    SELECT s.lo, e.collection, e.item, coalesce(n.category::text, 'anonymous') AS category,
+           coalesce(max(e.area_km2), (
+               SELECT ST_Area(i.geometry::geography) / 1e6 FROM pgstac.items i
+               WHERE i.id = e.item AND i.collection = e.collection
+           )) AS km2
+    FROM spans s
+    JOIN dinamis_access.download_event e ON e.at >= s.lo AND e.at < s.hi
+    LEFT JOIN dinamis_access.entity n ON n.id = e.entity_id
+    WHERE e.kind IN ('download', 'crop')
+      AND (%(entity)s::bigint IS NULL OR e.entity_id = %(entity)s)
+    GROUP BY s.lo, e.collection, e.item, n.category, e.user_id, (e.at AT TIME ZONE 'UTC')::date,
+             CASE WHEN e.kind = 'crop' THEN e.id END
+)"""
+
+DOWNLOADS_COLUMNS = ("period", "collection", "category", "downloads", "products", "km2")
+
+DOWNLOADS: LiteralString = f"""
+WITH {_SPANS}, {_DOWNLOADS}
+SELECT lo::date::text,
+       CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END,
+       CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END,
+       count(*), count(DISTINCT (collection, item)), round(coalesce(sum(km2), 0)::numeric, 2)
+FROM downloads
+GROUP BY GROUPING SETS ((lo, collection, category), (lo, collection), (lo, category), (lo))
+"""
+
+CUMULATIVE_COLUMNS = ("period", "collection", "downloads", "km2")
+
+# Since the start: the spans, preceded by one from before any event, summed in span order; a
+# row's figures are those until the end of its span.
+CUMULATIVE: LiteralString = f"""
+WITH {_SPANS}, {_DOWNLOADS},
+per_span AS (
+    SELECT lo, CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END AS collection,
+           count(*) AS downloads, coalesce(sum(km2), 0) AS km2
+    FROM downloads GROUP BY GROUPING SETS ((lo, collection), (lo))
+),
+keys AS (SELECT DISTINCT collection FROM per_span UNION SELECT '{ALL}'),
+running AS (
+    SELECT s.lo, k.collection,
+           sum(coalesce(p.downloads, 0)) OVER w AS downloads,
+           sum(coalesce(p.km2, 0)) OVER w AS km2
+    FROM spans s CROSS JOIN keys k
+    LEFT JOIN per_span p ON p.lo = s.lo AND p.collection = k.collection
+    WINDOW w AS (PARTITION BY k.collection ORDER BY s.lo)
+)
+SELECT lo::date::text, collection, downloads::bigint, round(km2::numeric, 2) FROM running
+WHERE lo > (SELECT min(lo) FROM spans)
+"""
+
+REQUESTS_COLUMNS = (
+    "period",
+    "sensor",
+    "kind",
+    "actors",
+    "requests",
+    "km2_requested",
+    "km2_acquired",
+    "attempts",
+    "validated_attempts",
+)
+
+# Requests count in the span they were submitted in. The sensor is the catalogue collection
+# the request's product delivers to, as the rules it was priced with say. Acquired: a
+# validated acquisition attempt, or delivered items.
+REQUESTS: LiteralString = f"""
+WITH {_SPANS},
+products AS (
+    SELECT r.version, p->>'id' AS id, p->>'collection' AS sensor
+    FROM dinamis_orders.rules r CROSS JOIN jsonb_array_elements(r.content->'products') p
+),
+requests AS (
+    SELECT s.lo, coalesce(p.sensor, o.product_id) AS sensor, o.kind,
+           CASE WHEN e.category::text = ANY(%(research)s) THEN '{Actors.RESEARCH}'
+                WHEN e.category::text = ANY(%(public)s) THEN '{Actors.PUBLIC}'
+                ELSE '{Actors.PRIVATE}' END AS actors,
+           o.area_km2, t.attempts, t.validated,
+           o.status = 'completed' OR t.validated > 0 AS acquired
+    FROM spans s
+    JOIN dinamis_orders."order" o ON o.created_at >= s.lo AND o.created_at < s.hi
+    JOIN dinamis_access.entity e ON e.id = o.entity_id
+    LEFT JOIN products p ON p.version = o.rules_version AND p.id = o.product_id
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS attempts, count(*) FILTER (WHERE a.validated) AS validated
+        FROM dinamis_orders.attempt a WHERE a.order_id = o.id
+    ) t
+    WHERE %(entity)s::bigint IS NULL OR o.entity_id = %(entity)s
+)
+SELECT lo::date::text,
+       CASE WHEN grouping(sensor) = 1 THEN '{ALL}' ELSE sensor END,
+       CASE WHEN grouping(kind) = 1 THEN '{ALL}' ELSE kind END,
+       CASE WHEN grouping(actors) = 1 THEN '{ALL}' ELSE actors END,
+       count(*), round(sum(area_km2)::numeric, 2),
+       round(coalesce(sum(area_km2) FILTER (WHERE acquired), 0)::numeric, 2),
+       sum(attempts)::bigint, sum(validated)::bigint
+FROM requests
+GROUP BY GROUPING SETS (
+    (lo, sensor, kind, actors), (lo, sensor, actors), (lo, sensor), (lo, actors), (lo, kind), (lo)
+)
+"""
+
+FOOTPRINTS: LiteralString = """
+WITH requests AS (
+    SELECT o.id, o.product_id, o.status, o.created_at, o.geometry
+    FROM dinamis_orders."order" o
+    WHERE o.created_at >= %(start)s AND o.created_at < %(end)s
+      AND (%(entity)s::bigint IS NULL OR o.entity_id = %(entity)s)
+    ORDER BY o.created_at DESC LIMIT %(limit)s
+)
+SELECT 'requested', r.id, r.product_id, r.status, r.created_at, r.geometry::text FROM requests r
+UNION ALL
+SELECT 'delivered', r.id, r.product_id, r.status, r.created_at, ST_AsGeoJSON(i.geometry, 6)
+FROM requests r
+JOIN dinamis_orders.order_item d ON d.order_id = r.id
+JOIN pgstac.items i ON i.id = d.item_id AND i.collection = d.collection
+"""
+
+
+EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+"""Before any event: the start of the span the cumulative figures begin with."""
+
+
+def _sorted(query: str, columns: tuple[str, ...], groups: tuple[str, ...]) -> LiteralString:
+    """``query``'s rows by span, then by group with each column's total last."""
+    order = ", ".join(f"{name} = '{ALL}', {name}" for name in groups)
+    names = ", ".join(columns)
+    return f"SELECT * FROM ({query}) AS figure ({names}) ORDER BY period, {order}"  # type: ignore[return-value]
+
+
+def _params(period: Period, entity: int | None) -> dict[str, Any]:
+    spans = period.buckets()
+    return {
+        "los": [lo for lo, _ in spans],
+        "his": [hi for _, hi in spans],
+        "entity": entity,
+        "research": [c.value for c, a in ACTORS.items() if a is Actors.RESEARCH],
+        "public": [c.value for c, a in ACTORS.items() if a is Actors.PUBLIC],
+    }
+
+
+def _rows(
+    conn: psycopg.Connection, query: LiteralString, params: dict[str, Any], timeout_ms: int
+) -> list[tuple[Any, ...]]:
+    with conn.transaction():
+        # A statistics query must not hold a connection for ever, whatever the period.
+        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        return conn.cursor(row_factory=tuple_row).execute(query, params).fetchall()
+
+
+def _table(
+    conn: psycopg.Connection,
+    name: str,
+    columns: tuple[str, ...],
+    query: LiteralString,
+    params: dict[str, Any],
+    timeout_ms: int,
+) -> Table:
+    rows = _rows(conn, query, params, timeout_ms)
+    # Numbers rounded by SQL come back as Decimal: JSON and CSV show them as plain numbers.
+    plain = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+    return Table(name, columns, plain)
+
+
+def members(conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int) -> Table:
+    """Member entities and user accounts (total, new, active) by entity category."""
+    return _table(conn, "members", MEMBERS_COLUMNS, MEMBERS, _params(period, entity), timeout_ms)
+
+
+def downloads(
+    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+) -> Table:
+    """Downloads, distinct products and km² by collection and entity category."""
+    query = _sorted(DOWNLOADS, DOWNLOADS_COLUMNS, ("collection", "category"))
+    return _table(conn, "downloads", DOWNLOADS_COLUMNS, query, _params(period, entity), timeout_ms)
+
+
+def cumulative(
+    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+) -> Table:
+    """Downloads and km² since the first event, at the end of each span, by collection."""
+    params = _params(period, entity)
+    params["los"] = [EPOCH, *params["los"]]
+    params["his"] = [period.start, *params["his"]]
+    query = _sorted(CUMULATIVE, CUMULATIVE_COLUMNS, ("collection",))
+    return _table(conn, "cumulative", CUMULATIVE_COLUMNS, query, params, timeout_ms)
+
+
+def requests(
+    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+) -> Table:
+    """Imagery requests, km² requested and acquired, attempts, by sensor, kind and actors."""
+    return _table(conn, "requests", REQUESTS_COLUMNS, REQUESTS, _params(period, entity), timeout_ms)
+
+
+FIGURES = {
+    "members": members,
+    "downloads": downloads,
+    "requests": requests,
+    "cumulative": cumulative,
+}
+"""Each figure's query, by the name the API, the command and the page use."""
+
+
+def footprints(
+    conn: psycopg.Connection, period: Period, entity: int | None, limit: int, timeout_ms: int
+) -> dict[str, Any]:
+    """The areas requested in the period (the newest ``limit`` requests) and the footprints
+    of the items delivered for them, as a GeoJSON FeatureCollection."""
+    params = {"start": period.start, "end": period.end, "entity": entity, "limit": limit}
+    rows = _rows(conn, FOOTPRINTS, params, timeout_ms)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(geometry),
+            "properties": {
+                "footprint": kind,
+                "request": order_id,
+                "product": product,
+                "status": status,
+                "created": created.isoformat(),
+            },
+        }
+        for kind, order_id, product, status, created, geometry in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
