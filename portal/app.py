@@ -15,7 +15,7 @@ from dinamis.mail import MailSettings
 from dinamis.settings import Settings
 from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
-from portal.routes import account, auth, catalogue, membership, pages
+from portal.routes import account, auth, catalogue, membership, pages, stats
 from portal.settings import PortalSettings
 from portal.stac import StacClient
 from portal.web import PageError, Portal, make_templates, set_session_cookie, web
@@ -66,7 +66,7 @@ def create_app(
     )
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, membership, account, catalogue):
+    for module in (pages, auth, membership, account, catalogue, stats):
         app.include_router(module.router)
 
     @app.middleware("http")

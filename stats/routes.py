@@ -55,15 +55,24 @@ def wants_csv(f: Format | None, accept: str | None) -> bool:
     return "text/csv" in (accept or "")
 
 
+def csv_response(table: Table, period: Period) -> Response:
+    """The figure as a CSV file named after it and its period (one caller's figures: never
+    cached)."""
+    name = f"dinamis-{table.name}-{period.first}-{period.last}-{period.step}.csv"
+    return Response(
+        table.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def table_response(table: Table, period: Period, entity: int | None, csv: bool) -> Response:
     if csv:
-        name = f"dinamis-{table.name}-{period.first}-{period.last}-{period.step}.csv"
-        return Response(
-            table.as_csv(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    return JSONResponse(table.as_json(period, entity))
+        return csv_response(table, period)
+    return JSONResponse(table.as_json(period, entity), headers={"Cache-Control": "no-store"})
 
 
 def stats_router(settings: StatsSettings | None = None) -> APIRouter:

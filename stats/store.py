@@ -90,14 +90,12 @@ FROM entity_counts e FULL JOIN user_counts u USING (lo, category)
 
 # A download is a product fetched by a user on a day (a client reading a file by ranges sends
 # many requests for one download) and counts its product's footprint; a crop counts its own
-# area. Events of the download route carry no area: the item's footprint in the catalogue.
+# area. Events of the download route carry no area: the item's footprint in the catalogue,
+# measured once per product.
 _DOWNLOADS = """
-downloads AS (
+fetched AS (
     SELECT s.lo, e.collection, e.item, coalesce(n.category::text, 'anonymous') AS category,
-           coalesce(max(e.area_km2), (
-               SELECT ST_Area(i.geometry::geography) / 1e6 FROM pgstac.items i
-               WHERE i.id = e.item AND i.collection = e.collection
-           )) AS km2
+           max(e.area_km2) AS area
     FROM spans s
     JOIN dinamis_access.download_event e ON e.at >= s.lo AND e.at < s.hi
     LEFT JOIN dinamis_access.entity n ON n.id = e.entity_id
@@ -105,6 +103,15 @@ downloads AS (
       AND (%(entity)s::bigint IS NULL OR e.entity_id = %(entity)s)
     GROUP BY s.lo, e.collection, e.item, n.category, e.user_id, (e.at AT TIME ZONE 'UTC')::date,
              CASE WHEN e.kind = 'crop' THEN e.id END
+),
+footprints AS (
+    SELECT p.collection, p.item, ST_Area(i.geometry::geography) / 1e6 AS km2
+    FROM (SELECT DISTINCT collection, item FROM fetched WHERE area IS NULL) p
+    JOIN pgstac.items i ON i.id = p.item AND i.collection = p.collection
+),
+downloads AS (
+    SELECT f.lo, f.collection, f.item, f.category, coalesce(f.area, p.km2) AS km2
+    FROM fetched f LEFT JOIN footprints p USING (collection, item)
 )"""
 
 DOWNLOADS_COLUMNS = ("period", "collection", "category", "downloads", "products", "km2")
