@@ -41,8 +41,10 @@ INSERT INTO dinamis_access.entity (name, category, status, membership_version,
 SELECT 'Bench entity ' || n,
        (enum_range(NULL::dinamis_access.entity_category))[1 + n %% 5],
        'active', 'bench', t, t
-FROM generate_series(1, %(entities)s) n,
-     LATERAL (SELECT %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s) AS t) w;
+FROM (
+    SELECT n, %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s) AS t
+    FROM generate_series(1, %(entities)s) n
+) w;
 
 INSERT INTO dinamis_access."user" (entity_id, email, name, status, created_at)
 SELECT e.id, 'bench' || n || '@stats.bench', 'User ' || n, 'active',
