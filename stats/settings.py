@@ -17,5 +17,5 @@ class StatsSettings(BaseSettings):
     """Length of a period, at most (in years): 30 years by month are 360 rows per figure."""
     max_footprints: int = Field(default=5000, gt=0)
     """Footprints a map of requested and delivered areas shows, at most (the newest)."""
-    timeout_ms: int = Field(default=60_000, gt=0)
+    timeout_ms: int = Field(default=30_000, gt=0)
     """Time one statistics query may take before the database abandons it."""

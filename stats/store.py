@@ -50,42 +50,60 @@ MEMBERS_COLUMNS = (
 
 # Members are entities that accepted the membership charter, counted from that day; user
 # accounts are counted from their creation. An entity is active when one of its users is.
+# Totals at each span's end are those before the first span plus a running sum of the new
+# ones: no span is joined to every account.
 MEMBERS: LiteralString = f"""
 WITH {_SPANS}, {_ACTIVITY},
-users AS (
-    SELECT s.lo, e.category::text AS category, u.entity_id, u.created_at >= s.lo AS new,
-           a.user_id IS NOT NULL AS active
-    FROM spans s
-    JOIN dinamis_access."user" u ON u.created_at < s.hi
-    JOIN dinamis_access.entity e ON e.id = u.entity_id
-    LEFT JOIN active a ON a.lo = s.lo AND a.user_id = u.id
+people AS (
+    SELECT u.id, u.entity_id, e.category::text AS category, u.created_at,
+           e.membership_accepted_at AS member_since
+    FROM dinamis_access."user" u JOIN dinamis_access.entity e ON e.id = u.entity_id
     WHERE %(entity)s::bigint IS NULL OR u.entity_id = %(entity)s
 ),
-active_entities AS (SELECT DISTINCT lo, entity_id FROM users WHERE active),
-entities AS (
-    SELECT s.lo, e.category::text AS category, e.membership_accepted_at >= s.lo AS new,
-           a.entity_id IS NOT NULL AS active
-    FROM spans s
-    JOIN dinamis_access.entity e ON e.membership_accepted_at < s.hi
-    LEFT JOIN active_entities a ON a.lo = s.lo AND a.entity_id = e.id
-    WHERE %(entity)s::bigint IS NULL OR e.id = %(entity)s
+members AS (
+    SELECT id, category::text AS category, membership_accepted_at AS since
+    FROM dinamis_access.entity
+    WHERE membership_accepted_at IS NOT NULL AND (%(entity)s::bigint IS NULL OR id = %(entity)s)
 ),
-entity_counts AS (
-    SELECT lo, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END AS category,
-           count(*) AS entities, count(*) FILTER (WHERE new) AS new_entities,
-           count(*) FILTER (WHERE active) AS active_entities
-    FROM entities GROUP BY GROUPING SETS ((lo, category), (lo))
+categories AS (
+    SELECT unnest(enum_range(NULL::dinamis_access.entity_category))::text AS category
 ),
-user_counts AS (
-    SELECT lo, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END AS category,
-           count(*) AS users, count(*) FILTER (WHERE new) AS new_users,
-           count(*) FILTER (WHERE active) AS active_users
-    FROM users GROUP BY GROUPING SETS ((lo, category), (lo))
+first_span AS (SELECT min(lo) AS lo FROM spans),
+new_users AS (
+    SELECT s.lo, p.category, count(*) AS n
+    FROM spans s JOIN people p ON p.created_at >= s.lo AND p.created_at < s.hi GROUP BY 1, 2
+),
+new_members AS (
+    SELECT s.lo, m.category, count(*) AS n
+    FROM spans s JOIN members m ON m.since >= s.lo AND m.since < s.hi GROUP BY 1, 2
+),
+active_counts AS (
+    SELECT a.lo, p.category, count(*) AS users,
+           count(DISTINCT p.entity_id) FILTER (WHERE p.member_since < s.hi) AS entities
+    FROM active a JOIN spans s USING (lo) JOIN people p ON p.id = a.user_id GROUP BY 1, 2
+),
+per_category AS (
+    SELECT s.lo, c.category,
+           (SELECT count(*) FROM members m, first_span f
+            WHERE m.category = c.category AND m.since < f.lo)
+           + sum(coalesce(nm.n, 0)) OVER w AS entities,
+           coalesce(nm.n, 0) AS new_entities, coalesce(ac.entities, 0) AS active_entities,
+           (SELECT count(*) FROM people p, first_span f
+            WHERE p.category = c.category AND p.created_at < f.lo)
+           + sum(coalesce(nu.n, 0)) OVER w AS users,
+           coalesce(nu.n, 0) AS new_users, coalesce(ac.users, 0) AS active_users
+    FROM spans s CROSS JOIN categories c
+    LEFT JOIN new_members nm ON nm.lo = s.lo AND nm.category = c.category
+    LEFT JOIN new_users nu ON nu.lo = s.lo AND nu.category = c.category
+    LEFT JOIN active_counts ac ON ac.lo = s.lo AND ac.category = c.category
+    WINDOW w AS (PARTITION BY c.category ORDER BY s.lo)
 )
-SELECT lo::date::text, category,
-       coalesce(e.entities, 0), coalesce(e.new_entities, 0), coalesce(e.active_entities, 0),
-       coalesce(u.users, 0), coalesce(u.new_users, 0), coalesce(u.active_users, 0)
-FROM entity_counts e FULL JOIN user_counts u USING (lo, category)
+SELECT lo::date::text, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END,
+       sum(entities)::bigint, sum(new_entities)::bigint, sum(active_entities)::bigint,
+       sum(users)::bigint, sum(new_users)::bigint, sum(active_users)::bigint
+FROM per_category
+WHERE entities > 0 OR users > 0
+GROUP BY GROUPING SETS ((lo, category), (lo))
 """
 
 # A download is a product fetched by a user on a day (a client reading a file by ranges sends
@@ -104,10 +122,12 @@ fetched AS (
     GROUP BY s.lo, e.collection, e.item, n.category, e.user_id, (e.at AT TIME ZONE 'UTC')::date,
              CASE WHEN e.kind = 'crop' THEN e.id END
 ),
-footprints AS (
-    SELECT p.collection, p.item, ST_Area(i.geometry::geography) / 1e6 AS km2
+footprints AS MATERIALIZED (
+    SELECT p.collection, p.item, (
+        SELECT ST_Area(i.geometry::geography) / 1e6 FROM pgstac.items i
+        WHERE i.id = p.item AND i.collection = p.collection
+    ) AS km2
     FROM (SELECT DISTINCT collection, item FROM fetched WHERE area IS NULL) p
-    JOIN pgstac.items i ON i.id = p.item AND i.collection = p.collection
 ),
 downloads AS (
     SELECT f.lo, f.collection, f.item, f.category, coalesce(f.area, p.km2) AS km2
