@@ -172,7 +172,7 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
         f"{counts['events']:,} events, {counts['requests']:,} requests "
         f"in {time.perf_counter() - started:.0f} s"
     )
-    timeout = StatsSettings().timeout_ms
+    limits = StatsSettings()
     cases = [
         # name, figure, from, to, by, entity
         *((f"{f} 2020", f, "2020-01-01", "2020-12-31", Step.PERIOD, None) for f in store.FIGURES),
@@ -198,8 +198,8 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
         for name, figure, first, last, by, scope in cases:
             period = Period(date.fromisoformat(first), date.fromisoformat(last), by)
             query = store.FIGURES[figure]
-            rows = len(query(conn, period, scope, timeout).rows)
-            sql = timed(lambda q=query, p=period, s=scope: q(conn, p, s, timeout), args.repeats)
+            rows = len(query(conn, period, scope, limits).rows)
+            sql = timed(lambda q=query, p=period, s=scope: q(conn, p, s, limits), args.repeats)
             params = {"from": first, "to": last, "by": by.value}
             if scope:
                 params["entity"] = str(scope)
@@ -213,8 +213,7 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
                 f"{web[0] / sql[0]:>6.2f}"
             )
         period = Period(date(2020, 1, 1), date(2020, 12, 31))
-        limit = StatsSettings().max_footprints
-        sql = timed(lambda: store.footprints(conn, period, None, limit, timeout), args.repeats)
+        sql = timed(lambda: store.footprints(conn, period, None, limits), args.repeats)
         web = timed(
             lambda: http.get(
                 f"{api}/stats/footprints", params={"from": "2020-01-01", "to": "2020-12-31"}

@@ -54,7 +54,7 @@ def stats(
     except (PeriodError, EmbeddedDatabaseError) as error:
         raise _fail(str(error)) from error
     with psycopg.connect(url) as conn:
-        table = store.FIGURES[figure.value](conn, period, entity, settings.timeout_ms)
+        table = store.FIGURES[figure.value](conn, period, entity, settings)
     if output is Output.JSON:
         typer.echo(json.dumps(table.as_json(period, entity), indent=2, ensure_ascii=False))
     else:

@@ -109,9 +109,7 @@ def stats_router(settings: StatsSettings | None = None) -> APIRouter:
     ) -> JSONResponse:
         scope = scope_of(caller, entity)
         period = period_of(first, last, Step.PERIOD, settings)
-        collection = await get_access(request).run(
-            store.footprints, period, scope, settings.max_footprints, settings.timeout_ms
-        )
+        collection = await get_access(request).run(store.footprints, period, scope, settings)
         return JSONResponse(collection, media_type="application/geo+json")
 
     @router.get(
@@ -135,7 +133,7 @@ def stats_router(settings: StatsSettings | None = None) -> APIRouter:
             raise HTTPException(404, f"no statistics figure '{figure}' (figures: {names}).")
         scope = scope_of(caller, entity)
         period = period_of(first, last, by, settings)
-        table = await get_access(request).run(query, period, scope, settings.timeout_ms)
+        table = await get_access(request).run(query, period, scope, settings)
         return table_response(table, period, scope, wants_csv(f, accept))
 
     return router

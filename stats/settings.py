@@ -19,3 +19,6 @@ class StatsSettings(BaseSettings):
     """Footprints a map of requested and delivered areas shows, at most (the newest)."""
     timeout_ms: int = Field(default=30_000, gt=0)
     """Time one statistics query may take before the database abandons it."""
+    work_mem_mb: int = Field(default=64, gt=0, le=1024)
+    """Memory each sort or grouping of a statistics query may use before spilling to disk:
+    ten years of download events group in memory."""

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from stats.models import ACTORS, ALL, Actors, Period, Table
+from stats.settings import StatsSettings
 
 _SPANS = """
 spans AS (
@@ -261,11 +262,12 @@ def _params(period: Period, entity: int | None) -> dict[str, Any]:
 
 
 def _rows(
-    conn: psycopg.Connection, query: LiteralString, params: dict[str, Any], timeout_ms: int
+    conn: psycopg.Connection, query: LiteralString, params: dict[str, Any], settings: StatsSettings
 ) -> list[tuple[Any, ...]]:
     with conn.transaction():
         # A statistics query must not hold a connection for ever, whatever the period.
-        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        conn.execute(f"SET LOCAL statement_timeout = {int(settings.timeout_ms)}")
+        conn.execute(f"SET LOCAL work_mem = '{int(settings.work_mem_mb)}MB'")
         # The planner cannot tell how many spans an array holds: its guesses made JIT compile
         # for seconds queries that run in milliseconds.
         conn.execute("SET LOCAL jit = off")
@@ -276,45 +278,52 @@ def _table(
     conn: psycopg.Connection,
     name: str,
     columns: tuple[str, ...],
-    query: LiteralString,
+    groups: tuple[str, ...],
+    query: str,
     params: dict[str, Any],
-    timeout_ms: int,
+    settings: StatsSettings,
 ) -> Table:
-    rows = _rows(conn, query, params, timeout_ms)
+    rows = _rows(conn, _sorted(query, columns, groups), params, settings)
     # Numbers rounded by SQL come back as Decimal: JSON and CSV show them as plain numbers.
     plain = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
     return Table(name, columns, plain)
 
 
-def members(conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int) -> Table:
+def members(
+    conn: psycopg.Connection, period: Period, entity: int | None, settings: StatsSettings
+) -> Table:
     """Member entities and user accounts (total, new, active) by entity category."""
-    return _table(conn, "members", MEMBERS_COLUMNS, MEMBERS, _params(period, entity), timeout_ms)
+    params = _params(period, entity)
+    return _table(conn, "members", MEMBERS_COLUMNS, ("category",), MEMBERS, params, settings)
 
 
 def downloads(
-    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+    conn: psycopg.Connection, period: Period, entity: int | None, settings: StatsSettings
 ) -> Table:
     """Downloads, distinct products and km² by collection and entity category."""
-    query = _sorted(DOWNLOADS, DOWNLOADS_COLUMNS, ("collection", "category"))
-    return _table(conn, "downloads", DOWNLOADS_COLUMNS, query, _params(period, entity), timeout_ms)
+    groups = ("collection", "category")
+    params = _params(period, entity)
+    return _table(conn, "downloads", DOWNLOADS_COLUMNS, groups, DOWNLOADS, params, settings)
 
 
 def cumulative(
-    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+    conn: psycopg.Connection, period: Period, entity: int | None, settings: StatsSettings
 ) -> Table:
     """Downloads and km² since the first event, at the end of each span, by collection."""
     params = _params(period, entity)
     params["los"] = [EPOCH, *params["los"]]
     params["his"] = [period.start, *params["his"]]
-    query = _sorted(CUMULATIVE, CUMULATIVE_COLUMNS, ("collection",))
-    return _table(conn, "cumulative", CUMULATIVE_COLUMNS, query, params, timeout_ms)
+    groups = ("collection",)
+    return _table(conn, "cumulative", CUMULATIVE_COLUMNS, groups, CUMULATIVE, params, settings)
 
 
 def requests(
-    conn: psycopg.Connection, period: Period, entity: int | None, timeout_ms: int
+    conn: psycopg.Connection, period: Period, entity: int | None, settings: StatsSettings
 ) -> Table:
     """Imagery requests, km² requested and acquired, attempts, by sensor, kind and actors."""
-    return _table(conn, "requests", REQUESTS_COLUMNS, REQUESTS, _params(period, entity), timeout_ms)
+    groups = ("sensor", "kind", "actors")
+    params = _params(period, entity)
+    return _table(conn, "requests", REQUESTS_COLUMNS, groups, REQUESTS, params, settings)
 
 
 FIGURES = {
@@ -327,12 +336,17 @@ FIGURES = {
 
 
 def footprints(
-    conn: psycopg.Connection, period: Period, entity: int | None, limit: int, timeout_ms: int
+    conn: psycopg.Connection, period: Period, entity: int | None, settings: StatsSettings
 ) -> dict[str, Any]:
-    """The areas requested in the period (the newest ``limit`` requests) and the footprints
+    """The areas requested in the period (the newest ``max_footprints`` requests) and the footprints
     of the items delivered for them, as a GeoJSON FeatureCollection."""
-    params = {"start": period.start, "end": period.end, "entity": entity, "limit": limit}
-    rows = _rows(conn, FOOTPRINTS, params, timeout_ms)
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "entity": entity,
+        "limit": settings.max_footprints,
+    }
+    rows = _rows(conn, FOOTPRINTS, params, settings)
     features = [
         {
             "type": "Feature",

@@ -53,7 +53,7 @@ def _period(page: Web, first: date | None, last: date | None, by: Step) -> Perio
 
 
 async def _figure(page: Web, name: str, period: Period, scope: int | None) -> Table:
-    return await page.access.run(store.FIGURES[name], period, scope, SETTINGS.timeout_ms)
+    return await page.access.run(store.FIGURES[name], period, scope, SETTINGS)
 
 
 def _labels(page: Web) -> dict[str, str]:
@@ -120,9 +120,7 @@ async def footprints(
 ) -> JSONResponse:
     scope = _scope(page, signed_in(page), entity)
     period = _period(page, first, last, Step.PERIOD)
-    collection = await page.access.run(
-        store.footprints, period, scope, SETTINGS.max_footprints, SETTINGS.timeout_ms
-    )
+    collection = await page.access.run(store.footprints, period, scope, SETTINGS)
     return JSONResponse(
         collection, media_type="application/geo+json", headers={"Cache-Control": "no-store"}
     )
