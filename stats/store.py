@@ -69,7 +69,14 @@ members AS (
 categories AS (
     SELECT unnest(enum_range(NULL::dinamis_access.entity_category))::text AS category
 ),
-first_span AS (SELECT min(lo) AS lo FROM spans),
+before AS (
+    SELECT c.category,
+           (SELECT count(*) FROM members m WHERE m.category = c.category
+            AND m.since < (SELECT min(lo) FROM spans)) AS entities,
+           (SELECT count(*) FROM people p WHERE p.category = c.category
+            AND p.created_at < (SELECT min(lo) FROM spans)) AS users
+    FROM categories c
+),
 new_users AS (
     SELECT s.lo, p.category, count(*) AS n
     FROM spans s JOIN people p ON p.created_at >= s.lo AND p.created_at < s.hi GROUP BY 1, 2
@@ -84,20 +91,16 @@ active_counts AS (
     FROM active a JOIN spans s USING (lo) JOIN people p ON p.id = a.user_id GROUP BY 1, 2
 ),
 per_category AS (
-    SELECT s.lo, c.category,
-           (SELECT count(*) FROM members m, first_span f
-            WHERE m.category = c.category AND m.since < f.lo)
-           + sum(coalesce(nm.n, 0)) OVER w AS entities,
+    SELECT s.lo, b.category,
+           b.entities + sum(coalesce(nm.n, 0)) OVER w AS entities,
            coalesce(nm.n, 0) AS new_entities, coalesce(ac.entities, 0) AS active_entities,
-           (SELECT count(*) FROM people p, first_span f
-            WHERE p.category = c.category AND p.created_at < f.lo)
-           + sum(coalesce(nu.n, 0)) OVER w AS users,
+           b.users + sum(coalesce(nu.n, 0)) OVER w AS users,
            coalesce(nu.n, 0) AS new_users, coalesce(ac.users, 0) AS active_users
-    FROM spans s CROSS JOIN categories c
-    LEFT JOIN new_members nm ON nm.lo = s.lo AND nm.category = c.category
-    LEFT JOIN new_users nu ON nu.lo = s.lo AND nu.category = c.category
-    LEFT JOIN active_counts ac ON ac.lo = s.lo AND ac.category = c.category
-    WINDOW w AS (PARTITION BY c.category ORDER BY s.lo)
+    FROM spans s CROSS JOIN before b
+    LEFT JOIN new_members nm ON nm.lo = s.lo AND nm.category = b.category
+    LEFT JOIN new_users nu ON nu.lo = s.lo AND nu.category = b.category
+    LEFT JOIN active_counts ac ON ac.lo = s.lo AND ac.category = b.category
+    WINDOW w AS (PARTITION BY b.category ORDER BY s.lo)
 )
 SELECT lo::date::text, CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END,
        sum(entities)::bigint, sum(new_entities)::bigint, sum(active_entities)::bigint,
