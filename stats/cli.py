@@ -11,15 +11,10 @@ import typer
 from dinamis.database import EmbeddedDatabaseError, database_url
 from dinamis.settings import get_settings
 from stats import store
-from stats.models import Period, PeriodError, Step
+from stats.models import Format, Period, PeriodError, Step
 from stats.settings import StatsSettings
 
 FigureName = StrEnum("FigureName", {name: name for name in store.FIGURES})  # type: ignore[misc]
-
-
-class Output(StrEnum):
-    CSV = "csv"
-    JSON = "json"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -41,7 +36,7 @@ def stats(
         Step.PERIOD
     ),
     entity: Annotated[int | None, typer.Option(min=1, help="One entity's figures.")] = None,
-    output: Annotated[Output, typer.Option("--format", help="Output format.")] = Output.CSV,
+    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.CSV,
 ) -> None:
     """Usage statistics for a period (default: this year), as the API gives them: members,
     downloads, requests or cumulative downloads since the start."""
@@ -55,7 +50,7 @@ def stats(
         raise _fail(str(error)) from error
     with psycopg.connect(url) as conn:
         table = store.FIGURES[figure.value](conn, period, entity, settings)
-    if output is Output.JSON:
+    if output is Format.JSON:
         typer.echo(json.dumps(table.as_json(period, entity), indent=2, ensure_ascii=False))
     else:
         typer.echo(table.as_csv(), nl=False)

@@ -20,6 +20,13 @@ class Step(StrEnum):
     YEAR = "year"
 
 
+class Format(StrEnum):
+    """How the API and the command write a figure."""
+
+    JSON = "json"
+    CSV = "csv"
+
+
 class Actors(StrEnum):
     """How the programme's yearly report splits requests: research, public actors, others."""
 

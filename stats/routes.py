@@ -2,7 +2,6 @@
 requests, cumulative) as JSON or CSV, and ``/stats/footprints`` as GeoJSON."""
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -11,15 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from access.dependencies import active, get_access
 from access.models import Principal
 from stats import store
-from stats.models import Period, PeriodError, Step, Table
+from stats.models import Format, Period, PeriodError, Step, Table
 from stats.policy import ScopeError, entity_scope
 from stats.settings import StatsSettings
-
-
-class Format(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-
 
 First = Annotated[
     date | None, Query(alias="from", description="First day (default: 1 January this year).")
