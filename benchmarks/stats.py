@@ -70,7 +70,8 @@ SELECT u.id, u.entity_id, r.collection, 'BENCH-' || r.collection || '-' || r.pro
        u.created_at + random() * (%(end)s::timestamptz - u.created_at)
 FROM generate_series(1, %(events)s) AS g (i)
 CROSS JOIN LATERAL (
-    SELECT 1 + (g.i * 7919) %% %(users)s AS pick, (g.i * 31) %% %(products)s AS product,
+    SELECT 1 + (g.i::bigint * 7919) %% %(users)s AS pick,
+           (g.i::bigint * 31) %% %(products)s AS product,
            (ARRAY['pleiades', 'spot-6-7', 'pleiades-neo'])[1 + g.i %% 3] AS collection,
            (ARRAY['download', 'download', 'crop', 'tile'])[1 + g.i %% 4] AS kind
 ) r
@@ -86,7 +87,7 @@ SELECT p.id, p.kind, u.id, u.entity_id,
        t, t + interval '30 days', '{}', 100 + random() * 4900, %(rules)s, '{}',
        (ARRAY['completed', 'completed', 'rejected', 'failed', 'tasked'])[1 + s.i %% 5], t
 FROM generate_series(1, %(requests)s) AS s (i)
-JOIN bench_user u ON u.n = 1 + (s.i * 104729) %% %(users)s
+JOIN bench_user u ON u.n = 1 + (s.i::bigint * 104729) %% %(users)s
 CROSS JOIN LATERAL (SELECT (ARRAY['pleiades-archive', 'pleiades-tasking',
                     'pleiades-neo-tasking', 'spot-archive', 'spot-tasking'])[1 + s.i %% 5] AS id) q
 CROSS JOIN LATERAL (SELECT q.id, split_part(q.id, '-', -1) AS kind) p
