@@ -49,7 +49,10 @@ def stats(
     except (PeriodError, EmbeddedDatabaseError) as error:
         raise _fail(str(error)) from error
     with psycopg.connect(url) as conn:
-        table = store.FIGURES[figure.value](conn, period, entity, settings)
+        try:
+            table = store.FIGURES[figure.value](conn, period, entity, settings)
+        except store.TooLongError as error:
+            raise _fail(str(error)) from error
     if output is Format.JSON:
         typer.echo(json.dumps(table.as_json(period, entity), indent=2, ensure_ascii=False))
     else:

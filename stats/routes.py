@@ -68,6 +68,15 @@ def table_response(table: Table, period: Period, entity: int | None, csv: bool) 
     return JSONResponse(table.as_json(period, entity), headers={"Cache-Control": "no-store"})
 
 
+async def computed(request: Request, *args: Any) -> Any:
+    """``args[0](connection, *args[1:])`` on the API's pool; a query past its time limit is a
+    503 naming the limit, not a 500."""
+    try:
+        return await get_access(request).run(*args)
+    except store.TooLongError as error:
+        raise HTTPException(503, str(error), headers={"Retry-After": "60"}) from error
+
+
 def stats_router(settings: StatsSettings | None = None) -> APIRouter:
     """The statistics routes for the STAC API app (``app.include_router``)."""
     settings = settings or StatsSettings()
@@ -102,7 +111,7 @@ def stats_router(settings: StatsSettings | None = None) -> APIRouter:
     ) -> JSONResponse:
         scope = scope_of(caller, entity)
         period = period_of(first, last, Step.PERIOD, settings)
-        collection = await get_access(request).run(store.footprints, period, scope, settings)
+        collection = await computed(request, store.footprints, period, scope, settings)
         return JSONResponse(collection, media_type="application/geo+json")
 
     @router.get(
@@ -126,7 +135,7 @@ def stats_router(settings: StatsSettings | None = None) -> APIRouter:
             raise HTTPException(404, f"no statistics figure '{figure}' (figures: {names}).")
         scope = scope_of(caller, entity)
         period = period_of(first, last, by, settings)
-        table = await get_access(request).run(query, period, scope, settings)
+        table = await computed(request, query, period, scope, settings)
         return table_response(table, period, scope, wants_csv(f, accept))
 
     return router

@@ -264,7 +264,23 @@ def _params(period: Period, entity: int | None) -> dict[str, Any]:
     }
 
 
+class TooLongError(RuntimeError):
+    """A statistics query ran past ``StatsSettings.timeout_ms`` and was abandoned."""
+
+
 def _rows(
+    conn: psycopg.Connection, query: LiteralString, params: dict[str, Any], settings: StatsSettings
+) -> list[tuple[Any, ...]]:
+    try:
+        return _run(conn, query, params, settings)
+    except psycopg.errors.QueryCanceled as error:
+        raise TooLongError(
+            f"these figures took more than {settings.timeout_ms / 1000:g} s: ask for a shorter "
+            "period or a coarser step."
+        ) from error
+
+
+def _run(
     conn: psycopg.Connection, query: LiteralString, params: dict[str, Any], settings: StatsSettings
 ) -> list[tuple[Any, ...]]:
     with conn.transaction():

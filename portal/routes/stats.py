@@ -52,8 +52,23 @@ def _period(page: Web, first: date | None, last: date | None, by: Step) -> Perio
         ) from error
 
 
+async def _computed(page: Web, *args: Any) -> Any:
+    """``args[0](connection, *args[1:])``; past the time limit, a page saying so."""
+    try:
+        return await page.access.run(*args)
+    except store.TooLongError as error:
+        raise PageError(
+            503,
+            page.gettext(
+                "These figures took too long to compute: choose a shorter period, or use the "
+                "command line."
+            ),
+            page.gettext("Figures not available"),
+        ) from error
+
+
 async def _figure(page: Web, name: str, period: Period, scope: int | None) -> Table:
-    return await page.access.run(store.FIGURES[name], period, scope, SETTINGS)
+    return await _computed(page, store.FIGURES[name], period, scope, SETTINGS)
 
 
 def _labels(page: Web) -> dict[str, str]:
@@ -120,7 +135,7 @@ async def footprints(
 ) -> JSONResponse:
     scope = _scope(page, signed_in(page), entity)
     period = _period(page, first, last, Step.PERIOD)
-    collection = await page.access.run(store.footprints, period, scope, SETTINGS)
+    collection = await _computed(page, store.footprints, period, scope, SETTINGS)
     return JSONResponse(
         collection, media_type="application/geo+json", headers={"Cache-Control": "no-store"}
     )

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from stats import store
 from stats.models import Period, Step
+from stats.settings import StatsSettings
 from tests.stats import activity as computed
 from tests.stats.activity import Activity
 from tests.stats.conftest import Callers
@@ -207,3 +210,15 @@ def test_the_default_period_is_the_current_year(
     body = _get(http, api_url, callers.operator, "members").json()
     year = datetime.now(UTC).year
     assert (body["from"], body["to"], body["by"]) == (f"{year}-01-01", f"{year}-12-31", "period")
+
+
+def test_a_query_past_its_time_limit_is_abandoned_with_the_reason(
+    database_url: str, activity: Activity
+) -> None:
+    period = Period(datetime(2014, 1, 1).date(), datetime(2017, 12, 31).date(), Step.MONTH)
+    hurried = StatsSettings(timeout_ms=1)
+    with psycopg.connect(database_url) as conn:
+        with pytest.raises(store.TooLongError, match="shorter period"):
+            store.members(conn, period, None, hurried)
+        # The connection is usable afterwards: the limit was the query's own.
+        assert store.requests(conn, period, None, StatsSettings()).rows
