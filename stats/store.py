@@ -116,26 +116,32 @@ GROUP BY GROUPING SETS ((lo, category), (lo))
 # measured once per product.
 _DOWNLOADS = """
 fetched AS (
-    SELECT s.lo, e.collection, e.item, coalesce(n.category::text, 'anonymous') AS category,
-           max(e.area_km2) AS area
+    SELECT s.lo, e.collection, e.item, e.entity_id, max(e.area_km2) AS area
     FROM spans s
     JOIN dinamis_access.download_event e ON e.at >= s.lo AND e.at < s.hi
-    LEFT JOIN dinamis_access.entity n ON n.id = e.entity_id
     WHERE e.kind IN ('download', 'crop')
       AND (%(entity)s::bigint IS NULL OR e.entity_id = %(entity)s)
-    GROUP BY s.lo, e.collection, e.item, n.category, e.user_id, (e.at AT TIME ZONE 'UTC')::date,
-             CASE WHEN e.kind = 'crop' THEN e.id END
+    GROUP BY s.lo, e.collection, e.item, e.entity_id, e.user_id,
+             (e.at AT TIME ZONE 'UTC')::date, CASE WHEN e.kind = 'crop' THEN e.id END
+),
+per_item AS (
+    SELECT f.lo, f.collection, f.item, coalesce(n.category::text, 'anonymous') AS category,
+           count(*) AS downloads, coalesce(sum(f.area), 0) AS measured,
+           count(*) FILTER (WHERE f.area IS NULL) AS unmeasured
+    FROM fetched f LEFT JOIN dinamis_access.entity n ON n.id = f.entity_id
+    GROUP BY 1, 2, 3, 4
 ),
 footprints AS MATERIALIZED (
     SELECT p.collection, p.item, (
         SELECT ST_Area(i.geometry::geography) / 1e6 FROM pgstac.items i
         WHERE i.id = p.item AND i.collection = p.collection
     ) AS km2
-    FROM (SELECT DISTINCT collection, item FROM fetched WHERE area IS NULL) p
+    FROM (SELECT DISTINCT collection, item FROM per_item WHERE unmeasured > 0) p
 ),
 downloads AS (
-    SELECT f.lo, f.collection, f.item, f.category, coalesce(f.area, p.km2) AS km2
-    FROM fetched f LEFT JOIN footprints p USING (collection, item)
+    SELECT d.lo, d.collection, d.item, d.category, d.downloads,
+           d.measured + d.unmeasured * coalesce(p.km2, 0) AS km2
+    FROM per_item d LEFT JOIN footprints p USING (collection, item)
 )"""
 
 DOWNLOADS_COLUMNS = ("period", "collection", "category", "downloads", "products", "km2")
@@ -145,7 +151,8 @@ WITH {_SPANS}, {_DOWNLOADS}
 SELECT lo::date::text,
        CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END,
        CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END,
-       count(*), count(DISTINCT (collection, item)), round(coalesce(sum(km2), 0)::numeric, 2)
+       sum(downloads)::bigint, count(DISTINCT (collection, item)),
+       round(coalesce(sum(km2), 0)::numeric, 2)
 FROM downloads
 GROUP BY GROUPING SETS ((lo, collection, category), (lo, collection), (lo, category), (lo))
 """
@@ -158,7 +165,7 @@ CUMULATIVE: LiteralString = f"""
 WITH {_SPANS}, {_DOWNLOADS},
 per_span AS (
     SELECT lo, CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END AS collection,
-           count(*) AS downloads, coalesce(sum(km2), 0) AS km2
+           sum(downloads) AS downloads, coalesce(sum(km2), 0) AS km2
     FROM downloads GROUP BY GROUPING SETS ((lo, collection), (lo))
 ),
 keys AS (SELECT DISTINCT collection FROM per_span UNION SELECT '{ALL}'),
