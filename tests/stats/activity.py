@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -74,8 +75,10 @@ def _items(database_url: str) -> None:
         Loader(db).load_items(iter(items), insert_mode=Methods.upsert)
 
 
+@cache
 def generate(database_url: str, seed: int = 14) -> Activity:
-    """Write the rows; return them as written."""
+    """Write the rows; return them as written (once per database: the page tests share them
+    with the API's)."""
     rng = random.Random(seed)
     activity = Activity()
     rules = load_rules()

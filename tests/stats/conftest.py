@@ -3,6 +3,7 @@ tell apart (an operator, a referent of one of the activity's entities, a plain u
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import httpx
 import psycopg
@@ -33,10 +34,11 @@ def _key(conn: psycopg.Connection, entity: int, email: str, role: Role) -> dict[
     return bearer(access_store.issue_key(conn, user.id).secret)
 
 
-@pytest.fixture(scope="session")
-def callers(database_url: str, activity: Activity) -> Callers:
+@cache
+def make_callers(database_url: str) -> Callers:
+    """Once per database (the page tests share them with the API's)."""
     # Created now: outside the activity's years, so they change none of its figures.
-    entity = activity.entities[0]["id"]
+    entity = generate(database_url).entities[0]["id"]
     with psycopg.connect(database_url) as conn:
         staff = access_store.create_entity(
             conn, "Stats programme staff", EntityCategory.FRENCH_PUBLIC_BODY
@@ -48,6 +50,11 @@ def callers(database_url: str, activity: Activity) -> Callers:
             referent_entity=entity,
             user=_key(conn, entity, "plain@stats.test", Role.USER),
         )
+
+
+@pytest.fixture(scope="session")
+def callers(database_url: str, activity: Activity) -> Callers:
+    return make_callers(database_url)
 
 
 @pytest.fixture(scope="session")
