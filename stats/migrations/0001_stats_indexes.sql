@@ -4,4 +4,3 @@ CREATE INDEX IF NOT EXISTS download_event_at_idx ON dinamis_access.download_even
     (at) INCLUDE (kind, user_id, entity_id, collection, item, area_km2);
 CREATE INDEX IF NOT EXISTS order_created_idx ON dinamis_orders."order" (created_at);
 CREATE INDEX IF NOT EXISTS attempt_order_idx ON dinamis_orders.attempt (order_id);
-CREATE INDEX IF NOT EXISTS user_created_idx ON dinamis_access."user" (created_at);
