@@ -97,7 +97,7 @@ async def statistics(
     series: dict[str, Any] = {
         step: {
             name: (await _figure(page, name, span, scope)).records()
-            for name in ("members", "downloads", "requests")
+            for name in ("downloads", "requests")
         }
         for step, span in (("month", monthly), ("year", yearly))
     }
