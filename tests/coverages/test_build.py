@@ -1,0 +1,165 @@
+"""Declaring and building coverages: the operator's commands, rebuilds when the items change
+(and only then), the previous pyramid replaced, and refusals that say why."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import morecantile
+import psycopg
+import pytest
+import rasterio
+from typer.testing import CliRunner
+
+from coverages import store
+from coverages.build import build
+from coverages.settings import CoverageSettings
+from dinamis.cli import app
+from dinamis.settings import Settings, get_settings
+from tests.coverages.conftest import GSD, SIZE, STEP
+from tests.coverages.scenes import scene
+from tests.coverages.test_tiles import decoded, mosaic_in_process, tile_url
+from tests.entitlements import People, bearer
+from tiler.storage import StorageGuard
+
+TMS = morecantile.tms.get("WebMercatorQuad")
+YEAR = 2018
+# Another part of Brittany than the session's coverage.
+ORIGIN = (470_000.0, 5_320_000.0)
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def make_scene(scene_folder: Path, load: Callable[..., None]) -> Callable[..., dict[str, Any]]:
+    def make(index: int, column: int, row: int, year: int = YEAR) -> dict[str, Any]:
+        item = scene(
+            scene_folder,
+            index,
+            column,
+            row,
+            size=SIZE,
+            gsd=GSD,
+            step=STEP,
+            year=year,
+            origin=ORIGIN,
+        )
+        load(item)
+        return item
+
+    return make
+
+
+@pytest.fixture
+def invoke(
+    database_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., str]]:
+    """``dinamis coverage ...`` as an operator's shell runs it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DINAMIS_COVERAGES_FOLDER", str(settings.data_dir / "coverages"))
+    monkeypatch.setenv("DINAMIS_TILER_STORAGE_ROOTS", str(settings.storage))
+    get_settings.cache_clear()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, ["coverage", *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_an_operator_declares_builds_lists_and_drops_a_coverage(
+    invoke: Callable[..., str], make_scene: Callable[..., dict[str, Any]]
+) -> None:
+    make_scene(100, 0, 0, year=2017)
+    make_scene(101, 1, 0, year=2017)
+    assert "--year" in invoke("declare", "--help")
+    declared = invoke(
+        "declare", "cli-2017", "--title", "SPOT 6/7 2017", "--collection", "spot-6-7",
+        "--year", "2017",
+    )  # fmt: skip
+    assert "coverage cli-2017 declared" in declared
+    assert "not built" in invoke("list")
+    built = invoke("build", "cli-2017")
+    assert "cli-2017: pyramid of 2 items" in built
+    assert "cli-2017: up to date" in invoke("build", "cli-2017")
+    assert "cli-2017: pyramid of 2 items" in invoke("build", "cli-2017", "--force")
+    line = next(line for line in invoke("list").splitlines() if line.startswith("cli-2017"))
+    assert "2 items" in line and "spot-6-7" in line
+    # A CQL2 filter, text, on the same scenes.
+    invoke(
+        "declare", "cli-filter", "--title", "SPOT 7 2017", "--collection", "spot-6-7",
+        "--filter", "platform = 'SPOT7' AND datetime >= TIMESTAMP('2017-01-01T00:00:00Z') "
+        "AND datetime < TIMESTAMP('2018-01-01T00:00:00Z')",
+    )  # fmt: skip
+    assert "cli-filter: pyramid of 1 items" in invoke("build", "cli-filter")
+    for coverage_id in ("cli-2017", "cli-filter"):
+        assert f"coverage {coverage_id} dropped" in invoke("drop", coverage_id)
+    assert "cli-2017" not in invoke("list")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["Bad Id", "--title", "t", "--collection", "spot-6-7", "--year", "2020"], "lower-case"),
+        (["x-2020", "--title", "t", "--collection", "nope", "--year", "2020"], "unknown coll"),
+        (["x-2020", "--title", "t", "--year", "2020"], "exactly one --collection"),
+        (["x-2020", "--title", "t", "--collection", "spot-6-7", "--year", "1066"], "out of range"),
+        (["x-2020", "--title", "t", "--filter", "cloud <<< 3"], "not valid"),
+        (["x-2020", "--title", "t", "--search", "0123abcd"], "no registered search"),
+        (["x-2020", "--title", "t"], "say which items"),
+    ],
+)
+def test_declaring_refuses_bad_input_and_says_why(
+    invoke: Callable[..., str], args: list[str], words: str
+) -> None:
+    assert words in invoke("declare", *args, code=1)
+
+
+def test_building_an_unknown_coverage_is_refused(invoke: Callable[..., str]) -> None:
+    assert "no coverage 'nothing-here'" in invoke("build", "nothing-here", code=1)
+
+
+def test_the_pyramid_is_rebuilt_when_the_items_change_and_replaced_whole(
+    database_url: str,
+    coverage_settings: CoverageSettings,
+    guard: StorageGuard,
+    make_scene: Callable[..., dict[str, Any]],
+    load: Callable[..., None],
+    coverage_tiler: str,
+    people: People,
+) -> None:
+    items = [make_scene(200, 0, 0), make_scene(201, 1, 0)]
+    with psycopg.connect(database_url) as conn:
+        store.declare(conn, "rebuild-2018", "SPOT 6/7 2018", store.year_search("spot-6-7", YEAR))
+    first = build(database_url, "rebuild-2018", coverage_settings, storage=guard).pyramid
+    assert first is not None and first.item_count == 2
+    assert build(database_url, "rebuild-2018", coverage_settings, storage=guard).pyramid is None
+
+    west, south, east, north = first.bounds
+    tile = TMS.tile(west + (east - west) * 0.2, (south + north) / 2, first.zoom)
+    with psycopg.connect(database_url) as conn:
+        url = tile_url(coverage_tiler, store.get(conn, "rebuild-2018"), tile)
+    before = decoded(httpx.get(url, headers=bearer(people.entitled)).content)
+
+    # A newer scene over the first: drawn on top in the new pyramid.
+    items.append(make_scene(202, 0, 0))
+    second = build(database_url, "rebuild-2018", coverage_settings, storage=guard).pyramid
+    assert second is not None and second.item_count == 3
+    assert second.path != first.path and not Path(first.path).exists()
+    after = httpx.get(url, headers=bearer(people.entitled))
+    assert after.headers["x-coverage-source"] == "pyramid"
+    served = decoded(after.content)
+    assert (served != before).any()
+    expected = mosaic_in_process(items, tile)
+    both = ~served.mask[0] & ~expected.mask[0]
+    assert abs(served.data[:, both].astype(int) - expected.data[:, both]).mean() < 3
+    with rasterio.open(second.path) as cog:
+        assert cog.crs.to_epsg() == 3857 and cog.overviews(1)
+
+    # An edited item (its metadata only) changes the content hash: rebuilt too.
+    load({**items[0], "properties": {**items[0]["properties"], "eo:cloud_cover": 12.5}})
+    third = build(database_url, "rebuild-2018", coverage_settings, storage=guard).pyramid
+    assert third is not None and third.fingerprint != second.fingerprint
