@@ -38,6 +38,15 @@ def _ignore(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _prune(current: Path, previous: Pyramid | None) -> None:
+    """Remove older pyramids of the coverage, keeping the one just replaced: a tiler that
+    looked the coverage up a moment ago (its catalogue cache) still finds its file."""
+    keep = {current.name, Path(previous.path).name if previous else ""}
+    for old in current.parent.glob("*.tif"):
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
+
+
 def build(
     database_url: str,
     coverage_id: str,
@@ -85,9 +94,7 @@ def build(
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-    if previous is not None and previous.path != pyramid.path:
-        # Tiles being read from it finish on the open file; new ones open the new pyramid.
-        Path(previous.path).unlink(missing_ok=True)
+    _prune(Path(pyramid.path), previous)
     log.info(
         "coverage %s: pyramid of %d items at zoom %d built in %.1f s",
         coverage_id,

@@ -1,5 +1,6 @@
 """Operator commands for coverages, mounted as ``dinamis coverage ...``."""
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,7 +151,8 @@ def drop(coverage_id: CoverageId) -> None:
         with psycopg.connect(_url()) as conn:
             coverage = store.drop(conn, coverage_id)
         if coverage.pyramid:
-            Path(coverage.pyramid.path).unlink(missing_ok=True)
+            # Its folder: the pyramid and the one it replaced.
+            shutil.rmtree(Path(coverage.pyramid.path).parent, ignore_errors=True)
     typer.echo(f"coverage {coverage_id} dropped")
 
 

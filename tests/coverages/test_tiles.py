@@ -1,6 +1,7 @@
 """A built coverage served as one layer: pyramid tiles at low zoom that match the item mosaic,
 item tiles above, TileJSON and WMTS for QGIS, licence checks and refusals of bad input."""
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ from coverages.models import Coverage
 from tests.entitlements import People, bearer
 
 TMS = morecantile.tms.get("WebMercatorQuad")
+# The machine may be busy: a tile is slow, not lost.
+get = partial(httpx.get, timeout=60)
+post = partial(httpx.post, timeout=60)
 RESCALE = ((0, 3000),) * 3
 
 
@@ -66,9 +70,7 @@ def test_low_zoom_tiles_come_from_the_pyramid_and_match_the_mosaic(
     zoom = coverage.pyramid.zoom - below
     both_total = either_total = 0
     for tile in tiles_of(coverage, zoom):
-        response = httpx.get(
-            tile_url(coverage_tiler, coverage, tile), headers=bearer(people.entitled), timeout=60
-        )
+        response = get(tile_url(coverage_tiler, coverage, tile), headers=bearer(people.entitled))
         assert response.status_code == 200, response.text
         assert response.headers["x-coverage-source"] == "pyramid"
         served, expected = decoded(response.content), mosaic_in_process(scene_items, tile)
@@ -89,9 +91,7 @@ def test_zooms_above_the_pyramid_come_from_the_items(
     assert coverage.pyramid is not None
     west, south, east, north = coverage.pyramid.bounds
     tile = TMS.tile((west + east) / 2, (south + north) / 2, coverage.pyramid.zoom + 2)
-    response = httpx.get(
-        tile_url(coverage_tiler, coverage, tile), headers=bearer(people.entitled), timeout=60
-    )
+    response = get(tile_url(coverage_tiler, coverage, tile), headers=bearer(people.entitled))
     assert response.status_code == 200, response.text
     assert response.headers["x-coverage-source"] == "mosaic"
     served, expected = decoded(response.content), mosaic_in_process(scene_items, tile)
@@ -103,21 +103,21 @@ def test_tilejson_and_wmts_describe_one_layer_for_web_maps_and_qgis(
     coverage_tiler: str, coverage: Coverage, api_url: str, people: People
 ) -> None:
     base = f"{coverage_tiler}/coverages/{coverage.id}/WebMercatorQuad"
-    token = httpx.post(
+    token = post(
         f"{api_url}/auth/token", headers=bearer(people.entitled), json={"collections": ["spot-6-7"]}
     ).json()["access_token"]
-    tilejson = httpx.get(f"{base}/tilejson.json", params={"access_token": token}).json()
+    tilejson = get(f"{base}/tilejson.json", params={"access_token": token}).json()
     assert tilejson["minzoom"] == 0 and tilejson["maxzoom"] >= coverage.pyramid.zoom + 2
     assert tilejson["bounds"] == pytest.approx(list(coverage.pyramid.bounds))
     template = tilejson["tiles"][0]
     assert f"access_token={token}" in template
     # The template as a web map fills it in, at a pyramid zoom.
     tile = tiles_of(coverage, coverage.pyramid.zoom - 3)[0]
-    response = httpx.get(template.format(z=tile.z, x=tile.x, y=tile.y))
+    response = get(template.format(z=tile.z, x=tile.x, y=tile.y))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "image/png"
 
-    capabilities = httpx.get(f"{base}/WMTSCapabilities.xml", params={"access_token": token})
+    capabilities = get(f"{base}/WMTSCapabilities.xml", params={"access_token": token})
     assert capabilities.status_code == 200, capabilities.text
     wmts = WebMapTileService(f"{base}/WMTSCapabilities.xml", xml=capabilities.content)
     layer = wmts.contents[coverage.id]
@@ -128,7 +128,7 @@ def test_tilejson_and_wmts_describe_one_layer_for_web_maps_and_qgis(
     filled = url.replace("{TileMatrix}", str(tile.z))
     filled = filled.replace("{TileCol}", str(tile.x)).replace("{TileRow}", str(tile.y))
     # QGIS fetches tiles from the template alone: it carries the token.
-    response = httpx.get(filled)
+    response = get(filled)
     assert response.status_code == 200, response.text
     assert response.headers["x-coverage-source"] == "pyramid"
 
@@ -140,19 +140,19 @@ def test_a_licensed_coverage_is_served_only_to_entitled_callers(
     url = tile_url(coverage_tiler, coverage, tile)
     base = f"{coverage_tiler}/coverages/{coverage.id}/WebMercatorQuad"
     for path in (url, f"{base}/tilejson.json", f"{base}/WMTSCapabilities.xml"):
-        anonymous = httpx.get(path)
+        anonymous = get(path)
         assert anonymous.status_code == 401, anonymous.text
         assert "licensed" in anonymous.json()["detail"]
-        assert httpx.get(path, headers=bearer(people.no_licence)).status_code == 403
-    served = httpx.get(url, headers=bearer(people.entitled))
+        assert get(path, headers=bearer(people.no_licence)).status_code == 403
+    served = get(url, headers=bearer(people.entitled))
     assert served.status_code == 200
     assert served.headers["cache-control"].startswith("private")
     # A token for another collection does not read this one.
     mint = f"{api_url}/auth/token"
-    other = httpx.post(mint, headers=bearer(people.entitled), json={"collections": ["pleiades"]})
-    assert httpx.get(url, params={"access_token": other.json()["access_token"]}).status_code == 403
+    other = post(mint, headers=bearer(people.entitled), json={"collections": ["pleiades"]})
+    assert get(url, params={"access_token": other.json()["access_token"]}).status_code == 403
     # The list of coverages is open, as the catalogue's collections are.
-    listed = httpx.get(f"{coverage_tiler}/coverages").json()
+    listed = get(f"{coverage_tiler}/coverages").json()
     assert coverage.id in [c["id"] for c in listed]
 
 
@@ -174,7 +174,7 @@ def test_a_licensed_coverage_is_served_only_to_entitled_callers(
 def test_bad_input_is_refused_with_a_reason(
     coverage_tiler: str, coverage: Coverage, people: People, path: str, status: int, words: str
 ) -> None:
-    response = httpx.get(
+    response = get(
         f"{coverage_tiler}/{path.replace('{id}', coverage.id)}", headers=bearer(people.entitled)
     )
     assert response.status_code == status, response.text
@@ -185,7 +185,7 @@ def test_a_tile_beside_the_coverage_is_not_found(
     coverage_tiler: str, coverage: Coverage, people: People
 ) -> None:
     # Zoom 5 tile over the Pacific: outside the pyramid.
-    response = httpx.get(
+    response = get(
         f"{coverage_tiler}/coverages/{coverage.id}/tiles/WebMercatorQuad/5/1/12.png",
         headers=bearer(people.entitled),
     )
