@@ -14,6 +14,7 @@ COPY ingest ./ingest
 COPY access ./access
 COPY orders ./orders
 COPY portal ./portal
+COPY coverages ./coverages
 COPY demo ./demo
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.
