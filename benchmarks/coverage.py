@@ -25,7 +25,7 @@ import psycopg
 from pypgstac.load import Loader, Methods
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from benchmarks.harness import served, throwaway_database
+from benchmarks.harness import server_process, throwaway_database
 from benchmarks.tiles import GDAL_ENV, entitled_key
 from coverages import store
 from coverages.build import build
@@ -47,9 +47,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--gsd", type=float, default=6.0, help="scene pixel size in metres")
     parser.add_argument("--requests", type=int, default=50, help="zoom-6 tiles per measurement")
     parser.add_argument(
-        "--mosaic-requests", type=int, default=1, help="item-mosaic tiles (each may take long)"
+        "--mosaic-requests",
+        type=int,
+        default=1,
+        help="item-mosaic tiles (each may take long; 0: none)",
     )
-    parser.add_argument("--timeout", type=float, default=120, help="seconds per mosaic tile")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per mosaic tile")
     parser.add_argument("--resolution", type=float, default=20.0, help="pyramid base, metres")
     parser.add_argument("--threads", type=int, default=0, help="build threads (0: all cores)")
     return parser.parse_args()
@@ -165,34 +168,52 @@ def main() -> None:
             "DINAMIS_TILER_MOSAIC_MAX_ITEMS": str(args.count + 1),
         }
         tiles = list(TMS.tiles(*pyramid.bounds, [ZOOM]))
-        with served("tiler.app:create_app", "/healthz", url, settings, env) as tiler:
-            path = "tiles/WebMercatorQuad/{z}/{x}/{y}.png"
-            covered = [
-                f"{tiler}/coverages/{COVERAGE}/{path}".format(z=t.z, x=t.x, y=t.y) for t in tiles
-            ]
-            mosaic = [
-                f"{tiler}/searches/{coverage.search_hash}/{path}".format(z=t.z, x=t.x, y=t.y)
-                for t in tiles
-            ]
-            rows = [
-                ("coverage (pyramid)", timed_tiles(covered, headers, args.requests, 60, True)),
-                (
-                    "item mosaic",
-                    timed_tiles(mosaic, headers, args.mosaic_requests, args.timeout, False),
-                ),
-            ]
+
+        def urls(base: str) -> list[str]:
+            return [f"{base}/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}.png" for t in tiles]
+
         print(f"\nzoom-{ZOOM} tiles ({len(tiles)} over the coverage), 1 client:")
-        for name, result in rows:
-            if isinstance(result, str):
-                print(f"  {name:<20} {result}")
-            else:
-                print(
-                    f"  {name:<20} p50 {result.p50:8.1f} ms  p95 {result.p95:8.1f} ms  "
-                    f"({len(result.milliseconds)} tiles)"
+        with server_process("tiler.app:create_app", "/healthz", url, settings, env) as tiler:
+            covered = report(
+                "coverage (pyramid)",
+                urls(f"{tiler.url}/coverages/{COVERAGE}"),
+                headers,
+                args.requests,
+                60,
+                warm=True,
+            )
+            mosaic = (
+                "skipped"
+                if not args.mosaic_requests
+                else report(
+                    "item mosaic",
+                    urls(f"{tiler.url}/searches/{coverage.search_hash}"),
+                    headers,
+                    args.mosaic_requests,
+                    args.timeout,
+                    warm=False,
                 )
-        first, second = rows[0][1], rows[1][1]
-        if isinstance(first, Latencies) and isinstance(second, Latencies):
-            print(f"  mosaic / pyramid at p50: {second.p50 / first.p50:.0f}x")
+            )
+            if isinstance(mosaic, str) and args.mosaic_requests:
+                # uvicorn would finish the abandoned mosaic tile before stopping.
+                tiler.process.kill()
+        if isinstance(covered, Latencies) and isinstance(mosaic, Latencies):
+            print(f"  mosaic / pyramid at p50: {mosaic.p50 / covered.p50:.0f}x")
+
+
+def report(
+    name: str, urls: list[str], headers: dict[str, str], requests: int, timeout: float, warm: bool
+) -> Latencies | str:
+    result = timed_tiles(urls, headers, requests, timeout, warm)
+    if isinstance(result, str):
+        print(f"  {name:<20} {result}", flush=True)
+    else:
+        print(
+            f"  {name:<20} p50 {result.p50:8.1f} ms  p95 {result.p95:8.1f} ms  "
+            f"({len(result.milliseconds)} tiles)",
+            flush=True,
+        )
+    return result
 
 
 if __name__ == "__main__":
