@@ -114,34 +114,45 @@ def build_command(
     have none): the job to run after ingesting, or nightly."""
     url = _url()
     settings = CoverageSettings()
-    with _refusals():
-        if not coverage_ids:
-            with psycopg.connect(url) as conn:
-                coverage_ids = [c.id for c in store.list_all(conn)]
-        for coverage_id in coverage_ids:
-            with Progress(
-                TextColumn(f"{coverage_id} [progress.description]{{task.description}}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                transient=True,
-            ) as bar:
-                task = bar.add_task("reading items", total=None)
+    if not coverage_ids:
+        with psycopg.connect(url) as conn:
+            coverage_ids = [c.id for c in store.list_all(conn)]
+    failed = 0
+    for coverage_id in coverage_ids:
+        # One coverage that cannot be built does not hold up the others.
+        try:
+            _build_one(url, coverage_id, settings, force)
+        except (CoverageError, NotFoundError) as error:
+            typer.secho(f"{coverage_id}: error: {error}", err=True, fg="red")
+            failed += 1
+    if failed:
+        raise typer.Exit(1)
 
-                def advance(stage: str, done: int, total: int) -> None:
-                    bar.update(task, description=stage, completed=done, total=total)  # noqa: B023
 
-                outcome = build(url, coverage_id, settings, force=force, progress=advance)
-            for reason in outcome.skipped:
-                typer.secho(f"{coverage_id}: left out {reason}", err=True, fg="yellow")
-            if outcome.pyramid is None:
-                typer.echo(f"{coverage_id}: up to date (its items have not changed)")
-            else:
-                p = outcome.pyramid
-                typer.echo(
-                    f"{coverage_id}: pyramid of {p.item_count} items, zoom 0-{p.zoom}, built in "
-                    f"{p.build_seconds:.1f} s ({Path(p.path).stat().st_size / 1e6:,.1f} MB)"
-                )
+def _build_one(url: str, coverage_id: str, settings: CoverageSettings, force: bool) -> None:
+    with Progress(
+        TextColumn(f"{coverage_id} [progress.description]{{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading items", total=None)
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        outcome = build(url, coverage_id, settings, force=force, progress=advance)
+    for reason in outcome.skipped:
+        typer.secho(f"{coverage_id}: left out {reason}", err=True, fg="yellow")
+    if outcome.pyramid is None:
+        typer.echo(f"{coverage_id}: up to date (its items have not changed)")
+        return
+    p = outcome.pyramid
+    typer.echo(
+        f"{coverage_id}: pyramid of {p.item_count} items, zoom 0-{p.zoom}, built in "
+        f"{p.build_seconds:.1f} s ({Path(p.path).stat().st_size / 1e6:,.1f} MB)"
+    )
 
 
 @app.command("drop")

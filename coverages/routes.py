@@ -129,14 +129,19 @@ def _image(
     return image, "mosaic"
 
 
-def _tile_urls(request: Request, coverage: Coverage, **placeholders: str) -> str:
-    url = str(
+def _tile_template(request: Request, coverage: Coverage, z: str, x: str, y: str) -> str:
+    """The URL of the coverage's PNG tiles, with placeholders for ``z``, ``x`` and ``y``."""
+    route = "coverage_tile"
+    return str(
         request.url_for(
-            "coverage_tile", coverage_id=coverage.id, tileMatrixSetId=TMS_ID, **placeholders
+            route, coverage_id=coverage.id, tileMatrixSetId=TMS_ID, z=z, x=x, y=y, format="png"
         )
     )
-    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in PASSED_ON])
-    return f"{url}?{query}" if query else url
+
+
+def _passed_on(request: Request, names: tuple[str, ...]) -> str:
+    """The request's own ``names`` parameters, for the tile URLs it writes."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k in names])
 
 
 def _bounds(coverage: Coverage) -> tuple[float, float, float, float]:
@@ -231,10 +236,12 @@ def coverage_router() -> APIRouter:
     ) -> dict[str, Any]:
         _tms(tileMatrixSetId)
         _look(request, coverage, render_name)  # an unknown render is refused here already
+        template = _tile_template(request, coverage, "{z}", "{x}", "{y}")
+        query = _passed_on(request, PASSED_ON)
         return {
             "tilejson": "3.0.0",
             "name": coverage.title,
-            "tiles": [_tile_urls(request, coverage, z="{z}", x="{x}", y="{y}", format="png")],
+            "tiles": [f"{template}?{query}" if query else template],
             "minzoom": 0,
             "maxzoom": MAX_ZOOM,
             "bounds": list(_bounds(coverage)),
@@ -268,26 +275,16 @@ def coverage_router() -> APIRouter:
                     "maxTileCol": last.x,
                 }
             )
-        url = str(
-            request.url_for(
-                "coverage_tile",
-                coverage_id=coverage.id,
-                tileMatrixSetId=TMS_ID,
-                z="{TileMatrix}",
-                x="{TileCol}",
-                y="{TileRow}",
-                format="png",
-            )
-        )
         layer = {
             "title": coverage.title,
             "identifier": coverage.id,
             "tms_identifier": TMS_ID,
             "tms_limits": limits,
-            "tiles_url": url,
-            "query_string": urlencode(
-                [(k, v) for k, v in request.query_params.multi_items() if k == "render"]
+            "tiles_url": _tile_template(
+                request, coverage, "{TileMatrix}", "{TileCol}", "{TileRow}"
             ),
+            # The template adds the caller's access_token itself (tiler.wmts).
+            "query_string": _passed_on(request, ("render",)),
             "bbox_crs_type": "WGS84BoundingBox",
             "bbox_crs_uri": "urn:ogc:def:crs:OGC:2:84",
             "bbox": [west, south, east, north],

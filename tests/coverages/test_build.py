@@ -126,6 +126,19 @@ def test_building_an_unknown_coverage_is_refused(invoke: Callable[..., str]) -> 
     assert "no coverage 'nothing-here'" in invoke("build", "nothing-here", code=1)
 
 
+def test_an_unbuilt_coverage_says_so_below_the_mosaic_zooms(
+    invoke: Callable[..., str], coverage_tiler: str, people: People
+) -> None:
+    invoke("declare", "unbuilt-2015", "--title", "t", "--collection", "spot-6-7", "--year", "2015")
+    # No item in 2015: its build fails, said for it alone.
+    assert "unbuilt-2015: error: no item" in invoke("build", "unbuilt-2015", code=1)
+    tile = f"{coverage_tiler}/coverages/unbuilt-2015/tiles/WebMercatorQuad/5/15/11.png"
+    response = get(tile, headers=bearer(people.entitled))
+    assert response.status_code == 404
+    assert "no pyramid yet" in response.json()["detail"]
+    invoke("drop", "unbuilt-2015")
+
+
 def test_the_pyramid_is_rebuilt_when_the_items_change_and_replaced_whole(
     database_url: str,
     coverage_settings: CoverageSettings,
