@@ -190,3 +190,9 @@ def test_a_tile_beside_the_coverage_is_not_found(
         headers=bearer(people.entitled),
     )
     assert response.status_code == 404, response.text
+
+
+def test_the_coverage_routes_are_in_the_tilers_openapi(coverage_tiler: str) -> None:
+    paths = get(f"{coverage_tiler}/api").json()["paths"]
+    assert "/coverages/{coverage_id}/tiles/{tileMatrixSetId}/{z}/{x}/{y}.{format}" in paths
+    assert "/coverages/{coverage_id}/{tileMatrixSetId}/WMTSCapabilities.xml" in paths
