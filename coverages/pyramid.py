@@ -28,6 +28,7 @@ import rasterio
 from affine import Affine
 from rasterio import windows
 from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
 from rasterio.warp import reproject, transform_bounds
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
@@ -181,10 +182,15 @@ class _Layout:
 
 
 class Builder:
+    """Draws the blocks of ``grid`` from ``items``, newest first; one block per call, from any
+    thread."""
+
     def __init__(self, grid: Grid, layout: _Layout, items: list[Source]) -> None:
         self.grid = grid
         self.layout = layout
         self.items = items
+        # Item path -> overview level read (the same for every block: one zoom).
+        self._levels: dict[str, int | None] = {}
 
     def block(self, window: windows.Window) -> np.ndarray | None:
         """The block's pixels, or None when no item lies over it."""
@@ -202,6 +208,8 @@ class Builder:
             if filled[rows, cols].all():
                 continue
             pixels = self._warp(source, windows.transform(part, transform), part)
+            if pixels is None:
+                continue
             valid = pixels.any(axis=0) & ~filled[rows, cols]
             target = out[:, rows, cols]
             target[:, valid] = pixels[:, valid]
@@ -212,33 +220,56 @@ class Builder:
                 break
         return out if drawn else None
 
-    def _warp(self, source: Source, transform: Affine, part: windows.Window) -> np.ndarray:
-        pixels = np.full((self.layout.count, part.height, part.width), NODATA, self.layout.dtype)
-        ground = abs(transform.a) * math.cos(math.radians(source.latitude))
-        with rasterio.open(source.path, driver="GTiff") as probe:
-            level = _overview_level(probe, ground)
-        options = {} if level is None else {"overview_level": level}
-        with rasterio.open(source.path, driver="GTiff", **options) as src:
-            if src.count != self.layout.count:
-                raise CoverageError(
-                    f"item {source.item_id} has {src.count} bands, the coverage's others "
-                    f"{self.layout.count}: a coverage is one product type"
+    def _warp(self, source: Source, transform: Affine, part: windows.Window) -> np.ndarray | None:
+        """The item's pixels over ``part``; None (and a warning) when it cannot be read: one
+        missing file does not stop a national coverage, as it does not blank a mosaic tile."""
+        try:
+            options = self._level(source, transform)
+            with rasterio.open(source.path, driver="GTiff", **options) as src:
+                if src.crs is None:
+                    log.warning("coverage item %s left out: no map projection", source.item_id)
+                    return None
+                if src.count != self.layout.count:
+                    raise CoverageError(
+                        f"item {source.item_id} has {src.count} bands, the coverage's others "
+                        f"{self.layout.count}: a coverage is one product type"
+                    )
+                pixels = np.full(
+                    (self.layout.count, part.height, part.width), NODATA, self.layout.dtype
                 )
-            reproject(
-                rasterio.band(src, list(range(1, src.count + 1))),
-                pixels,
-                src_nodata=src.nodata,
-                dst_transform=transform,
-                dst_crs=WEB_MERCATOR,
-                dst_nodata=NODATA,
-                resampling=RESAMPLING,
-            )
-        return pixels
+                reproject(
+                    rasterio.band(src, list(range(1, src.count + 1))),
+                    pixels,
+                    src_nodata=src.nodata,
+                    dst_transform=transform,
+                    dst_crs=WEB_MERCATOR,
+                    dst_nodata=NODATA,
+                    resampling=RESAMPLING,
+                )
+                return pixels
+        except RasterioIOError as error:
+            log.warning("coverage item %s left out: %s", source.item_id, error)
+            return None
+
+    def _level(self, source: Source, transform: Affine) -> dict[str, int]:
+        """How to open the item at the overview just finer than the base's pixels."""
+        if source.path not in self._levels:
+            ground = abs(transform.a) * math.cos(math.radians(source.latitude))
+            with rasterio.open(source.path, driver="GTiff") as probe:
+                self._levels[source.path] = _overview_level(probe, ground)
+        level = self._levels[source.path]
+        return {} if level is None else {"overview_level": level}
 
 
-def _layout(first: Source) -> _Layout:
-    with rasterio.open(first.path, driver="GTiff") as src:
-        return _Layout(src.count, src.dtypes[0])
+def _layout(items: list[Source]) -> _Layout:
+    """Bands and data type of the first item that can be read."""
+    for item in items:
+        try:
+            with rasterio.open(item.path, driver="GTiff") as src:
+                return _Layout(src.count, src.dtypes[0])
+        except RasterioIOError:
+            continue
+    raise CoverageError("no item of the coverage can be read: nothing to build")
 
 
 def build_file(
@@ -261,7 +292,7 @@ def build_file(
             f"a pyramid of {grid.width:,} x {grid.height:,} pixels exceeds the limit of "
             f"{max_pixels:,} (DINAMIS_COVERAGES_MAX_PIXELS): coarsen DINAMIS_COVERAGES_RESOLUTION_M"
         )
-    layout = _layout(items[0])
+    layout = _layout(items)
     builder = Builder(grid, layout, items)
     folder.mkdir(parents=True, exist_ok=True)
     work = folder / f".build-{uuid.uuid4().hex}"

@@ -182,3 +182,22 @@ def test_the_pyramid_is_rebuilt_when_the_items_change_and_replaced_whole(
     third = build(database_url, "rebuild-2018", coverage_settings, storage=guard).pyramid
     assert third is not None and third.fingerprint != second.fingerprint
     assert not Path(first.path).exists() and Path(second.path).exists()
+
+
+def test_an_item_whose_file_is_missing_is_left_out_not_fatal(
+    database_url: str,
+    coverage_settings: CoverageSettings,
+    guard: StorageGuard,
+    make_scene: Callable[..., dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kept, lost = make_scene(300, 0, 2, year=2014), make_scene(301, 1, 2, year=2014)
+    Path(lost["assets"]["data"]["href"]).unlink()
+    with psycopg.connect(database_url) as conn:
+        store.declare(conn, "missing-2014", "SPOT 6/7 2014", store.year_search("spot-6-7", 2014))
+    pyramid = build(database_url, "missing-2014", coverage_settings, storage=guard).pyramid
+    assert pyramid is not None
+    assert f"spot-6-7/{lost['id']} left out" in caplog.text
+    with rasterio.open(pyramid.path) as cog:
+        assert cog.read(1, masked=True).count() > 0  # the kept scene is drawn
+    assert kept["id"] not in caplog.text
