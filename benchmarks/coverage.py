@@ -24,6 +24,7 @@ import morecantile
 import psycopg
 from pypgstac.load import Loader, Methods
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rio_tiler.io import Reader
 
 from benchmarks.harness import server_process, throwaway_database
 from benchmarks.tiles import GDAL_ENV, entitled_key
@@ -38,6 +39,7 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 COVERAGE = "spot-6-7-bench"
 YEAR = 2020
 ZOOM = 6
+RESCALE = ((0, 3000),) * 3  # the SPOT 6/7 collection's true-colour render
 
 
 def arguments() -> argparse.Namespace:
@@ -197,6 +199,13 @@ def main() -> None:
             if isinstance(mosaic, str) and args.mosaic_requests:
                 # uvicorn would finish the abandoned mosaic tile before stopping.
                 tiler.process.kill()
+        local = show("rio-tiler in process", in_process(pyramid.path, tiles, args.requests))
+        if isinstance(covered, Latencies):
+            assert isinstance(local, Latencies)
+            print(
+                f"  server / in process: p50 {covered.p50 / local.p50:.2f}x, "
+                f"p95 {covered.p95 / local.p95:.2f}x"
+            )
         if isinstance(covered, Latencies) and isinstance(mosaic, Latencies):
             print(f"  mosaic / pyramid at p50: {mosaic.p50 / covered.p50:.0f}x")
 
@@ -204,16 +213,39 @@ def main() -> None:
 def report(
     name: str, urls: list[str], headers: dict[str, str], requests: int, timeout: float, warm: bool
 ) -> Latencies | str:
-    result = timed_tiles(urls, headers, requests, timeout, warm)
+    return show(name, timed_tiles(urls, headers, requests, timeout, warm))
+
+
+def show(name: str, result: Latencies | str) -> Latencies | str:
     if isinstance(result, str):
-        print(f"  {name:<20} {result}", flush=True)
+        print(f"  {name:<26} {result}", flush=True)
     else:
         print(
-            f"  {name:<20} p50 {result.p50:8.1f} ms  p95 {result.p95:8.1f} ms  "
+            f"  {name:<26} p50 {result.p50:8.1f} ms  p95 {result.p95:8.1f} ms  "
             f"({len(result.milliseconds)} tiles)",
             flush=True,
         )
     return result
+
+
+def in_process(path: str, tiles: list[morecantile.Tile], requests: int) -> Latencies:
+    """The same tiles read from the pyramid by rio-tiler in this process, with the same render
+    (bands 1-3, 0-3000 stretch, PNG): what the server costs on top is the app and HTTP."""
+
+    def read(tile: morecantile.Tile) -> bytes:
+        with Reader(path, tms=TMS) as src:
+            image = src.tile(*tile, indexes=[1, 2, 3], resampling_method="bilinear")
+        image.rescale(RESCALE)
+        return image.render(img_format="PNG")
+
+    for tile in tiles:
+        read(tile)
+    latencies = []
+    for index in range(requests):
+        start = time.perf_counter()
+        read(tiles[index % len(tiles)])
+        latencies.append((time.perf_counter() - start) * 1000)
+    return Latencies(latencies)
 
 
 if __name__ == "__main__":
