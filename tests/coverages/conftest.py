@@ -1,5 +1,5 @@
-"""A coverage of a few SPOT 6/7-like scenes of 2019, declared and built, and a tiler serving it
-(with its coverage routes) on the session's database."""
+"""A coverage of a few SPOT 6/7-like scenes of 2013 (a year no sample product has), declared
+and built, and a tiler serving it (with its coverage routes) on the session's database."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +21,8 @@ from tests.coverages.scenes import scene
 from tiler.settings import TilerSettings
 from tiler.storage import StorageGuard
 
-YEAR = 2019
-COVERAGE = "spot-6-7-2019"
+YEAR = 2013
+COVERAGE = "spot-6-7-2013"
 SIZE, GSD = 512, 10.0
 # Four scenes on a 2 x 2 grid, overlapping by a fifth of a scene.
 STEP = SIZE * GSD * 0.8
@@ -71,7 +71,7 @@ def coverage(
     guard: StorageGuard,
 ) -> Coverage:
     with psycopg.connect(database_url) as conn:
-        store.declare(conn, COVERAGE, "SPOT 6/7 2019", store.year_search("spot-6-7", YEAR))
+        store.declare(conn, COVERAGE, "SPOT 6/7 2013", store.year_search("spot-6-7", YEAR))
     outcome = build(database_url, COVERAGE, coverage_settings, storage=guard)
     assert outcome.pyramid is not None
     with psycopg.connect(database_url) as conn:

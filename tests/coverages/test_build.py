@@ -76,32 +76,32 @@ def invoke(
 def test_an_operator_declares_builds_lists_and_drops_a_coverage(
     invoke: Callable[..., str], make_scene: Callable[..., dict[str, Any]], settings: Settings
 ) -> None:
-    make_scene(100, 0, 0, year=2017)
-    make_scene(101, 1, 0, year=2017)
+    make_scene(100, 0, 0, year=2016)
+    make_scene(101, 1, 0, year=2016)
     assert "--year" in invoke("declare", "--help")
     declared = invoke(
-        "declare", "cli-2017", "--title", "SPOT 6/7 2017", "--collection", "spot-6-7",
-        "--year", "2017",
+        "declare", "cli-2016", "--title", "SPOT 6/7 2016", "--collection", "spot-6-7",
+        "--year", "2016",
     )  # fmt: skip
-    assert "coverage cli-2017 declared" in declared
+    assert "coverage cli-2016 declared" in declared
     assert "not built" in invoke("list")
-    built = invoke("build", "cli-2017")
-    assert "cli-2017: pyramid of 2 items" in built
-    assert "cli-2017: up to date" in invoke("build", "cli-2017")
-    assert "cli-2017: pyramid of 2 items" in invoke("build", "cli-2017", "--force")
-    line = next(line for line in invoke("list").splitlines() if line.startswith("cli-2017"))
+    built = invoke("build", "cli-2016")
+    assert "cli-2016: pyramid of 2 items" in built
+    assert "cli-2016: up to date" in invoke("build", "cli-2016")
+    assert "cli-2016: pyramid of 2 items" in invoke("build", "cli-2016", "--force")
+    line = next(line for line in invoke("list").splitlines() if line.startswith("cli-2016"))
     assert "2 items" in line and "spot-6-7" in line
     # A CQL2 filter, text, on the same scenes.
     invoke(
-        "declare", "cli-filter", "--title", "SPOT 7 2017", "--collection", "spot-6-7",
-        "--filter", "platform = 'SPOT7' AND datetime >= TIMESTAMP('2017-01-01T00:00:00Z') "
-        "AND datetime < TIMESTAMP('2018-01-01T00:00:00Z')",
+        "declare", "cli-filter", "--title", "SPOT 7 2016", "--collection", "spot-6-7",
+        "--filter", "platform = 'SPOT7' AND datetime >= TIMESTAMP('2016-01-01T00:00:00Z') "
+        "AND datetime < TIMESTAMP('2017-01-01T00:00:00Z')",
     )  # fmt: skip
     assert "cli-filter: pyramid of 1 items" in invoke("build", "cli-filter")
-    for coverage_id in ("cli-2017", "cli-filter"):
+    for coverage_id in ("cli-2016", "cli-filter"):
         assert f"coverage {coverage_id} dropped" in invoke("drop", coverage_id)
         assert not (settings.data_dir / "coverages" / coverage_id).exists()
-    assert "cli-2017" not in invoke("list")
+    assert "cli-2016" not in invoke("list")
 
 
 @pytest.mark.parametrize(
