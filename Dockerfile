@@ -15,6 +15,7 @@ COPY access ./access
 COPY orders ./orders
 COPY portal ./portal
 COPY stats ./stats
+COPY coverages ./coverages
 COPY demo ./demo
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.

@@ -66,7 +66,8 @@ def test_services_have_health_checks(compose: dict) -> None:
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, flags=re.MULTILINE))
-    for package in ("dinamis", "stac_api", "tiler", "ingest", "access", "portal", "collections"):
+    packages = ("dinamis", "stac_api", "tiler", "ingest", "access", "portal", "collections")
+    for package in (*packages, "coverages"):
         assert package in copied, package
         assert (REPO_ROOT / package).is_dir()
 

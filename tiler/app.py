@@ -60,6 +60,7 @@ from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis import database
 from dinamis.outage import DatabaseSettings, add_outage_handlers, outage_response, psycopg_pool
+from dinamis.plugins import tiler_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
@@ -188,6 +189,9 @@ def create_app(
     ):
         app.include_router(factory.router, tags=["Tiling resources"])
     _add_health(app, db)
+    # Each package's tiler routes (coverages, ...): see dinamis.plugins.
+    for router in tiler_routers():
+        app.include_router(router)
 
     # The web map lives in its own module (tiler/viewer.py), imported last and only here.
     from tiler.viewer import add_viewer
