@@ -36,6 +36,7 @@ from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
+from stac_api import item_links
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
@@ -82,6 +83,7 @@ def create_app(
             yield
         await close_db_connection(app)
 
+    item_links.install()
     api = instantiate_api(
         client=DinamisClient, extensions=extensions, lifespan=lifespan, settings=settings
     )
