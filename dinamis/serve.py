@@ -56,7 +56,10 @@ def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") 
     async def main() -> None:
         await asyncio.gather(*(server.serve() for server in servers))
 
-    asyncio.run(main())
+    # The event loop uvicorn itself would choose (uvloop when installed), as ``Server.run``
+    # does for one app: plain asyncio.run would keep the slower default loop.
+    with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
+        runner.run(main())
 
 
 @dataclass
