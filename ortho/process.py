@@ -136,14 +136,15 @@ def results(result: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {"ortho": {"href": url, "type": "application/geo+json"}}
 
 
-def _inputs(settings: OrthoSettings) -> dict[str, Any]:
+def _inputs() -> dict[str, Any]:
     schema = OrthoInputs.model_json_schema()
     fields = OrthoInputs.model_fields
     described = {}
     for name, field in fields.items():
         property_schema = {k: v for k, v in schema["properties"][name].items() if k != "title"}
-        if name == "dem":
-            property_schema = {"type": "string", "enum": [*settings.dems, "none"]}
+        # Optional means "may be left out" in OGC (minOccurs 0), not "may be null".
+        variants = [v for v in property_schema.pop("anyOf", []) if v.get("type") != "null"]
+        property_schema.update(variants[0] if variants else {})
         described[name] = {
             "title": name,
             "description": field.description,
@@ -164,7 +165,7 @@ PROCESS = Process(
         "the raw item; the requester is told by mail."
     ),
     version="1.0.0",
-    inputs=_inputs(OrthoSettings()),
+    inputs=_inputs(),
     outputs={
         "ortho": {
             "title": "Ortho-rectified item",
