@@ -1,8 +1,10 @@
 """An ortho-rectified scene in the catalogue: its COG in the ortho collection's storage and
 its STAC item, derived from the raw item, published together or not at all."""
 
+import logging
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +19,8 @@ from ingest.storage import multihash
 from ortho.rectify import rectify
 from ortho.scene import Scene
 from ortho.warp import WarpOptions
+
+log = logging.getLogger(__name__)
 
 # Properties of the raw item that do not hold for the ortho-rectified one.
 NOT_INHERITED = {"created", "updated", "dinamis:source_checksum", "dinamis:geometry"}
@@ -122,10 +126,16 @@ def publish(
     target.folder.mkdir(parents=True, exist_ok=True)
     partial = target.folder / f".{target.item_id}.{os.getpid()}.partial.tif"
     try:
+        start = time.perf_counter()
         rectify(scene, options, partial, progress, should_abort)
+        rectified = time.perf_counter()
         os.replace(partial, target.cog)
         item = build_item(scene, target, options, dem_name, source_url)
         upsert_item(database_url, item)
+        log.info(
+            "%s rectified in %.1f s, published in %.1f s",
+            target.item_id, rectified - start, time.perf_counter() - rectified,
+        )  # fmt: skip
     except BaseException:
         partial.unlink(missing_ok=True)
         target.cog.unlink(missing_ok=True)

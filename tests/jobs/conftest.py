@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
-import rasterio
-from rasterio.transform import from_origin
 
 from dinamis.settings import REPO_ROOT, Settings
 from ingest.pipeline import ingest_paths
 from ingest.testing import make_dimap1_product
+from ortho.testing import write_dem
 from tests.entitlements import People, bearer
 from tests.mail import SmtpServer
 
@@ -33,23 +31,6 @@ TERMINAL = {"successful", "failed", "dismissed"}
 class Dems:
     alps: Path
     far: Path
-
-
-def write_dem(path: Path, centre: tuple[float, float], half: float = 0.6) -> Path:
-    """A hill of 1500 m on a 400 m plateau, around ``centre``, in lon/lat (0.002° steps)."""
-    step = 0.002
-    size = int(2 * half / step)
-    rows, cols = np.mgrid[0:size, 0:size] + 0.5
-    lon = centre[0] - half + cols * step
-    lat = centre[1] + half - rows * step
-    hill = 400 + 1500 * np.exp(-((lon - centre[0]) ** 2 + (lat - centre[1]) ** 2) / 0.02)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(
-        path, "w", driver="GTiff", width=size, height=size, count=1, dtype="float32",
-        crs="EPSG:4326", transform=from_origin(centre[0] - half, centre[1] + half, step, step),
-    ) as dst:  # fmt: skip
-        dst.write(hill.astype("float32"), 1)
-    return path
 
 
 @pytest.fixture(scope="session")
