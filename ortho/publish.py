@@ -3,6 +3,7 @@ its STAC item, derived from the raw item, published together or not at all."""
 
 import logging
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -124,6 +125,13 @@ def publish(
     """Rectify into a partial file, then move it in place and upsert the item; on any failure
     neither the file nor the item is left behind."""
     target.folder.mkdir(parents=True, exist_ok=True)
+    # What an attempt whose worker was killed left (runs of one request never overlap: the
+    # queue locks them by its hash).
+    for stale in target.folder.glob(f".{target.item_id}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
     partial = target.folder / f".{target.item_id}.{os.getpid()}.partial.tif"
     try:
         start = time.perf_counter()

@@ -36,8 +36,9 @@ def rectify(
     progress: Callable[[float], None] = lambda _: None,
     should_abort: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Write ``scene`` ortho-rectified to ``target`` (a valid COG, or nothing)."""
-    with tempfile.TemporaryDirectory(prefix="ortho-") as workdir:
+    """Write ``scene`` ortho-rectified to ``target`` (a valid COG, or nothing); the RPC VRT is
+    made beside it, in a folder named after it."""
+    with tempfile.TemporaryDirectory(prefix=f"{target.name}.work-", dir=target.parent) as workdir:
         command = rectify_command(scene, options, target, Path(workdir))
         try:
             run_gdalwarp(command, progress, should_abort)

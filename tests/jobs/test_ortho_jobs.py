@@ -2,8 +2,10 @@
 private to their requester, dismissable, and surviving a worker killed mid-job."""
 
 import signal
+import time
 
 import httpx
+import psycopg
 import rasterio
 
 from dinamis.settings import Settings
@@ -124,3 +126,27 @@ def test_a_job_whose_worker_dies_too_often_fails_with_the_reason(
     done = wait_for(alice, response.headers["Location"], lambda s: s["status"] in TERMINAL)
     assert done["status"] == "failed"
     assert "worker running it stopped" in done["message"]
+
+
+def test_dismissing_a_running_job_stops_it_and_leaves_nothing(
+    alice: httpx.Client, big_raw_item: str, dems: Dems, workers: Workers, settings: Settings,
+    database_url: str,
+):  # fmt: skip
+    inputs = {"item": f"spot-world-heritage/{big_raw_item}", "resolution": 3, "dem": "alps"}
+    response = submit(alice, inputs)
+    workers.start()
+    wait_for(alice, response.headers["Location"], lambda s: s["status"] == "running")
+    dismissed = alice.delete(response.headers["Location"]).json()
+    assert dismissed["status"] == "dismissed"
+    queue_job = (
+        "SELECT q.status::text FROM dinamis_jobs.job j JOIN dinamis_jobs.run r USING (input_hash)"
+        " JOIN procrastinate_jobs q ON q.id = r.queue_job_id WHERE j.id = %s"
+    )
+    deadline = time.monotonic() + 120
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while (conn.execute(queue_job, (dismissed["jobID"],)).fetchone() or ("",))[0] != "aborted":
+            assert time.monotonic() < deadline, "the running job was not stopped"
+            time.sleep(0.3)
+    storage = settings.storage / "spot-world-heritage"
+    assert not list(storage.glob(f"{big_raw_item}-ORTHO-*/*.partial.tif"))
+    assert alice.get(response.headers["Location"]).json()["status"] == "dismissed"
