@@ -31,7 +31,7 @@ from ingest.pipeline import ingest_paths
 from ingest.testing import make_dimap1_product
 from jobs import store
 from jobs.processes import input_hash
-from jobs.queue import create_queue
+from jobs.queue import create_queue, deferrer
 from ortho.process import PROCESS
 from ortho.rectify import rectify_command
 from ortho.scene import read_scene
@@ -78,7 +78,7 @@ def run_jobs(url: str, requests: list[dict], resolution: float) -> float:
         for request in requests:
             inputs = {**request, "resolution": resolution}
             digest = input_hash(PROCESS, inputs)
-            task = queue.configure_task(PROCESS.task, queue=PROCESS.queue)
+            task = deferrer(queue, PROCESS.task, queue=PROCESS.queue)
             job_id = task.defer(input_hash=digest, inputs=inputs)
             store.attach_run(conn, digest, PROCESS.id, inputs, job_id)
             ids.append(job_id)

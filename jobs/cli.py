@@ -9,7 +9,7 @@ import typer
 from dinamis import database
 from dinamis.embedded import EmbeddedDatabaseError
 from dinamis.settings import get_settings
-from jobs.queue import blueprints, create_queue
+from jobs.queue import blueprints, worker_queue
 from jobs.settings import JobsSettings
 
 log = logging.getLogger(__name__)
@@ -20,20 +20,20 @@ def run_worker(
 ) -> None:
     """Take jobs from the queue until SIGINT/SIGTERM (or, ``wait=False``, until none is left);
     running jobs get ``shutdown_seconds`` to finish on SIGTERM."""
-    queue = create_queue(database_url, pool_size=settings.concurrency + 2)
 
     async def work() -> None:
-        async with queue.open_async():
-            await queue.run_worker_async(
-                queues=settings.queues or None,
-                name=name,
-                concurrency=settings.concurrency,
-                wait=wait,
-                update_heartbeat_interval=settings.heartbeat_seconds,
-                stalled_worker_timeout=settings.stalled_seconds,
-                shutdown_graceful_timeout=settings.shutdown_seconds,
-                additional_context={"database_url": database_url},
-            )
+        with worker_queue(database_url, settings.concurrency + 2) as queue:
+            async with queue.open_async():
+                await queue.run_worker_async(
+                    queues=settings.queues or None,
+                    name=name,
+                    concurrency=settings.concurrency,
+                    wait=wait,
+                    update_heartbeat_interval=settings.heartbeat_seconds,
+                    stalled_worker_timeout=settings.stalled_seconds,
+                    shutdown_graceful_timeout=settings.shutdown_seconds,
+                    additional_context={"database_url": database_url},
+                )
 
     asyncio.run(work())
 

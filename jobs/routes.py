@@ -34,7 +34,7 @@ from jobs.models import (
     StatusInfo,
 )
 from jobs.processes import InputError, Process, Submission, input_hash, offered
-from jobs.queue import create_queue
+from jobs.queue import create_queue, deferrer
 from jobs.settings import JobsSettings
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,8 @@ async def _own_job(request: Request, principal: Principal, job_id: str) -> store
 async def _queue_run(state: JobsState, process: Process, digest: str, inputs: dict) -> int:
     """Defer the task for a new run; an identical request queued an instant earlier holds
     the queueing lock, and its queued job is the one to share."""
-    task = state.queue.configure_task(
-        name=process.task, queue=process.queue, queueing_lock=digest, lock=digest
+    task = deferrer(
+        state.queue, process.task, queue=process.queue, queueing_lock=digest, lock=digest
     )
     try:
         return await task.defer_async(input_hash=digest, inputs=inputs)
