@@ -12,6 +12,7 @@ to success; and ``--jobs`` jobs (one target CRS each) with one worker, then two.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,62 +107,65 @@ def main() -> None:
         parser.error(f"--jobs: 1 to {len(TARGETS)}")
 
     work = Path(tempfile.mkdtemp(prefix="dinamis-bench-"))
-    with throwaway_database() as (url, settings):
-        print(f"generating a {args.size}x{args.size}x4 SPOT 5 1A scene...", flush=True)
-        dim = make_dimap1_product(
-            work / "scene", mission_index=5, sensor="J", gsd=10.0, width=args.size,
-            height=args.size, center=CENTRE, incidence=21.0,
-        )  # fmt: skip
-        report = ingest_paths([dim], settings, url, progress=False)
-        (outcome,) = report.ingested
-        dem = write_dem(work / "dem.tif", CENTRE, half=0.2 + args.size * 10 / 111_000)
-        with psycopg.connect(url) as conn:
-            item = access_store.get_item(conn, "spot-world-heritage", outcome.item_id or "")
-        assert item is not None
-        scene = read_scene(item)
-        inputs = {
-            "collection": "spot-world-heritage", "item": scene.item_id, "crs": TARGETS[0],
-            "dem": "bench", "resampling": "cubic",
-        }  # fmt: skip
-        options = WarpOptions(
-            crs=TARGETS[0], resolution=args.resolution, resampling="cubic", dem=dem,
-            nodata=scene.nodata, threads=args.threads,
-        )  # fmt: skip
-        env = worker_env(url, settings, dem, args.threads)
-        # Alternated, each pair at its own resolution (a new request): load on a shared
-        # machine drifts, and the medians compare like with like.
-        direct, queued = [], []
-        with workers(1, env, work):
-            for rep in range(args.repeat):
-                resolution = args.resolution + rep / 100
-                command = rectify_command(
-                    scene, replace(options, resolution=resolution), work / "direct.tif", work
-                )
-                start = time.perf_counter()
-                run_gdalwarp(command)
-                direct.append(time.perf_counter() - start)
-                queued.append(run_jobs(url, [inputs], resolution))
-                print(f"gdalwarp {direct[-1]:.2f} s, job {queued[-1]:.2f} s", flush=True)
-        ratio = median(queued) / median(direct)
-        print(
-            f"median: gdalwarp directly {median(direct):.2f} s, as a job {median(queued):.2f} s,"
-            f" ratio {ratio:.3f}",
-            flush=True,
-        )
-
-        requests = [{**inputs, "crs": crs} for crs in TARGETS[: args.jobs]]
-        rates = {}
-        for count in (1, 2):
-            with workers(count, env, work):
-                # A new resolution per run: nothing of the previous run is reused.
-                seconds = run_jobs(url, requests, args.resolution + count / 10 + 0.5)
-            rates[count] = args.jobs / seconds * 60
+    try:
+        with throwaway_database() as (url, settings):
+            print(f"generating a {args.size}x{args.size}x4 SPOT 5 1A scene...", flush=True)
+            dim = make_dimap1_product(
+                work / "scene", mission_index=5, sensor="J", gsd=10.0, width=args.size,
+                height=args.size, center=CENTRE, incidence=21.0,
+            )  # fmt: skip
+            report = ingest_paths([dim], settings, url, progress=False)
+            (outcome,) = report.ingested
+            dem = write_dem(work / "dem.tif", CENTRE, half=0.2 + args.size * 10 / 111_000)
+            with psycopg.connect(url) as conn:
+                item = access_store.get_item(conn, "spot-world-heritage", outcome.item_id or "")
+            assert item is not None
+            scene = read_scene(item)
+            inputs = {
+                "collection": "spot-world-heritage", "item": scene.item_id, "crs": TARGETS[0],
+                "dem": "bench", "resampling": "cubic",
+            }  # fmt: skip
+            options = WarpOptions(
+                crs=TARGETS[0], resolution=args.resolution, resampling="cubic", dem=dem,
+                nodata=scene.nodata, threads=args.threads,
+            )  # fmt: skip
+            env = worker_env(url, settings, dem, args.threads)
+            # Alternated, each pair at its own resolution (a new request): load on a shared
+            # machine drifts, and the medians compare like with like.
+            direct, queued = [], []
+            with workers(1, env, work):
+                for rep in range(args.repeat):
+                    resolution = args.resolution + rep / 100
+                    command = rectify_command(
+                        scene, replace(options, resolution=resolution), work / "direct.tif", work
+                    )
+                    start = time.perf_counter()
+                    run_gdalwarp(command)
+                    direct.append(time.perf_counter() - start)
+                    queued.append(run_jobs(url, [inputs], resolution))
+                    print(f"gdalwarp {direct[-1]:.2f} s, job {queued[-1]:.2f} s", flush=True)
+            ratio = median(queued) / median(direct)
             print(
-                f"{args.jobs} jobs, {count} worker(s): {seconds:.1f} s, "
-                f"{rates[count]:.2f} jobs/min",
+                f"median: gdalwarp directly {median(direct):.2f} s, "
+                f"as a job {median(queued):.2f} s, ratio {ratio:.3f}",
                 flush=True,
             )
-        print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (worker logs in {work})")
+
+            requests = [{**inputs, "crs": crs} for crs in TARGETS[: args.jobs]]
+            rates = {}
+            for count in (1, 2):
+                with workers(count, env, work):
+                    # A new resolution per run: nothing of the previous run is reused.
+                    seconds = run_jobs(url, requests, args.resolution + count / 10 + 0.5)
+                rates[count] = args.jobs / seconds * 60
+                print(
+                    f"{args.jobs} jobs, {count} worker(s): {seconds:.1f} s, "
+                    f"{rates[count]:.2f} jobs/min",
+                    flush=True,
+                )
+            print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
+    finally:
+        shutil.rmtree(work)  # the scene, the DEM, the outputs and the workers' logs
 
 
 def worker_env(url: str, settings: Settings, dem: Path, threads: int) -> dict[str, str]:
