@@ -2,7 +2,8 @@
 
 A package declares, in its ``pyproject.toml`` entry points:
 - ``dinamis.cli``: ``register(app: typer.Typer) -> None``, adding its commands;
-- ``dinamis.api``: a factory ``() -> fastapi.APIRouter``, mounted on the STAC API app;
+- ``dinamis.api``: a factory ``() -> fastapi.APIRouter``, mounted on the STAC API app (the
+  router's ``conformance`` attribute, when set, lists conformance classes it adds);
 - ``dinamis.tiler``: the same, mounted on the tiler app (its routes find the tiler's pool,
   limits and readers in ``request.app.state``).
 The core calls each one, so adding a package adds its commands and routes without the core

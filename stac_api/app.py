@@ -98,6 +98,11 @@ def create_app(
     # and policy they use.
     for router in api_routers():
         api.app.include_router(router)
+        # Standards a router implements (OGC API - Processes, ...) belong in /conformance.
+        api.client.base_conformance_classes = [
+            *api.client.base_conformance_classes,
+            *getattr(router, "conformance", ()),
+        ]
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
     api.app.add_middleware(
         ForwardedMiddleware,
