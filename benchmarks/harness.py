@@ -45,6 +45,17 @@ class Server:
         )
         return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) its process and its uvicorn workers have used so far."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ticks = 0
+        for each in (pid, *map(int, children)):
+            # Fields 14 and 15, after the command name (which may hold spaces) in parentheses.
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def served(
@@ -64,9 +75,11 @@ def server_process(
     settings: Settings,
     env: dict[str, str] | None = None,
     memory_cap_mb: int | None = None,
+    workers: int = 1,
 ) -> Iterator[Server]:
     """As :func:`served`, yielding the process too; ``memory_cap_mb`` caps its address space
-    (a runaway request then fails alone instead of taking the machine's memory)."""
+    (a runaway request then fails alone instead of taking the machine's memory); ``workers``
+    uvicorn processes serve (the process yielded is then their supervisor)."""
     port = free_port()
     cap = ["prlimit", f"--as={memory_cap_mb * 1024 * 1024}"] if memory_cap_mb else []
     process = subprocess.Popen(
@@ -81,6 +94,7 @@ def server_process(
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env={
             **os.environ,
