@@ -3,9 +3,11 @@
 import asyncio
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -57,6 +59,40 @@ def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") 
         await asyncio.gather(*(server.serve() for server in servers))
 
     asyncio.run(main())
+
+
+@contextmanager
+def worker_processes(
+    factory: str, host: str, port: int, workers: int, log_level: str = "info"
+) -> Iterator[subprocess.Popen]:
+    """The app of ``factory`` (``module:create_app``, called without arguments) served on
+    ``port`` by ``workers`` uvicorn processes, for as long as the context lasts: a CPU-bound
+    app (the tiler) uses every core, which one event loop's threads cannot (the GIL)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            log_level,
+            # As _config: Forwarded headers are the app's to judge, no access log.
+            "--no-proxy-headers",
+            "--no-access-log",
+        ]
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @dataclass

@@ -85,9 +85,9 @@ class TilerSettings(BaseSettings):
     gdal_cache_mb: int = Field(default=256, ge=16)
     """GDAL's block cache, per server process: what a tiler's memory grows to under load."""
 
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
-    """Tiler processes (`dinamis up`, the container): one per core by default. Encoding a
-    PNG or reading a tile holds the GIL part of the time, so threads alone use one core."""
+    workers: int = Field(default=0, ge=0, le=64)
+    """Tiler processes (`dinamis up`, the container); 0: one per core. Reading a tile and
+    encoding its PNG hold the GIL part of the time: one process's threads use one core."""
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
 
@@ -123,6 +123,11 @@ class TilerSettings(BaseSettings):
         if not self.public_url:
             return None
         return urljoin(self.stac_api_url.rstrip("/") + "/", self.public_url).rstrip("/")
+
+    @property
+    def process_count(self) -> int:
+        """How many tiler processes to run: ``workers``, else one per core."""
+        return self.workers or os.cpu_count() or 1
 
     @property
     def root_path(self) -> str:
