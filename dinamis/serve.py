@@ -1,6 +1,7 @@
 """Running ASGI applications with uvicorn: for good (the CLI) or in a thread (tests, benchmarks)."""
 
 import asyncio
+import signal
 import socket
 import subprocess
 import sys
@@ -88,11 +89,19 @@ def worker_processes(
             "--no-access-log",
         ]
     )
+    # uvicorn re-raises the SIGTERM it handled once its servers have stopped: exit through the
+    # ``finally`` below, which stops the workers, rather than die and leave them running.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @dataclass
