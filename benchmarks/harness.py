@@ -37,20 +37,27 @@ class Server:
     url: str
     process: subprocess.Popen
 
+    def _pids(self) -> list[int]:
+        """Its process and its uvicorn workers."""
+        pid = self.process.pid
+        return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+
     def memory_mb(self) -> tuple[float, float]:
-        """Resident memory now and at its peak (VmRSS, VmHWM), in MiB."""
-        fields = dict(
-            line.split(":", 1)
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines()
-        )
-        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+        """Resident memory now and at its peak (VmRSS, VmHWM, summed over its processes), in
+        MiB."""
+        totals = [0.0, 0.0]
+        for pid in self._pids():
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            )
+            for i, key in enumerate(("VmRSS", "VmHWM")):
+                totals[i] += int(fields[key].split()[0]) / 1024
+        return totals[0], totals[1]
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) its process and its uvicorn workers have used so far."""
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         ticks = 0
-        for each in (pid, *map(int, children)):
+        for each in self._pids():
             # Fields 14 and 15, after the command name (which may hold spaces) in parentheses.
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
