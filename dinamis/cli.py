@@ -158,17 +158,21 @@ def _serve(
     next_steps: str = "",
     worker: subprocess.Popen | None = None,
 ) -> None:
-    from dinamis.serve import serve_forever
+    from dinamis.serve import serve_forever, worker_processes
     from portal.app import create_app as create_portal
     from stac_api.app import create_app as create_api
     from tiler.app import create_app as create_tiler
+    from tiler.settings import TilerSettings
 
     apps = {settings.api_port: create_api(url)}
     lines = [f"  STAC API     {settings.api_url}  (docs: {settings.api_url}/api.html)"]
+    workers = TilerSettings().process_count if with_tiler else 1
     if with_tiler:
-        apps[settings.tiler_port] = create_tiler(url)
+        if workers == 1:
+            apps[settings.tiler_port] = create_tiler(url)
         lines += [
-            f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)",
+            f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)"
+            f"  {workers} worker process(es)",
             f"  web map      {settings.tiler_url}/viewer",
         ]
         apps[settings.portal_port] = create_portal(url)
@@ -182,7 +186,12 @@ def _serve(
     console.print(
         "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
     )
-    serve_forever(apps, settings.host)
+    if workers == 1:
+        serve_forever(apps, settings.host)
+        return
+    # The tiler's processes find the same database as this one: the environment is theirs.
+    with worker_processes("tiler.app:create_app", settings.host, settings.tiler_port, workers):
+        serve_forever(apps, settings.host)
 
 
 @app.command()

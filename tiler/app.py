@@ -74,6 +74,7 @@ from tiler.dependencies import (
     mosaic_renders,
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
+from tiler.gdal import configure_gdal
 from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
@@ -123,6 +124,7 @@ def create_app(
     # must keep keys and tokens out of its logs, its access log included.
     install_secret_filter()
     settings = settings or TilerSettings()
+    configure_gdal(settings.gdal_cache_mb)
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
     postgres = PostgresSettings(database_url=database_url)
