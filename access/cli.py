@@ -10,19 +10,13 @@ import typer
 
 from access import store
 from access.models import EntityCategory, Role
-from dinamis.database import EmbeddedDatabaseError, database_url
-from dinamis.settings import get_settings
+from dinamis.commands import configured_database_url
 
 
 @contextmanager
 def _connection() -> Iterator[psycopg.Connection]:
     try:
-        url = database_url(get_settings())
-    except EmbeddedDatabaseError as error:
-        typer.secho(f"error: {error}", err=True, fg="red")
-        raise typer.Exit(1) from error
-    try:
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(configured_database_url()) as conn:
             yield conn
     except (store.NotFoundError, store.ForbiddenError) as error:
         typer.secho(f"error: {type(error).__name__}: {error}", err=True, fg="red")

@@ -14,8 +14,7 @@ from coverages import store
 from coverages.build import build
 from coverages.settings import CoverageSettings
 from coverages.store import CoverageError, NotFoundError
-from dinamis.database import EmbeddedDatabaseError, database_url
-from dinamis.settings import get_settings
+from dinamis.commands import configured_database_url, fail
 
 app = typer.Typer(
     help="National coverages (e.g. SPOT 6/7 2020 over France) served as one layer at every "
@@ -26,24 +25,12 @@ app = typer.Typer(
 CoverageId = Annotated[str, typer.Argument(help="Coverage id, e.g. spot-6-7-2020.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(1)
-
-
-def _url() -> str:
-    try:
-        return database_url(get_settings())
-    except EmbeddedDatabaseError as error:
-        raise _fail(str(error)) from error
-
-
 @contextmanager
 def _refusals() -> Iterator[None]:
     try:
         yield
     except (CoverageError, NotFoundError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 @app.command("declare")
@@ -66,7 +53,7 @@ def declare(
     """Declare a coverage (or redefine it) from a collection and a year, a CQL2 filter, or a
     saved search. Build its pyramid next: `dinamis coverage build ID`."""
     collections = collection or []
-    with _refusals(), psycopg.connect(_url()) as conn:
+    with _refusals(), psycopg.connect(configured_database_url()) as conn:
         if search:
             if year is not None or cql2_filter or collections:
                 raise CoverageError("--search stands alone: no --collection, --year or --filter")
@@ -86,7 +73,7 @@ def declare(
 @app.command("list")
 def list_coverages() -> None:
     """The coverages, their pyramid (zoom, items, when built) and its file."""
-    with psycopg.connect(_url()) as conn:
+    with psycopg.connect(configured_database_url()) as conn:
         coverages = store.list_all(conn)
     if not coverages:
         typer.echo("no coverage declared (dinamis coverage declare --help)")
@@ -112,7 +99,7 @@ def build_command(
 ) -> None:
     """Build the pyramid of coverages whose items changed since their last build (or that
     have none): the job to run after ingesting, or nightly."""
-    url = _url()
+    url = configured_database_url()
     settings = CoverageSettings()
     if not coverage_ids:
         with psycopg.connect(url) as conn:
@@ -159,7 +146,7 @@ def _build_one(url: str, coverage_id: str, settings: CoverageSettings, force: bo
 def drop(coverage_id: CoverageId) -> None:
     """Forget a coverage and delete its pyramid (its items stay in the catalogue)."""
     with _refusals():
-        with psycopg.connect(_url()) as conn:
+        with psycopg.connect(configured_database_url()) as conn:
             coverage = store.drop(conn, coverage_id)
         if coverage.pyramid:
             # Its folder: the pyramid and the one it replaced.

@@ -4,6 +4,7 @@ A batch ingest borrows a connection per product and gives it back at once, so a 
 length holds at most ``size`` connections, and none once it is over.
 """
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -97,10 +98,25 @@ class Catalogue:
             return [row[0] for row in rows if row is not None]
 
     def load(self, items: list[dict[str, Any]], mode: Methods = Methods.upsert) -> None:
-        """Load ``items`` with pypgstac's loader: one transaction per partition."""
-        if items:
-            with self.db() as db:
+        """Load ``items`` with pypgstac's loader: one transaction per partition.
+
+        Loads into one collection wait for one another: pgSTAC creates a missing partition
+        without a lock, so two products of a new year loaded at once (parallel ingest workers,
+        a worker's COG beside a command) failed with 'relation "_items_2_2019" does not exist'.
+        """
+        if not items:
+            return
+        # Sorted, so that two loads over the same collections take their locks in one order.
+        keys = sorted({zlib.crc32(f"dinamis-load:{item['collection']}".encode()) for item in items})
+        with self.db() as db:
+            conn = db.connection
+            for key in keys:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
                 Loader(db).load_items(iter(items), insert_mode=mode)
+            finally:
+                for key in reversed(keys):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def refresh_extents(self, collections: list[str]) -> None:
         """Bring the collections' extents up to what their items now cover."""

@@ -9,9 +9,8 @@ from typing import Annotated
 import psycopg
 import typer
 
-from dinamis.database import EmbeddedDatabaseError, database_url
+from dinamis.commands import configured_database_url, fail
 from dinamis.mail import MailSettings
-from dinamis.settings import get_settings
 from orders import store
 from orders.archive import ArchiveError, load_archive
 from orders.notify import notify
@@ -38,27 +37,15 @@ OrderId = Annotated[int, typer.Argument(help="Order id (see `dinamis request lis
 Reason = Annotated[str | None, typer.Option(help="Why (mailed to the requester).")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(1)
-
-
-def _url() -> str:
-    try:
-        return database_url(get_settings())
-    except EmbeddedDatabaseError as error:
-        raise _fail(str(error)) from error
-
-
 @contextmanager
 def _connection() -> Iterator[psycopg.Connection]:
     try:
-        with psycopg.connect(_url()) as conn:
+        with psycopg.connect(configured_database_url()) as conn:
             yield conn
     except (store.NotFoundError, TransitionError, store.RulesConflictError, ValueError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     except psycopg.errors.ForeignKeyViolation as error:
-        raise _fail(f"unknown reference ({error.diag.message_detail})") from error
+        raise fail(f"unknown reference ({error.diag.message_detail})") from error
 
 
 def _announce(order: OrderRecord) -> None:
@@ -168,7 +155,7 @@ def deliver(
     for ref in items:
         collection, _, item_id = ref.partition("/")
         if not collection or not item_id:
-            raise _fail(f"'{ref}' is not COLLECTION/ITEM_ID.")
+            raise fail(f"'{ref}' is not COLLECTION/ITEM_ID.")
         refs.append((collection, item_id))
     rules = load_rules(OrdersSettings().rules_file)
     with _connection() as conn:
@@ -188,7 +175,7 @@ def rules_load(
     try:
         rules = load_rules(file or OrdersSettings().rules_file)
     except (OSError, ValueError) as error:
-        raise _fail(f"rules not loaded: {error}") from error
+        raise fail(f"rules not loaded: {error}") from error
     with _connection() as conn:
         new = store.ensure_rules(conn, rules)
     typer.echo(f"rules {rules.version} {'recorded' if new else 'already recorded'}")
@@ -222,7 +209,7 @@ def tle_load(
     try:
         tles = parse_tles(file.read_text())
     except TleError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     with _connection() as conn:
         store.load_tles(conn, tles)
     typer.echo(f"orbits loaded: {', '.join(name for name, _, _ in tles)}")
@@ -237,9 +224,9 @@ def archive_load(
     """Load the provider's archive footprints (metadata only) into the archive collection."""
     settings = OrdersSettings()
     try:
-        count = load_archive(_url(), file, settings.archive_collection)
+        count = load_archive(configured_database_url(), file, settings.archive_collection)
     except ArchiveError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     typer.echo(f"{count} archive scenes loaded into {settings.archive_collection}")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import psycopg
 import typer
 
+from dinamis.commands import fail
 from dinamis.database import EmbeddedDatabaseError, database_url
 from dinamis.settings import get_settings
 from stats import store
@@ -15,11 +16,6 @@ from stats.models import Format, Period, PeriodError, Step
 from stats.settings import StatsSettings
 
 FigureName = StrEnum("FigureName", {name: name for name in store.FIGURES})  # type: ignore[misc]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(1)
 
 
 def stats(
@@ -47,12 +43,12 @@ def stats(
         )
         url = database_url(get_settings())
     except (PeriodError, EmbeddedDatabaseError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     with psycopg.connect(url) as conn:
         try:
             table = store.FIGURES[figure.value](conn, period, entity, settings)
         except store.TooLongError as error:
-            raise _fail(str(error)) from error
+            raise fail(str(error)) from error
     if output is Format.JSON:
         typer.echo(json.dumps(table.as_json(period, entity), indent=2, ensure_ascii=False))
     else:
