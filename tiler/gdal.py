@@ -1,6 +1,8 @@
 """GDAL's configuration for serving COGs, whichever way the tiler is started (`dinamis up`, the
-container, tests): what eoAPI's raster service sets, each left to the operator's environment
-when it names it."""
+container, tests): what eoAPI's raster service sets for files, each left to the operator's
+environment when it names it. Nothing for HTTP: the tiler reads only files under its storage
+roots, and these options are the whole process's (a limit on /vsicurl/ extensions there broke
+GDAL clients reading the API's download links in the same process)."""
 
 import os
 
@@ -16,9 +18,6 @@ COG_DEFAULTS = {
     "GDAL_BAND_BLOCK_CACHE": "HASHSET",
     "VSI_CACHE": "TRUE",
     "VSI_CACHE_SIZE": "50000000",
-    "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
-    "GDAL_HTTP_MULTIPLEX": "YES",
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.TIF,.tiff",
     # No Python in a VRT, whatever a file under a storage root holds.
     "GDAL_VRT_ENABLE_PYTHON": "NO",
 }
