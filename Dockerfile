@@ -5,6 +5,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1
 
+# gdalwarp ortho-rectifies raw scenes in `dinamis worker` (Debian's GDAL command-line tools).
+RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY dinamis ./dinamis
@@ -14,7 +18,11 @@ COPY ingest ./ingest
 COPY access ./access
 COPY orders ./orders
 COPY portal ./portal
+COPY stats ./stats
+COPY coverages ./coverages
 COPY demo ./demo
+COPY jobs ./jobs
+COPY ortho ./ortho
 COPY collections ./collections
 # Editable so that the package finds collections/ beside it, as in a checkout.
 RUN pip install -e . \

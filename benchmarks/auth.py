@@ -83,7 +83,8 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
         zoom = src.maxzoom
     tiles = tiles_over([cog], zoom, 64)
 
-    with served_tiler(url, settings) as tiler:
+    with served_tiler(url, settings) as server:
+        tiler = server.url
         cases = {
             "open, no credential": (case(tiler, "spot-world-heritage"), None),
             "licensed, API key": (case(tiler, "pleiades"), {"Authorization": f"Bearer {key}"}),

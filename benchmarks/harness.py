@@ -40,13 +40,31 @@ class Server:
     url: str
     process: subprocess.Popen
 
+    def _pids(self) -> list[int]:
+        """Its process and its uvicorn workers."""
+        pid = self.process.pid
+        return [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+
     def memory_mb(self) -> tuple[float, float]:
-        """Resident memory now and at its peak (VmRSS, VmHWM), in MiB."""
-        fields = dict(
-            line.split(":", 1)
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines()
-        )
-        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+        """Resident memory now and at its peak (VmRSS, VmHWM, summed over its processes), in
+        MiB."""
+        totals = [0.0, 0.0]
+        for pid in self._pids():
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            )
+            for i, key in enumerate(("VmRSS", "VmHWM")):
+                totals[i] += int(fields[key].split()[0]) / 1024
+        return totals[0], totals[1]
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) its process and its uvicorn workers have used so far."""
+        ticks = 0
+        for each in self._pids():
+            # Fields 14 and 15, after the command name (which may hold spaces) in parentheses.
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -67,9 +85,11 @@ def server_process(
     settings: Settings,
     env: dict[str, str] | None = None,
     memory_cap_mb: int | None = None,
+    workers: int = 1,
 ) -> Iterator[Server]:
     """As :func:`served`, yielding the process too; ``memory_cap_mb`` caps its address space
-    (a runaway request then fails alone instead of taking the machine's memory)."""
+    (a runaway request then fails alone instead of taking the machine's memory); ``workers``
+    uvicorn processes serve (the process yielded is then their supervisor)."""
     port = free_port()
     cap = ["prlimit", f"--as={memory_cap_mb * 1024 * 1024}"] if memory_cap_mb else []
     process = subprocess.Popen(
@@ -84,6 +104,7 @@ def server_process(
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env={
             **os.environ,

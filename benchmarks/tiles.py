@@ -1,6 +1,6 @@
 """Tile latency and throughput of the tiler, against rio-tiler reading the same tiles in process.
 
-    python benchmarks/tiles.py --requests 200
+    python -m benchmarks.tiles --requests 200 --baseline --memory-tiles 2000
 
 Starts a throwaway embedded database, writes Pléiades-like COGs (4 bands, 12-bit values, 0.5 m)
 and their items, serves the tiler with uvicorn in a separate process, and prints p50/p95
@@ -8,6 +8,12 @@ latency and tiles/s with 1 and 8 concurrent clients for: item tiles at native zo
 at an overview zoom, and collection mosaic tiles. The in-process baseline opens the COG, reads
 the tile with the same render (bands 1,2,3, bilinear, 0-3000 stretch) and encodes the PNG; the
 ratio (server / in process) is the cost of HTTP, the database lookups and the app.
+
+``--baseline`` first serves the tiler as it was before its read threads were set: rio-tiler's
+thread pool made for every read (``DINAMIS_TILER_READ_THREADS`` at rio-tiler's own default),
+so both are printed from one run. ``--memory-tiles N`` then requests N distinct tiles over
+every zoom of the item (over and over when it has fewer) and prints the tiler's resident
+memory before and after.
 """
 
 import argparse
@@ -29,6 +35,7 @@ import rasterio
 from pypgstac.load import Loader, Methods
 from rasterio.transform import from_origin
 from rasterio.warp import transform_bounds
+from rio_tiler.constants import MAX_THREADS
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -36,16 +43,16 @@ from rio_tiler.mosaic import mosaic_reader
 
 from access import store
 from access.models import EntityCategory
-from benchmarks.harness import served, throwaway_database
+from benchmarks.harness import Server, server_process, throwaway_database
 from dinamis import database
 from dinamis.settings import Settings
 from tests.cogs import cog_item
 from tests.cogs import write_cog as write_array_cog
 
-# The GDAL settings recommended for the tiler's container, used by both sides here.
+# The GDAL settings recommended for the tiler's container, used by both sides here (the
+# tiler's block cache is its own setting: its memory is measured).
 GDAL_ENV = {
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-    "GDAL_CACHEMAX": "512",
     "GDAL_NUM_THREADS": "ALL_CPUS",
     "VSI_CACHE": "TRUE",
     "VSI_CACHE_SIZE": "50000000",
@@ -165,6 +172,12 @@ def over_http(
 class Result:
     latencies: list[float]
     seconds: float
+    cpu_seconds: float = 0.0
+    """CPU time the side measured used (the server's processes, or this one in process)."""
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / len(self.latencies)
 
     @property
     def p50(self) -> float:
@@ -184,7 +197,10 @@ def measure(
     tiles: list[morecantile.Tile],
     requests: int,
     clients: int,
+    cpu: Callable[[], float] = time.process_time,
 ) -> Result:
+    """Latencies of ``requests`` reads by ``clients`` threads, and the CPU time ``cpu`` says
+    the reading side used (on a shared machine, the figure least disturbed by others)."""
     for tile in tiles:  # warm: open files, caches, database plans, as a steady server is
         read(tile)
     work = [tiles[i % len(tiles)] for i in range(requests)]
@@ -194,14 +210,29 @@ def measure(
         read(tile)
         return (time.perf_counter() - start) * 1000
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu()
     with ThreadPoolExecutor(clients) as pool:
         latencies = list(pool.map(timed, work))
-    return Result(latencies, time.perf_counter() - start)
+    return Result(latencies, time.perf_counter() - start, cpu() - cpu_start)
 
 
 def main() -> None:
-    bench(__doc__, run, requests=200, size=4096)
+    bench(__doc__, run, requests=200, size=4096, options=tiler_options)
+
+
+def tiler_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="serve the tiler with rio-tiler's per-read thread pools first (before/after)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes of the tiler")
+    parser.add_argument(
+        "--memory-tiles",
+        type=int,
+        default=500,
+        help="tiles requested over every zoom while watching the tiler's memory (0: skip)",
+    )
 
 
 def bench(
@@ -209,12 +240,15 @@ def bench(
     run: Callable[[str, Settings, argparse.Namespace], None],
     requests: int,
     size: int,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> None:
-    """A benchmark's command line (``--requests``, ``--size``), then ``run`` on a throwaway
-    database."""
+    """A benchmark's command line (``--requests``, ``--size``, then its own ``options``), then
+    ``run`` on a throwaway database."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=requests, help="tiles per measurement")
     parser.add_argument("--size", type=int, default=size, help="image width/height in pixels")
+    if options:
+        options(parser)
     args = parser.parse_args()
     os.environ.update(GDAL_ENV)  # GDAL reads them at first use, here and in the server
     with throwaway_database() as (url, settings):
@@ -222,9 +256,12 @@ def bench(
 
 
 @contextmanager
-def served_tiler(url: str, settings: Settings) -> Iterator[str]:
-    """The real tiler app on the database ``url``, reading the storage of ``settings``."""
-    with served(
+def served_tiler(
+    url: str, settings: Settings, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[Server]:
+    """The real tiler app on the database ``url``, reading the storage of ``settings``, with
+    the tiler settings ``env``."""
+    with server_process(
         "tiler.app:create_app",
         "/healthz",
         url,
@@ -232,7 +269,9 @@ def served_tiler(url: str, settings: Settings) -> Iterator[str]:
         {
             "DINAMIS_TILER_STORAGE_ROOTS": str(settings.storage),
             "DINAMIS_TILER_STAC_API_URL": "http://127.0.0.1:1",
+            **(env or {}),
         },
+        workers=workers,
     ) as tiler:
         yield tiler
 
@@ -263,31 +302,64 @@ def run(url: str, settings: Settings, args: argparse.Namespace) -> None:
         f"(item {args.size}x{args.size}, mosaic 2x2 of {half}x{half}, 4 bands, {RES} m)"
     )
 
-    with served_tiler(url, settings) as tiler:
-        with Reader(str(item_cog)) as src:
-            native = src.maxzoom
-        scenarios = [
-            (
-                f"item, native zoom {native}",
-                tiles_over([item_cog], native, 64),
-                f"{tiler}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
-                in_process_item(item_cog),
-            ),
-            (
-                f"item, overview zoom {native - 3}",
-                tiles_over([item_cog], native - 3, 16),
-                f"{tiler}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
-                in_process_item(item_cog),
-            ),
-            (
-                f"mosaic, zoom {native - 2}",
-                tiles_over(mosaic_cogs, native - 2, 64),
-                f"{tiler}/collections/pleiades/tiles/WebMercatorQuad",
-                in_process_mosaic(mosaic_cogs),
-            ),
-        ]
-        # Pléiades is licensed: tiles are read as an entitled user would.
-        report(scenarios, args.requests, {"Authorization": f"Bearer {entitled_key(url)}"})
+    with Reader(str(item_cog)) as src:
+        native, lowest = src.maxzoom, src.minzoom
+    headers = {"Authorization": f"Bearer {entitled_key(url)}"}
+    configurations = [("as configured", {})]
+    if args.baseline:
+        before = {"DINAMIS_TILER_READ_THREADS": str(MAX_THREADS)}
+        configurations.insert(0, ("before: rio-tiler's thread pool per read", before))
+    for name, env in configurations:
+        print(f"\ntiler {name} ({args.workers} uvicorn worker(s))", flush=True)
+        with served_tiler(url, settings, env, args.workers) as tiler:
+            tiler_url = tiler.url
+            scenarios = [
+                (
+                    f"item, native zoom {native}",
+                    tiles_over([item_cog], native, 64),
+                    f"{tiler_url}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
+                    in_process_item(item_cog),
+                ),
+                (
+                    f"item, overview zoom {native - 3}",
+                    tiles_over([item_cog], native - 3, 16),
+                    f"{tiler_url}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad",
+                    in_process_item(item_cog),
+                ),
+                (
+                    f"mosaic, zoom {native - 2}",
+                    tiles_over(mosaic_cogs, native - 2, 64),
+                    f"{tiler_url}/collections/pleiades/tiles/WebMercatorQuad",
+                    in_process_mosaic(mosaic_cogs),
+                ),
+            ]
+            # Pléiades is licensed: tiles are read as an entitled user would.
+            report(scenarios, args.requests, headers, tiler.cpu_seconds)
+            if args.memory_tiles:
+                every_zoom = [
+                    tile
+                    for zoom in range(native, lowest - 1, -1)
+                    for tile in tiles_over([item_cog], zoom, args.memory_tiles)
+                ]
+                tiles = [every_zoom[i % len(every_zoom)] for i in range(args.memory_tiles)]
+                base = f"{tiler_url}/collections/pleiades/items/BENCH_ITEM/tiles/WebMercatorQuad"
+                memory_growth(tiler, tiles, base, headers)
+
+
+def memory_growth(
+    tiler: Server, tiles: list[morecantile.Tile], base: str, headers: dict[str, str]
+) -> None:
+    """The tiler's resident memory before and after serving ``tiles`` (8 clients)."""
+    before, _ = tiler.memory_mb()
+    read = over_http(lambda t: f"{base}/{t.z}/{t.x}/{t.y}.png", headers)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, tiles))
+    after, peak = tiler.memory_mb()
+    print(
+        f"tiler memory over {len(tiles)} tiles ({len(set(tiles))} distinct): "
+        f"{before:.0f} MiB -> {after:.0f} MiB "
+        f"(peak {peak:.0f} MiB)"
+    )
 
 
 def entitled_key(url: str) -> str:
@@ -303,24 +375,32 @@ def entitled_key(url: str) -> str:
         return store.issue_key(conn, user.id).secret
 
 
-def report(scenarios: list, requests: int, headers: dict[str, str]) -> None:
-    print(f"\n{requests} PNG tiles (256 px) per row; latency in ms; ratio = server / in process")
+def report(
+    scenarios: list, requests: int, headers: dict[str, str], server_cpu: Callable[[], float]
+) -> None:
+    print(
+        f"\n{requests} PNG tiles (256 px) per row; latency in ms; ratio = server / in process; "
+        "cpu = CPU ms per tile (the server's processes / this one)"
+    )
     header = (
-        f"{'tiles':<24}{'clients':>8}{'p50':>8}{'p95':>8}{'tiles/s':>9}"
-        f"{'local p50':>11}{'local p95':>11}{'local/s':>9}{'p50 x':>7}{'rate x':>8}"
+        f"{'tiles':<24}{'clients':>8}{'p50':>8}{'p95':>8}{'tiles/s':>9}{'cpu':>7}"
+        f"{'local p50':>11}{'local p95':>11}{'local/s':>9}{'cpu':>7}"
+        f"{'p50 x':>7}{'p95 x':>7}{'rate x':>8}{'cpu x':>7}"
     )
     print(header)
     for name, tiles, base, local in scenarios:
         # Same picture as in process: the collection's true-color render is the default.
         http = over_http(lambda t, b=base: f"{b}/{t.z}/{t.x}/{t.y}.png", headers)
         for clients in CLIENTS:
-            served = measure(http, tiles, requests, clients)
+            served = measure(http, tiles, requests, clients, server_cpu)
             baseline = measure(local, tiles, requests, clients)
             print(
                 f"{name:<24}{clients:>8}{served.p50:>8.1f}{served.p95:>8.1f}"
-                f"{served.rate:>9.1f}{baseline.p50:>11.1f}{baseline.p95:>11.1f}"
-                f"{baseline.rate:>9.1f}{served.p50 / baseline.p50:>7.2f}"
-                f"{baseline.rate / served.rate:>8.2f}"
+                f"{served.rate:>9.1f}{served.cpu_ms:>7.1f}{baseline.p50:>11.1f}"
+                f"{baseline.p95:>11.1f}{baseline.rate:>9.1f}{baseline.cpu_ms:>7.1f}"
+                f"{served.p50 / baseline.p50:>7.2f}{served.p95 / baseline.p95:>7.2f}"
+                f"{baseline.rate / served.rate:>8.2f}{served.cpu_ms / baseline.cpu_ms:>7.2f}",
+                flush=True,
             )
 
 

@@ -1,6 +1,8 @@
 """The ``dinamis`` command: database, collections, ingestion and the servers."""
 
 import logging
+import subprocess
+import sys
 import warnings
 from typing import Annotated
 
@@ -140,22 +142,43 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{tail}"
 
 
-def _serve(settings: Settings, url: str, with_tiler: bool, next_steps: str = "") -> None:
-    from dinamis.serve import serve_forever
+def _start_worker() -> subprocess.Popen | None:
+    """One ``dinamis worker`` beside the servers, when a package provides that command; it
+    gets Ctrl+C with them (same process group)."""
+    names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
+    if "worker" not in names:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "dinamis", "worker"])
+
+
+def _serve(
+    settings: Settings,
+    url: str,
+    with_tiler: bool,
+    next_steps: str = "",
+    worker: subprocess.Popen | None = None,
+) -> None:
+    from dinamis.serve import serve_forever, worker_processes
     from portal.app import create_app as create_portal
     from stac_api.app import create_app as create_api
     from tiler.app import create_app as create_tiler
+    from tiler.settings import TilerSettings
 
     apps = {settings.api_port: create_api(url)}
     lines = [f"  STAC API     {settings.api_url}  (docs: {settings.api_url}/api.html)"]
+    workers = TilerSettings().process_count if with_tiler else 1
     if with_tiler:
-        apps[settings.tiler_port] = create_tiler(url)
+        if workers == 1:
+            apps[settings.tiler_port] = create_tiler(url)
         lines += [
-            f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)",
+            f"  tiler        {settings.tiler_url}  (docs: {settings.tiler_url}/api.html)"
+            f"  {workers} worker process(es)",
             f"  web map      {settings.tiler_url}/viewer",
         ]
         apps[settings.portal_port] = create_portal(url)
         lines.append(f"  portal       {settings.portal_url}")
+    if worker is not None:
+        lines.append(f"  worker       dinamis worker, pid {worker.pid} (jobs of /processes)")
     lines.append(f"  database     {_redact(url)}")
     console.print("\n[bold green]DINAMIS is serving[/bold green]\n" + "\n".join(lines))
     if next_steps:
@@ -163,7 +186,12 @@ def _serve(settings: Settings, url: str, with_tiler: bool, next_steps: str = "")
     console.print(
         "Press Ctrl+C to stop the servers (the database keeps running: `dinamis db stop`)."
     )
-    serve_forever(apps, settings.host)
+    if workers == 1:
+        serve_forever(apps, settings.host)
+        return
+    # The tiler's processes find the same database as this one: the environment is theirs.
+    with worker_processes("tiler.app:create_app", settings.host, settings.tiler_port, workers):
+        serve_forever(apps, settings.host)
 
 
 @app.command()
@@ -189,8 +217,8 @@ def up(
         ),
     ] = True,
 ) -> None:
-    """Start everything: database, collections, demo products, the STAC API, the tiler (web map)
-    and the portal."""
+    """Start everything: database, collections, demo products, the STAC API, the tiler (web map),
+    the portal and one job worker."""
     from demo.cli import run_demo
     from demo.tips import next_steps
 
@@ -200,4 +228,10 @@ def up(
     console.print(f"collections: {', '.join(ids)}")
     if demo:
         run_demo(settings, url)
-    _serve(settings, url, with_tiler=True, next_steps=next_steps(settings, url))
+    worker = _start_worker()
+    try:
+        _serve(settings, url, with_tiler=True, next_steps=next_steps(settings, url), worker=worker)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait()

@@ -1,8 +1,8 @@
 """What both apps do when the database is unreachable or too slow: answer 503 with
 ``Retry-After`` within bounded time (connect, statement and pool timeouts from the settings),
-never the driver's message, and recover by themselves once it is back (connections checked
-before use, so the first requests after a restart do not meet the dead connections of the
-pool).
+never the driver's message, and recover by themselves once it is back (psycopg connections checked
+before use; asyncpg's replaced as soon as one is found broken, without a ping per request),
+so the first requests after a restart do not meet the dead connections of the pool.
 
 One module for the STAC API (asyncpg, through stac-fastapi-pgstac) and the tiler and access
 control (psycopg pools).
@@ -104,9 +104,13 @@ def add_outage_handlers(app: FastAPI, settings: DatabaseSettings) -> None:
 
 def is_outage(error: BaseException) -> bool:
     """``error`` or what caused it is an outage (libraries wrap driver errors in their own)."""
+    return _caused_by(error, OUTAGE_ERRORS)
+
+
+def _caused_by(error: BaseException, classes: tuple[type[BaseException], ...]) -> bool:
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, OUTAGE_ERRORS):
+        if isinstance(seen, classes):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -160,47 +164,48 @@ def asyncpg_server_settings(settings: DatabaseSettings) -> dict[str, str]:
 
 def asyncpg_connection_getter(settings: DatabaseSettings) -> ConnectionGetter:
     """A ``get_connection`` for stac-fastapi-pgstac's ``connect_to_db``, as its own but with a
-    bounded wait for a connection, and each connection pinged before use (replaced once when
-    dead), so that no request fails on a connection the database closed when it restarted."""
+    bounded wait for a connection, and without a dead connection outliving the outage that
+    killed it: no ping per request (a round trip on every search), but the pool's connections
+    are all replaced as soon as one request meets a broken one.
+
+    asyncpg itself reconnects a pooled connection whose socket the server closed (a restart,
+    a crash: the kernel closes the backends' sockets and the pool sees it); what it cannot see
+    (a connection silently cut) fails the one request that meets it, with a 503."""
     from stac_fastapi.pgstac.db import translate_pgstac_errors
 
     @asynccontextmanager
-    async def checked_connection(
+    async def connection(
         request: Request, readwrite: Literal["r", "w"] = "r"
     ) -> AsyncIterator[asyncpg.Connection]:
         state = request.app.state
         pool: asyncpg.Pool = getattr(state, "writepool", None) if readwrite == "w" else None
         pool = pool or state.readpool
-        conn = await _checked_acquire(pool, settings)
+        conn = await _acquire(pool, settings)
         try:
             with translate_pgstac_errors():
                 yield conn
+        except Exception as error:
+            if _caused_by(error, _BROKEN):
+                pool.expire_connections()
+            raise
         finally:
             await pool.release(conn)
 
-    return checked_connection
+    return connection
 
 
 _BROKEN = (OSError, TimeoutError, asyncpg.InterfaceError, *OUTAGE_ERRORS)
 
 
-async def _checked_acquire(pool: asyncpg.Pool, settings: DatabaseSettings) -> asyncpg.Connection:
+async def _acquire(pool: asyncpg.Pool, settings: DatabaseSettings) -> asyncpg.Connection:
+    """A connection within the pool and connect timeouts; a failed attempt expires the pool's
+    connections (the database went away: the others are as dead) and is made once more."""
     for attempt in (1, 2):
         try:
             async with asyncio.timeout(settings.pool_timeout + settings.connect_timeout):
-                conn = await pool.acquire()
+                return await pool.acquire()
         except _BROKEN as error:
-            if attempt == 2:
-                raise DatabaseUnavailableError from error
-            continue
-        try:
-            async with asyncio.timeout(settings.connect_timeout):
-                await conn.execute("SELECT 1")
-            return conn
-        except _BROKEN as error:
-            # Closed now; the pool opens a new connection in its place on the next acquire.
-            conn.terminate()
-            await pool.release(conn)
+            pool.expire_connections()
             if attempt == 2:
                 raise DatabaseUnavailableError from error
     raise AssertionError("unreachable")

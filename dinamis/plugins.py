@@ -2,7 +2,10 @@
 
 A package declares, in its ``pyproject.toml`` entry points:
 - ``dinamis.cli``: ``register(app: typer.Typer) -> None``, adding its commands;
-- ``dinamis.api``: a factory ``() -> fastapi.APIRouter``, mounted on the STAC API app.
+- ``dinamis.api``: a factory ``() -> fastapi.APIRouter``, mounted on the STAC API app (the
+  router's ``conformance`` attribute, when set, lists conformance classes it adds);
+- ``dinamis.tiler``: the same, mounted on the tiler app (its routes find the tiler's pool,
+  limits and readers in ``request.app.state``).
 The core calls each one, so adding a package adds its commands and routes without the core
 naming it.
 """
@@ -14,6 +17,7 @@ from fastapi import APIRouter
 
 CLI_GROUP = "dinamis.cli"
 API_GROUP = "dinamis.api"
+TILER_GROUP = "dinamis.tiler"
 
 
 def _loaded(group: str) -> list:
@@ -27,3 +31,7 @@ def register_commands(app: typer.Typer) -> None:
 
 def api_routers() -> list[APIRouter]:
     return [factory() for factory in _loaded(API_GROUP)]
+
+
+def tiler_routers() -> list[APIRouter]:
+    return [factory() for factory in _loaded(TILER_GROUP)]

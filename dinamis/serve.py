@@ -1,11 +1,14 @@
 """Running ASGI applications with uvicorn: for good (the CLI) or in a thread (tests, benchmarks)."""
 
 import asyncio
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -56,7 +59,52 @@ def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") 
     async def main() -> None:
         await asyncio.gather(*(server.serve() for server in servers))
 
-    asyncio.run(main())
+    # The event loop uvicorn itself would choose (uvloop when installed), as ``Server.run``
+    # does for one app: plain asyncio.run would keep the slower default loop.
+    with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
+        runner.run(main())
+
+
+@contextmanager
+def worker_processes(
+    factory: str, host: str, port: int, workers: int, log_level: str = "info"
+) -> Iterator[subprocess.Popen]:
+    """The app of ``factory`` (``module:create_app``, called without arguments) served on
+    ``port`` by ``workers`` uvicorn processes, for as long as the context lasts: a CPU-bound
+    app (the tiler) uses every core, which one event loop's threads cannot (the GIL)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            log_level,
+            # As _config: Forwarded headers are the app's to judge, no access log.
+            "--no-proxy-headers",
+            "--no-access-log",
+        ]
+    )
+    # uvicorn re-raises the SIGTERM it handled once its servers have stopped: exit through the
+    # ``finally`` below, which stops the workers, rather than die and leave them running.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @dataclass

@@ -15,6 +15,9 @@ BLOCKSIZE = 512
 
 WHOLE_SAMPLE_SIZES = (8, 16, 32, 64)
 
+# Every core to read the source, compress blocks and compute overviews.
+THREADS = {"GDAL_NUM_THREADS": "ALL_CPUS"}
+
 
 def cog_profile(profile: str = "deflate", nbits: int | None = None) -> dict:
     """Lossless profile keeping the true bit depth of the samples.
@@ -44,7 +47,9 @@ def write_cog(
     """
     options = cog_profile(profile, nbits)
     try:
-        with rasterio.open(source) as src:
+        # Threads set before the source is opened: GDAL decides then whether the mosaic VRT
+        # reads its tiles side by side (~10 % of the whole write).
+        with rasterio.Env(**THREADS), rasterio.open(source) as src:
             georeferenced = src.crs is not None and not src.gcps[0]
             nodata = src.nodata
             if georeferenced:
@@ -55,7 +60,7 @@ def write_cog(
                     nodata=nodata,
                     overview_resampling="average",
                     quiet=True,
-                    config={"GDAL_NUM_THREADS": "ALL_CPUS"},
+                    config=THREADS,
                 )
             else:
                 copy(

@@ -60,10 +60,9 @@ def make_cog(collection: str, item_id: str) -> str:
 
 
 def deferring_app(url: str) -> App:
-    """The App the blueprint was added to; else (a command line without the worker's App) a
-    bare one on ``url``, which defers by name: jobs are rows of the queue the workers share."""
-    if isinstance(make_cog.blueprint, App):
-        return make_cog.blueprint
+    """An App on ``url`` deferring by task name: jobs are rows of the queue the workers share,
+    so the command line needs neither the worker's App nor its tasks (the App the blueprint is
+    attached to in this process may have no connection of its own)."""
     return App(connector=procrastinate.PsycopgConnector(conninfo=url))
 
 

@@ -16,7 +16,7 @@ from dinamis.mail import MailSettings
 from dinamis.settings import Settings
 from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
-from portal.routes import account, auth, backoffice, catalogue, membership, pages, requests
+from portal.routes import account, auth, backoffice, catalogue, membership, pages, requests, stats
 from portal.settings import PortalSettings
 from portal.stac import StacClient
 from portal.web import (
@@ -77,7 +77,7 @@ def create_app(
         app.mount(f"/static/vendor/{folder.name}", StaticFiles(directory=folder))
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, membership, account, catalogue, requests, backoffice):
+    for module in (pages, auth, membership, account, catalogue, requests, backoffice, stats):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -103,6 +103,9 @@ def create_session(conn: psycopg.Connection, ttl: int, user_id: int | None = Non
         " VALUES (%s, %s, %s, %s, %s, %s)",
         (_hash(token), user_id, key_id, sealed, csrf, _now() + timedelta(seconds=ttl)),
     )
+    if user_id is not None:
+        # Kept after sign-out: the usage statistics count who was active when.
+        conn.execute("INSERT INTO dinamis_portal.sign_in (user_id) VALUES (%s)", (user_id,))
     api_key = _unseal(token, sealed)
     return Session(token=token, csrf=csrf, user_id=user_id, key_id=key_id, api_key=api_key)
 

@@ -2,6 +2,7 @@
 access control: search and browse are public, catalogue writes are for admins, and the access
 routes (/auth/*, referents' routes, asset download, /sign) are mounted beside STAC's."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from asyncpg.exceptions import (
     RaiseError,
     UntranslatableCharacterError,
 )
+from brotli_asgi import BrotliMiddleware
 from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
@@ -34,6 +36,7 @@ from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
+from stac_api import item_links
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
@@ -73,9 +76,14 @@ def create_app(
             add_write_connection_pool=bool(extensions.transaction),
         )
         async with installed(app, database_url, access, db):
+            # Everything made so far (modules, models, routes, pools) lives as long as the
+            # process: out of the collector's sight, a page of 100 items no longer makes it
+            # walk all of it again.
+            gc.freeze()
             yield
         await close_db_connection(app)
 
+    item_links.install()
     api = instantiate_api(
         client=DinamisClient, extensions=extensions, lifespan=lifespan, settings=settings
     )
@@ -90,6 +98,11 @@ def create_app(
     # and policy they use.
     for router in api_routers():
         api.app.include_router(router)
+        # Standards a router implements (OGC API - Processes, ...) belong in /conformance.
+        api.client.base_conformance_classes = [
+            *api.client.base_conformance_classes,
+            *getattr(router, "conformance", ()),
+        ]
     # Outermost, so that stac-fastapi's own proxy middleware sees only what a trusted proxy said.
     api.app.add_middleware(
         ForwardedMiddleware,
@@ -108,8 +121,24 @@ def create_app(
         },
     )
     add_outage_handlers(api.app, db)
+    _tune_compression(api.app, settings)
     # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
     api.app.user_middleware.append(
         Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())
     )
     return api.app
+
+
+def _tune_compression(app: FastAPI, settings: ApiSettings) -> None:
+    """stac-fastapi's Brotli middleware, at the quality and minimum size of the settings (it
+    adds it with the library's defaults and takes no options for it)."""
+    app.user_middleware[:] = [
+        Middleware(
+            BrotliMiddleware,
+            quality=settings.compression_quality,
+            minimum_size=settings.compression_minimum_size,
+        )
+        if middleware.cls is BrotliMiddleware
+        else middleware
+        for middleware in app.user_middleware
+    ]

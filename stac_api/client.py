@@ -97,10 +97,10 @@ class DinamisClient(CoreCrudClient):
         return ORJSONGeoJSONResponse(await super().post_search(*args, **kwargs))
 
     async def get_search(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:
-        return ORJSONGeoJSONResponse(await super().get_search(*args, **kwargs))
+        return ORJSONGeoJSONResponse(await super().get_search(*args, **_named_fields(kwargs)))
 
     async def item_collection(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:
-        return ORJSONGeoJSONResponse(await super().item_collection(*args, **kwargs))
+        return ORJSONGeoJSONResponse(await super().item_collection(*args, **_named_fields(kwargs)))
 
     async def get_collection(
         self, collection_id: str, request: Request, **kwargs: Any
@@ -118,3 +118,11 @@ class DinamisClient(CoreCrudClient):
         for collection in body.get("collections", []):
             present_collection(collection, get_base_url(request))
         return JSONResponse(body) if isinstance(result, JSONResponse) else body
+
+
+def _named_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """GET arguments without empty names in ``fields``: stac-fastapi-pgstac reads the first
+    character of each comma-separated name, so ``fields=,`` was an IndexError (a 500)."""
+    if kwargs.get("fields"):
+        kwargs["fields"] = [name for name in kwargs["fields"] if name] or None
+    return kwargs

@@ -48,6 +48,23 @@ class ApiSettings(Settings):
         validation_alias=AliasChoices("trusted_proxies", "DINAMIS_TRUSTED_PROXIES"),
     )
 
+    compression_quality: int = Field(
+        default=3,
+        ge=0,
+        le=11,
+        validation_alias=AliasChoices("compression_quality", "DINAMIS_API_COMPRESSION_QUALITY"),
+    )
+    """Brotli quality of the answers (0-11). stac-fastapi's 4 costs twice 3's time on a page of
+    100 items for under 2 % fewer bytes; above, the time grows and the size barely shrinks."""
+    compression_minimum_size: int = Field(
+        default=1024,
+        ge=0,
+        validation_alias=AliasChoices(
+            "compression_minimum_size", "DINAMIS_API_COMPRESSION_MINIMUM_SIZE"
+        ),
+    )
+    """Bytes under which an answer is sent uncompressed (less than a packet to save)."""
+
     # Every search page carries numberMatched. pgSTAC counts it as its `context` settings say:
     # with "auto", an exact count(*) unless the planner expects both more rows and a higher cost
     # than the thresholds, in which case the planner's estimate is returned instead (cached per

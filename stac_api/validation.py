@@ -43,7 +43,9 @@ async def check_search(request: Request, search: Any) -> None:
     if bbox is not None and not all(math.isfinite(value) for value in bbox):
         raise InvalidQueryParameter(f"bbox must be finite numbers, not {list(bbox)}.")
     sortby = getattr(search, "sortby", None)
-    if sortby:
+    # The core fields are sortable in every collection: only others cost a lookup of the
+    # queryables (a round trip on each page of a search sorted by datetime, else).
+    if sortby and not all(_field_name(s.field) in CORE_SORTABLES for s in sortby):
         known = await sortables(request, getattr(search, "collections", None))
         unknown = [s.field for s in sortby if _field_name(s.field) not in known]
         if unknown:

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 
 import pypgstac
 import pytest
@@ -13,7 +14,9 @@ import yaml
 from access.settings import AccessSettings
 from dinamis.mail import MailSettings
 from dinamis.settings import REPO_ROOT, Settings
+from jobs.settings import JobsSettings
 from orders.settings import OrdersSettings
+from ortho.settings import OrthoSettings
 from portal.settings import PortalSettings
 from tiler.settings import TilerSettings
 
@@ -49,6 +52,8 @@ def test_dinamis_variables_are_settings_the_code_reads(compose: dict) -> None:
             ("DINAMIS_SMTP_", MailSettings),
             ("DINAMIS_ORDERS_", OrdersSettings),
             ("DINAMIS_PORTAL_", PortalSettings),
+            ("DINAMIS_JOBS_", JobsSettings),
+            ("DINAMIS_ORTHO_", OrthoSettings),
         )
         for name in model.model_fields
     }
@@ -66,7 +71,11 @@ def test_services_have_health_checks(compose: dict) -> None:
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, flags=re.MULTILINE))
-    for package in ("dinamis", "stac_api", "tiler", "ingest", "access", "portal", "collections"):
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    packages = [
+        name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    ]
+    for package in (*packages, "collections"):
         assert package in copied, package
         assert (REPO_ROOT / package).is_dir()
 

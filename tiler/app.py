@@ -60,6 +60,7 @@ from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis import database
 from dinamis.outage import DatabaseSettings, add_outage_handlers, outage_response, psycopg_pool
+from dinamis.plugins import tiler_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
@@ -73,6 +74,7 @@ from tiler.dependencies import (
     mosaic_renders,
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
+from tiler.gdal import configure_gdal
 from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
@@ -122,6 +124,7 @@ def create_app(
     # must keep keys and tokens out of its logs, its access log included.
     install_secret_filter()
     settings = settings or TilerSettings()
+    configure_gdal(settings.gdal_cache_mb)
     database_url = database_url or database.database_url(get_settings())
     access = access or access_settings(get_settings())
     postgres = PostgresSettings(database_url=database_url)
@@ -188,6 +191,9 @@ def create_app(
     ):
         app.include_router(factory.router, tags=["Tiling resources"])
     _add_health(app, db)
+    # Each package's tiler routes (coverages, ...): see dinamis.plugins.
+    for router in tiler_routers():
+        app.include_router(router)
 
     # The web map lives in its own module (tiler/viewer.py), imported last and only here.
     from tiler.viewer import add_viewer

@@ -29,14 +29,17 @@ from tiler.storage import StorageGuard
 
 @dataclass(init=False)
 class ReaderParams(DefaultDependency):
-    """The storage guard and limits of the app, for every reader (hidden from OpenAPI)."""
+    """The storage guard, limits and read threads of the app, for every reader (hidden from
+    OpenAPI)."""
 
     guard: StorageGuard = field(init=False)
     limits: Limits = field(init=False)
+    threads: int = field(init=False)
 
     def __init__(self, request: Request):
         self.guard = request.app.state.guard
         self.limits = request.app.state.limits
+        self.threads = request.app.state.settings.read_threads
 
 
 # The names of titiler's mosaic routes listing the items under a bbox, point or tile.
@@ -45,11 +48,13 @@ ASSETS_ROUTES = "assets_for_"
 
 @dataclass(init=False)
 class MosaicBackendParams(BackendParams):
-    """The database pool plus the mosaic limits from the settings, and the catalogue cache."""
+    """The database pool plus the mosaic limits and read threads from the settings, and the
+    catalogue cache."""
 
     min_zoom: int = field(init=False)
     max_items: int = field(init=False)
     cache: CatalogueCache = field(init=False)
+    threads: int = field(init=False)
     public_url: str | None = field(init=False)
 
     def __init__(self, request: Request):
@@ -57,6 +62,7 @@ class MosaicBackendParams(BackendParams):
         settings = request.app.state.settings
         self.min_zoom = settings.mosaic_min_zoom
         self.max_items = settings.mosaic_max_items
+        self.threads = settings.read_threads
         self.cache = request.app.state.catalogue
         # titiler's /assets routes answer the items themselves: with public URLs, not paths.
         route = getattr(request.scope.get("route"), "name", "")

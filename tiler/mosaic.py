@@ -26,6 +26,9 @@ class LimitedPgSTACBackend(PGSTACBackend):
     min_zoom: int = attr.ib(kw_only=True)
     max_items: int = attr.ib(kw_only=True)
     cache: CatalogueCache = attr.ib(kw_only=True)
+    threads: int = attr.ib(default=0, kw_only=True)
+    """Items of a tile read side by side (``read_threads``), in place of titiler's
+    ``MOSAIC_CONCURRENCY``; 0 reads them in turn and stops once the tile is full."""
     public_url: str | None = attr.ib(default=None, kw_only=True)
     """Set when the items are the answer (``/assets``): the STAC API whose download URLs
     replace the storage paths of their assets."""
@@ -51,11 +54,11 @@ class LimitedPgSTACBackend(PGSTACBackend):
 
     def tile(self, x: int, y: int, z: int, **kwargs: Any) -> tuple[ImageData, list[str]]:
         kwargs.setdefault("allowed_exceptions", (TileOutsideBounds, *ITEM_FAILURES))
-        return super().tile(x, y, z, **kwargs)
+        return super().tile(x, y, z, **{**kwargs, "threads": self.threads})
 
     def point(self, lon: float, lat: float, **kwargs: Any) -> list[tuple[str, PointData]]:
         kwargs.setdefault("allowed_exceptions", (PointOutsideBounds, *ITEM_FAILURES))
-        return super().point(lon, lat, **kwargs)
+        return super().point(lon, lat, **{**kwargs, "threads": self.threads})
 
     def get_assets(self, geom: Geometry, **kwargs: Any) -> list[Item]:
         # One item over the limit is enough to refuse; never let pgSTAC gather more.

@@ -1,5 +1,6 @@
 """Tiler settings, read from the environment (``DINAMIS_TILER_*``) or a ``.env`` file."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urljoin, urlsplit
@@ -75,6 +76,19 @@ class TilerSettings(BaseSettings):
     mosaic_max_items: int = Field(default=20, gt=0)
     """Most catalogue items one mosaic tile may read."""
 
+    read_threads: int = Field(default=0, ge=0, le=64)
+    """Threads reading the assets of one item, or the items of one mosaic tile, side by side
+    (0: one after the other in the request's own thread; concurrent requests are then the
+    parallelism). Each call of rio-tiler's pool starts fresh threads, where GDAL's first open
+    costs ~10 ms: raise it only for remote (http) storage, where waiting dominates."""
+
+    gdal_cache_mb: int = Field(default=256, ge=16)
+    """GDAL's block cache, per server process: what a tiler's memory grows to under load."""
+
+    workers: int = Field(default=0, ge=0, le=64)
+    """Tiler processes (`dinamis up`, the container); 0: one per core. Reading a tile and
+    encoding its PNG hold the GIL part of the time: one process's threads use one core."""
+
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
 
     public_url: str | None = None
@@ -109,6 +123,11 @@ class TilerSettings(BaseSettings):
         if not self.public_url:
             return None
         return urljoin(self.stac_api_url.rstrip("/") + "/", self.public_url).rstrip("/")
+
+    @property
+    def process_count(self) -> int:
+        """How many tiler processes to run: ``workers``, else one per core."""
+        return self.workers or os.cpu_count() or 1
 
     @property
     def root_path(self) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from access.urls import with_token
+from coverages.store import list_all as list_coverages
 from portal import store
 from portal.routes.account import reason
 from portal.stac import (
@@ -157,6 +158,7 @@ async def catalogue(
     return page.render(
         "catalogue.html",
         400 if error and searched else 200,
+        coverages=await _coverages(page),
         params=params,
         collections=collections,
         results=results,
@@ -166,6 +168,24 @@ async def catalogue(
         footprints=footprints,
         basket_keys={f"{b['collection']}/{b['id']}" for b in page.session.basket},
     )
+
+
+async def _coverages(page: Web) -> list[dict[str, str]]:
+    """The coverages the reader may see as a map layer, each with its TileJSON (and a token
+    reading its collections when they are licensed)."""
+    licences = await page.access.licences()
+    readable = []
+    for coverage in await page.access.run(list_coverages):
+        collections = list(coverage.collections) or sorted(licences)
+        decisions = [await page.access.decide(page.principal, c) for c in collections]
+        if not all(d.allowed for d in decisions):
+            continue
+        url = f"{page.settings.tiler_url}/coverages/{coverage.id}/WebMercatorQuad/tilejson.json"
+        token = page.token([c for c in collections if c in licences])
+        readable.append(
+            {"title": coverage.title, "tilejson": with_token(url, token) if token else url}
+        )
+    return readable
 
 
 async def _item(page: Web, collection_id: str, item_id: str) -> dict[str, Any]:

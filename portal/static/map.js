@@ -37,6 +37,9 @@ function start() {
     window.dispatchEvent(new CustomEvent("dinamis-map", { detail: map }));
   });
 
+  const coverage = $("coverage");
+  if (coverage) coverage.addEventListener("change", () => showCoverage(map, coverage.value));
+
   const useView = $("use-view");
   if (useView) {
     useView.addEventListener("click", () => {
@@ -44,6 +47,20 @@ function start() {
       $("bbox").value = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => round(v, 4)).join(", ");
     });
   }
+}
+
+// A national coverage as one layer under the footprints, at every zoom (the tiler serves low
+// zooms from the coverage's pyramid).
+async function showCoverage(map, tilejsonUrl) {
+  if (map.getLayer("coverage")) map.removeLayer("coverage");
+  if (map.getSource("coverage")) map.removeSource("coverage");
+  if (!tilejsonUrl) return;
+  const tilejson = await (await fetch(tilejsonUrl)).json();
+  map.addSource("coverage", {
+    type: "raster", tiles: tilejson.tiles, tileSize: 256, bounds: tilejson.bounds,
+    minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 22,
+  });
+  map.addLayer({ id: "coverage", type: "raster", source: "coverage" }, map.getLayer("footprints-fill") ? "footprints-fill" : undefined);
 }
 
 function fit(map, bbox) {

@@ -1,14 +1,10 @@
-"""The COG of a catalogue-first item, made by a real procrastinate worker from the blueprint.
-
-The project's App lives in the jobs package; here a real App of the test's own is built the same
-way (the blueprint under the ``ingest`` namespace) on the test database, with procrastinate's
-schema applied unless the project's migrations did, and its worker run until the queue is
-empty. The App gets a copy of the blueprint: adding one attaches it, and the project's App
-must still be able to add the module's own.
+"""The COG of a catalogue-first item, made by the project's procrastinate App (the jobs
+package's, with this blueprint under the ``ingest`` namespace) on the test database, its worker
+run until the queue is empty.
 """
 
 import asyncio
-import copy
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,8 +18,9 @@ from ingest.cli import swh
 from ingest.item import CATALOGUED, ORIGINAL, RELAY_PROPERTY
 from ingest.load import get_item
 from ingest.relay import relay_paths
-from ingest.tasks import NAMESPACE, QUEUE, TASK, blueprint, defer_cog
+from ingest.tasks import QUEUE, TASK, defer_cog
 from ingest.testing import make_dimap1_product
+from jobs.queue import worker_queue
 from tests.ingest.helpers import acquisition
 
 COLLECTION = "spot-world-heritage"
@@ -31,22 +28,14 @@ COLLECTION = "spot-world-heritage"
 
 @pytest.fixture(scope="session")
 def queue_url(database_url: str) -> str:
-    """The test database, holding procrastinate's schema."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
-        installed = bool(row and row[0])
-    if not installed:
-        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database_url))
-        with app.open():
-            app.schema_manager.apply_schema()
+    """The test database, holding procrastinate's schema (from `dinamis db migrate`)."""
     return database_url
 
 
-@pytest.fixture(scope="session")
-def app(queue_url: str) -> procrastinate.App:
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_url))
-    app.add_tasks_from(copy.deepcopy(blueprint), namespace=NAMESPACE)
-    return app
+@pytest.fixture
+def app(queue_url: str) -> Iterator[procrastinate.App]:
+    with worker_queue(queue_url, 2) as app:
+        yield app
 
 
 def _run_worker(app: procrastinate.App) -> None:

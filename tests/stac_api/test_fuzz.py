@@ -101,6 +101,16 @@ def test_no_read_route_answers_5xx(api_url: str, operations, data: st.DataObject
         check(client.get(f"{api_url}{path}", params=params), (path, params))
 
 
+@pytest.mark.parametrize("query", ["fields=,", "fields=,,-", "fields=id,,"])
+def test_read_routes_found_failing(api_url: str, access_items, query: str) -> None:
+    """What this file's fuzzing once found answering 500 (empty names in ``fields``)."""
+    collection, _ = access_items.open
+    for path in ("/search", f"/collections/{collection}/items"):
+        response = httpx.get(f"{api_url}{path}?{query}", timeout=30)
+        assert response.status_code == 200, (path, query, response.text[:300])
+        assert response.json()["type"] == "FeatureCollection"
+
+
 @settings(
     max_examples=150,
     deadline=None,

@@ -1,0 +1,70 @@
+"""Processes users may run as jobs, contributed by packages.
+
+A package offers a process with an entry point of the ``dinamis.processes`` group naming a
+:class:`Process`: its OGC description, the task that does it, and how to check and normalise
+a request's inputs (refusing what cannot run before anything is queued).
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from fastapi import Request
+
+from access.models import Principal
+
+PROCESSES_GROUP = "dinamis.processes"
+
+
+class InputError(Exception):
+    """A request the process refuses: ``status`` (4xx) and a reason for the requester."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Submission:
+    request: Request
+    principal: Principal
+    inputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Process:
+    id: str
+    title: str
+    description: str
+    version: str
+    inputs: dict[str, Any]
+    """OGC input descriptions by input id (title, description, schema, min/maxOccurs)."""
+    outputs: dict[str, Any]
+    task: str
+    """The queued task, ``<blueprint entry point>:<task name>``; called with ``input_hash``
+    and ``inputs`` (the normalised inputs)."""
+    queue: str
+    prepare: Callable[[Submission], Awaitable[dict[str, Any]]]
+    """Checks a submission and returns its normalised inputs, or raises :class:`InputError`."""
+    results: Callable[[dict[str, Any], str], dict[str, Any]]
+    """The OGC results document from what the task stored and the API's base URL."""
+    keywords: tuple[str, ...] = ()
+
+
+def offered() -> dict[str, Process]:
+    processes = [entry.load() for entry in entry_points(group=PROCESSES_GROUP)]
+    return {p.id: p for p in sorted(processes, key=lambda p: p.id)}
+
+
+def input_hash(process: Process, inputs: dict[str, Any]) -> str:
+    """The identity of a request: same process, version and normalised inputs, same run."""
+    canonical = json.dumps(
+        {"process": process.id, "version": process.version, "inputs": inputs},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

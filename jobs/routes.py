@@ -1,0 +1,300 @@
+"""OGC API - Processes - Part 1: Core on the STAC API: ``/processes``, ``/jobs``.
+
+Implemented on FastAPI rather than with pygeoapi's process manager: pygeoapi brings its own
+server, configuration file and job store, where here jobs must run on the project's queue,
+belong to the project's users (API keys, access decisions per item) and be mounted on the
+STAC API beside the catalogue they publish into.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import procrastinate
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+
+from access.dependencies import active, get_access
+from access.models import Principal
+from jobs import store
+from jobs.models import (
+    CONFORMANCE,
+    EXCEPTIONS,
+    Execute,
+    JobList,
+    Link,
+    ProcessDescription,
+    ProcessList,
+    ProcessSummary,
+    StatusInfo,
+)
+from jobs.processes import InputError, Process, Submission, input_hash, offered
+from jobs.queue import create_queue, deferrer
+from jobs.settings import JobsSettings
+
+log = logging.getLogger(__name__)
+
+Caller = Annotated[Principal, Depends(active)]
+
+
+class ProblemError(Exception):
+    """An OGC exception document (type, title, status, detail) as the response."""
+
+    def __init__(self, status: int, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.detail = status, kind, detail
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            {
+                "type": f"{EXCEPTIONS}/{self.kind}",
+                "title": self.kind.replace("-", " "),
+                "status": self.status,
+                "detail": self.detail,
+            },
+            status_code=self.status,
+        )
+
+
+class ProblemRoute(APIRoute):
+    """Routes whose :class:`ProblemError` becomes its OGC exception document."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ProblemError as problem:
+                return problem.response()
+
+        return route
+
+
+@dataclass
+class JobsState:
+    settings: JobsSettings
+    queue: procrastinate.App
+    processes: dict[str, Process]
+
+
+def jobs_state(request: Request) -> JobsState:
+    return request.app.state.jobs
+
+
+def _process(state: JobsState, process_id: str) -> Process:
+    process = state.processes.get(process_id)
+    if process is None:
+        raise ProblemError(404, "no-such-process", f"no process '{process_id}'.")
+    return process
+
+
+def _summary(process: Process, request: Request) -> dict[str, Any]:
+    return {
+        "id": process.id,
+        "title": process.title,
+        "description": process.description,
+        "version": process.version,
+        "keywords": list(process.keywords),
+        "links": [
+            Link(href=str(request.url_for("jobs:process", process_id=process.id)), rel="self"),
+            Link(
+                href=str(request.url_for("jobs:execute", process_id=process.id)),
+                rel="http://www.opengis.net/def/rel/ogc/1.0/execute",
+                title="Execute (asynchronously)",
+            ),
+        ],
+    }
+
+
+def _status(job: store.Job, request: Request) -> StatusInfo:
+    run = job.run
+    job_url = str(request.url_for("jobs:job", job_id=str(job.id)))
+    links = [Link(href=job_url, rel="self"), Link(href=job_url, rel="monitor")]
+    if job.status is store.Status.SUCCESSFUL:
+        links.append(
+            Link(
+                href=str(request.url_for("jobs:results", job_id=str(job.id))),
+                rel="http://www.opengis.net/def/rel/ogc/1.0/results",
+            )
+        )
+    dismissed = job.status is store.Status.DISMISSED
+    return StatusInfo(
+        processID=run.process,
+        jobID=str(job.id),
+        status=job.status.value,
+        message="dismissed at the requester's demand" if job.dismissed_at else run.message,
+        created=job.created_at,
+        started=run.started_at if run.started_at and run.started_at > job.created_at else None,
+        finished=job.dismissed_at if dismissed and job.dismissed_at else run.finished_at,
+        updated=max(run.updated_at, job.dismissed_at or job.created_at, job.created_at),
+        progress=round(run.progress) if run.result is None else 100,
+        links=links,
+    )
+
+
+async def _own_job(request: Request, principal: Principal, job_id: str) -> store.Job:
+    try:
+        uuid = UUID(job_id)
+    except ValueError:
+        raise ProblemError(404, "no-such-job", f"no job '{job_id}'.") from None
+    job = await get_access(request).run(store.get_job, uuid)
+    # Another user's job is as unknown as a missing one: ids say nothing of who asked what.
+    if job is None or job.user_id != principal.user_id:
+        raise ProblemError(404, "no-such-job", f"no job '{job_id}'.")
+    return job
+
+
+async def _queue_run(state: JobsState, process: Process, digest: str, inputs: dict) -> int:
+    """Defer the task for a new run; an identical request queued an instant earlier holds
+    the queueing lock, and its queued job is the one to share."""
+    task = deferrer(
+        state.queue, process.task, queue=process.queue, queueing_lock=digest, lock=digest
+    )
+    try:
+        return await task.defer_async(input_hash=digest, inputs=inputs)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        queued = await state.queue.job_manager.list_jobs_async(lock=digest, status="todo")
+        for job in queued:
+            if job.id is not None:
+                return job.id
+        raise ProblemError(
+            503, "server-error", "the queue is busy with this request: try again."
+        ) from None
+
+
+def processes_router(settings: JobsSettings | None = None) -> APIRouter:
+    """The OGC API - Processes routes for the STAC API app; its lifespan opens the queue on
+    the database the access layer uses (install access first)."""
+    settings = settings or JobsSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        queue = create_queue(app.state.access.pool.conninfo, pool_size=2)
+        async with queue.open_async():
+            app.state.jobs = JobsState(settings, queue, offered())
+            yield
+
+    router = APIRouter(lifespan=lifespan, route_class=ProblemRoute, tags=["Processes"])
+    router.conformance = CONFORMANCE  # type: ignore[attr-defined] - read by the STAC API
+
+    @router.get("/processes", response_model=ProcessList, name="jobs:processes")
+    async def list_processes(request: Request) -> ProcessList:
+        """The processes users may run."""
+        state = jobs_state(request)
+        return ProcessList(
+            processes=[ProcessSummary(**_summary(p, request)) for p in state.processes.values()],
+            links=[Link(href=str(request.url_for("jobs:processes")), rel="self")],
+        )
+
+    @router.get("/processes/{process_id}", response_model=ProcessDescription, name="jobs:process")
+    async def describe_process(request: Request, process_id: str) -> ProcessDescription:
+        """A process: what it takes and what it gives."""
+        process = _process(jobs_state(request), process_id)
+        return ProcessDescription(
+            **_summary(process, request), inputs=process.inputs, outputs=process.outputs
+        )
+
+    @router.post(
+        "/processes/{process_id}/execution",
+        status_code=201,
+        response_model=StatusInfo,
+        name="jobs:execute",
+    )
+    async def execute(
+        request: Request,
+        response: Response,
+        process_id: str,
+        principal: Caller,
+        prefer: Annotated[str | None, Header()] = None,
+    ) -> StatusInfo:
+        """Queue a job (asynchronous execution only: the process description's
+        jobControlOptions say so, and a request without ``Prefer: respond-async`` is run
+        asynchronously too, as Part 1 requires of such processes)."""
+        state = jobs_state(request)
+        process = _process(state, process_id)
+        body = await request.body()
+        if len(body) > state.settings.max_body_bytes:
+            raise ProblemError(413, "invalid-parameter", "execution request too large.")
+        try:
+            execute = Execute.model_validate_json(body or b"{}")
+        except ValidationError as error:
+            reason = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()
+            )
+            raise ProblemError(
+                400, "invalid-parameter", f"invalid execution request: {reason}"
+            ) from None
+        try:
+            inputs = await process.prepare(Submission(request, principal, execute.inputs))
+        except InputError as error:
+            raise ProblemError(error.status, "invalid-parameter", error.detail) from None
+        digest = input_hash(process, inputs)
+        access = get_access(request)
+        run = await access.run(store.find_run, digest)
+        if run is None or run.status in store.RERUNNABLE:
+            queue_job_id = await _queue_run(state, process, digest, inputs)
+            await access.run(store.attach_run, digest, process.id, inputs, queue_job_id)
+            log.info("%s queued as job %s (%s)", process.id, queue_job_id, digest[:12])
+        else:
+            log.info("%s: reusing run %s (%s)", process.id, digest[:12], run.status.value)
+        job = await access.run(store.create_job, principal.user_id, digest)
+        response.headers["Location"] = str(request.url_for("jobs:job", job_id=str(job.id)))
+        if prefer and "respond-async" in prefer:
+            response.headers["Preference-Applied"] = "respond-async"
+        return _status(job, request)
+
+    @router.get("/jobs", response_model=JobList, name="jobs:jobs")
+    async def list_jobs(
+        request: Request,
+        principal: Caller,
+        limit: Annotated[int, Query(ge=1, le=settings.page_limit)] = 20,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> JobList:
+        """The caller's jobs, newest first."""
+        jobs = await get_access(request).run(store.list_jobs, principal.user_id, limit + 1, offset)
+        url = request.url_for("jobs:jobs")
+        links = [Link(href=str(request.url), rel="self")]
+        if len(jobs) > limit:
+            next_url = url.include_query_params(limit=limit, offset=offset + limit)
+            links.append(Link(href=str(next_url), rel="next"))
+        return JobList(jobs=[_status(j, request) for j in jobs[:limit]], links=links)
+
+    @router.get("/jobs/{job_id}", response_model=StatusInfo, name="jobs:job")
+    async def job_status(request: Request, job_id: str, principal: Caller) -> StatusInfo:
+        """A job's status, progress and times."""
+        return _status(await _own_job(request, principal, job_id), request)
+
+    @router.get("/jobs/{job_id}/results", name="jobs:results")
+    async def job_results(request: Request, job_id: str, principal: Caller) -> dict[str, Any]:
+        """What a successful job made."""
+        job = await _own_job(request, principal, job_id)
+        if job.status in (store.Status.ACCEPTED, store.Status.RUNNING):
+            raise ProblemError(404, "result-not-ready", f"job {job_id} is {job.status.value}.")
+        if job.status is not store.Status.SUCCESSFUL or job.run.result is None:
+            reason = job.run.message if job.status is store.Status.FAILED else "dismissed"
+            raise ProblemError(404, "no-such-result", f"job {job_id} {job.status.value}: {reason}")
+        process = jobs_state(request).processes.get(job.run.process)
+        base = str(request.base_url).rstrip("/")
+        return process.results(job.run.result, base) if process else job.run.result
+
+    @router.delete("/jobs/{job_id}", response_model=StatusInfo, name="jobs:dismiss")
+    async def dismiss(request: Request, job_id: str, principal: Caller) -> StatusInfo:
+        """Dismiss a job; its run is cancelled when no other job waits for it."""
+        job = await _own_job(request, principal, job_id)
+        access = get_access(request)
+        last = await access.run(store.dismiss, job.id)
+        active_run = job.run.status in (store.Status.ACCEPTED, store.Status.RUNNING)
+        if last and active_run and job.run.queue_job_id is not None:
+            manager = jobs_state(request).queue.job_manager
+            await manager.cancel_job_by_id_async(job.run.queue_job_id, abort=True)
+        dismissed = await access.run(store.get_job, job.id)
+        assert dismissed is not None
+        return _status(dismissed, request)
+
+    return router

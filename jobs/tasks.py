@@ -1,0 +1,50 @@
+"""The queue's own housekeeping: jobs of dead workers are retried, or failed with the reason.
+
+A worker killed mid-job (power loss, OOM killer, ``kill -9``) cannot mark its job: the job
+stays ``doing``. Workers send heartbeats; a job whose worker has been silent for
+``stalled_seconds`` is stalled, and this periodic task, run by whichever worker is alive,
+retries it (up to ``max_attempts`` runs) or fails it, noting why on its run.
+"""
+
+import procrastinate
+from procrastinate.jobs import Status as QueueStatus
+
+from jobs.settings import JobsSettings
+
+blueprint = procrastinate.Blueprint()
+QUEUE = "jobs"
+
+
+@blueprint.periodic(cron=JobsSettings().recovery_cron)
+@blueprint.task(
+    name="recover_stalled", queue=QUEUE, pass_context=True, queueing_lock="recover-stalled"
+)
+async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Retry or fail the jobs of dead workers; return how many were found."""
+    settings = JobsSettings()
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_seconds))
+    for job in stalled:
+        assert job.id is not None
+        attempt = job.attempts + 1
+        if attempt < settings.max_attempts:
+            await manager.retry_job(job)
+            reason = (
+                f"the worker running attempt {attempt} stopped; the job was queued again "
+                f"(attempt {attempt + 1} of {settings.max_attempts})"
+            )
+        else:
+            await manager.finish_job(job, status=QueueStatus.FAILED, delete_job=False)
+            reason = (
+                f"the worker running it stopped {attempt} times "
+                f"(of {settings.max_attempts} attempts allowed): given up"
+            )
+        await context.app.connector.execute_query_async(
+            "UPDATE dinamis_jobs.run SET message = %(reason)s, updated_at = now(),"
+            " finished_at = CASE WHEN %(failed)s THEN now() END"
+            " WHERE queue_job_id = %(job_id)s",
+            reason=reason,
+            failed=attempt >= settings.max_attempts,
+            job_id=job.id,
+        )
+    return len(stalled)

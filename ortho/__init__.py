@@ -1,0 +1,1 @@
+"""Ortho-rectification on demand of raw (level 1A) Spot World Heritage scenes."""

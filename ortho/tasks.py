@@ -1,0 +1,77 @@
+"""The queued ortho-rectification: a worker runs it, reporting progress on the job's run."""
+
+import logging
+from typing import Any
+
+import procrastinate
+import psycopg
+
+from access import store as access_store
+from dinamis.mail import MailSettings
+from dinamis.settings import get_settings
+from jobs.reporting import RunReport
+from ortho.geometry import GeometryError
+from ortho.notify import notify
+from ortho.publish import Target, ortho_item_id, publish
+from ortho.scene import SceneError, read_scene
+from ortho.settings import OrthoSettings
+from ortho.warp import WarpCancelledError, WarpError, WarpOptions
+
+log = logging.getLogger(__name__)
+
+blueprint = procrastinate.Blueprint()
+
+
+def _item(database_url: str, collection: str, item_id: str) -> dict[str, Any]:
+    with psycopg.connect(database_url) as conn:
+        item = access_store.get_item(conn, collection, item_id)
+    if item is None:
+        raise SceneError(f"the item {collection}/{item_id} was removed from the catalogue")
+    return item
+
+
+@blueprint.task(name="orthorectify", queue=OrthoSettings().queue, pass_context=True, retry=False)
+def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dict[str, Any]) -> str:
+    """Rectify and publish the scene of ``inputs``; return the published item's id."""
+    database_url = context.additional_context["database_url"]
+    settings, ortho = get_settings(), OrthoSettings()
+    source = f"{inputs['collection']}/{inputs['item']}"
+    source_url = f"{settings.api_url}/collections/{inputs['collection']}/items/{inputs['item']}"
+    assert context.job.id is not None
+    with RunReport(database_url, input_hash, context.job.id) as report:
+        report.started()
+        try:
+            scene = read_scene(_item(database_url, inputs["collection"], inputs["item"]))
+            item_id = ortho_item_id(scene, input_hash)
+            target = Target(
+                ortho.collection, item_id, settings.storage / ortho.collection / item_id
+            )
+            options = WarpOptions(
+                crs=inputs["crs"],
+                resolution=inputs["resolution"],
+                resampling=inputs["resampling"],
+                dem=ortho.dem(inputs["dem"]),
+                nodata=scene.nodata,
+                threads=ortho.threads,
+                memory_mb=ortho.memory_mb,
+            )
+            publish(
+                database_url, scene, target, options, inputs["dem"], source_url,
+                report.progress, context.should_abort,
+            )  # fmt: skip
+        except WarpCancelledError:
+            report.failed("cancelled at the requester's demand")
+            raise procrastinate.exceptions.JobAborted() from None
+        except (SceneError, GeometryError, WarpError, KeyError, OSError) as error:
+            reason = str(error) if not isinstance(error, KeyError) else f"unknown DEM {error}"
+            report.failed(reason)
+            log.warning("ortho-rectification of %s failed: %s", source, reason)
+            notify(MailSettings(), [e for _, e in report.requesters()], source, None, reason)
+            raise
+        item_url = f"{settings.api_url}/collections/{ortho.collection}/items/{item_id}"
+        report.succeeded(
+            {"collection": ortho.collection, "item": item_id},
+            f"published as {ortho.collection}/{item_id}",
+        )
+        notify(MailSettings(), [e for _, e in report.requesters()], source, item_url)
+    return item_id

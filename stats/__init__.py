@@ -1,0 +1,1 @@
+"""Usage statistics of the programme: members, downloads and imagery requests over a period."""

@@ -1,0 +1,96 @@
+"""The OGC API - Processes documents, and requests refused at submission with the reason."""
+
+import httpx
+import rasterio
+
+from dinamis.settings import Settings
+from ingest.load import get_item, upsert_item
+from jobs.models import CONFORMANCE
+from tests.entitlements import People, bearer
+from tests.jobs.conftest import Dems, submit
+
+
+def test_processes_are_described_and_conformance_declared(api_url: str, dems: Dems):
+    processes = httpx.get(f"{api_url}/processes").json()
+    (process,) = [p for p in processes["processes"] if p["id"] == "orthorectify"]
+    assert process["jobControlOptions"] == ["async-execute", "dismiss"]
+    description = httpx.get(f"{api_url}/processes/orthorectify").json()
+    assert set(description["inputs"]) == {"item", "crs", "resolution", "dem", "resampling"}
+    assert description["inputs"]["item"]["minOccurs"] == 1
+    assert description["inputs"]["resolution"]["schema"]["exclusiveMinimum"] == 0
+    assert "ortho" in description["outputs"]
+    conformance = httpx.get(f"{api_url}/conformance").json()["conformsTo"]
+    assert set(CONFORMANCE) <= set(conformance)
+    missing = httpx.get(f"{api_url}/processes/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/no-such-process")
+
+
+def test_only_signed_in_users_with_their_key_submit(api_url: str, raw_item: str, people: People):
+    body = {"inputs": {"item": f"spot-world-heritage/{raw_item}"}}
+    anonymous = httpx.post(f"{api_url}/processes/orthorectify/execution", json=body)
+    assert anonymous.status_code == 401
+    token = httpx.post(f"{api_url}/auth/token", headers=bearer(people.entitled)).json()
+    with_token = httpx.post(
+        f"{api_url}/processes/orthorectify/execution",
+        json=body,
+        params={"access_token": token["access_token"]},
+    )
+    assert with_token.status_code == 401
+    assert httpx.get(f"{api_url}/jobs").status_code == 401
+
+
+def _refused(client: httpx.Client, inputs: dict, status: int, words: str) -> None:
+    response = submit(client, inputs)
+    assert response.status_code == status, response.text
+    problem = response.json()
+    assert problem["status"] == status and problem["type"].startswith("http://www.opengis.net/")
+    assert words in problem["detail"], problem["detail"]
+
+
+def test_bad_requests_are_refused_with_the_reason(
+    alice: httpx.Client, raw_item: str, dems: Dems, people: People, access_items
+):
+    item = f"spot-world-heritage/{raw_item}"
+    before = alice.get("/jobs").json()["jobs"]
+    _refused(alice, {"item": "spot-world-heritage/NOPE"}, 404, "no item 'NOPE'")
+    _refused(alice, {"item": "not an item"}, 400, "item")
+    _refused(alice, {"item": item, "resolution": 0.001}, 400, "finer than")
+    _refused(alice, {"item": item, "resolution": 1e6}, 400, "larger than the scene")
+    _refused(alice, {"item": item, "resolution": -3}, 400, "greater than 0")
+    _refused(alice, {"item": item, "dem": "far"}, 400, "does not cover the scene")
+    _refused(alice, {"item": item, "dem": "moon"}, 400, "no elevation model 'moon'")
+    _refused(alice, {"item": item, "crs": "EPSG:4326"}, 400, "not a projected CRS in metres")
+    _refused(alice, {"item": item, "crs": "EPSG:999999"}, 400, "unknown coordinate")
+    _refused(alice, {"item": item, "resampling": "magic"}, 400, "resampling")
+    _refused(alice, {"item": item, "colour": "red"}, 400, "colour")
+    # A map-projected item has nothing to rectify.
+    _refused(alice, {"item": "/".join(access_items.open)}, 400, "already map-projected")
+    # A licensed item the user may not read is refused before anything is queued.
+    with httpx.Client(base_url=str(alice.base_url), headers=bearer(people.no_licence)) as bob:
+        response = submit(bob, {"item": "/".join(access_items.licensed)})
+        assert response.status_code == 403, response.text
+        assert "licence" in response.json()["detail"]
+    malformed = alice.post("/processes/orthorectify/execution", content=b"{not json")
+    assert malformed.status_code == 400
+    assert alice.get("/jobs").json()["jobs"] == before, "a refused request made a job"
+
+
+def test_a_raw_scene_without_tie_points_is_refused(
+    alice: httpx.Client, raw_item: str, dems: Dems, database_url: str, settings: Settings
+):
+    item = get_item(database_url, "spot-world-heritage", raw_item)
+    assert item is not None
+    source = item["assets"]["data"]["href"]
+    bare = settings.storage / "spot-world-heritage" / "NO-GCP" / "image.tif"
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(source) as src:
+        profile = {**src.profile, "driver": "GTiff"}
+        profile.pop("gcps", None)
+        data = src.read()
+    with rasterio.open(bare, "w", **profile) as dst:
+        dst.write(data)
+    item = {**item, "id": "NO-GCP"}
+    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(bare)}}
+    upsert_item(database_url, item)
+    _refused(alice, {"item": "spot-world-heritage/NO-GCP"}, 400, "no tie points")

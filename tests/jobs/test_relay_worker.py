@@ -1,0 +1,75 @@
+"""The relay's deferred COGs run by the project's own worker: a raw SWH scene catalogued from
+its metadata, queued by the operator's `dinamis swh cog`, converted by a `dinamis worker`
+process taking jobs from every package's blueprints."""
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from dinamis.settings import Settings, get_settings
+from ingest.cli import swh
+from ingest.item import RELAY_PROPERTY
+from ingest.load import get_item
+from ingest.relay import relay_paths
+from ingest.tasks import TASK
+from ingest.testing import make_dimap1_product
+from tests.ingest.helpers import acquisition
+from tests.jobs.conftest import CENTRE, Workers
+
+COLLECTION = "spot-world-heritage"
+
+
+def test_the_worker_gives_a_relayed_scene_its_cog(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    database_url: str,
+    api_url: str,
+    workers: Workers,
+) -> None:
+    # The command line reads its settings from the environment, as the worker does.
+    for name, value in workers.env.items():
+        if name.startswith("DINAMIS_"):
+            monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    scene = make_dimap1_product(
+        tmp_path / "relayed", level="1A", center=CENTRE, acquired=acquisition()
+    )
+    report = relay_paths([scene], settings, database_url, progress=False)
+    (outcome,) = report.ingested
+    catalogued = get_item(database_url, COLLECTION, outcome.item_id)
+    assert catalogued is not None
+    assert "data" not in catalogued["assets"] and "image" in catalogued["assets"]
+
+    queued = CliRunner().invoke(
+        swh,
+        ["cog", "--collection", COLLECTION, "--limit", "1000"],
+    )
+    get_settings.cache_clear()
+    assert queued.exit_code == 0, queued.output
+    workers.start()
+
+    deadline = time.monotonic() + 240
+    while (
+        "data" not in (item := get_item(database_url, COLLECTION, outcome.item_id) or {})["assets"]
+    ):
+        assert time.monotonic() < deadline, f"no COG after 240 s: {item['assets']}"
+        time.sleep(0.5)
+    # Searchable and served like any ingested item.
+    served = httpx.get(f"{api_url}/collections/{COLLECTION}/items/{outcome.item_id}")
+    assert served.status_code == 200 and "data" in served.json()["assets"]
+    assert RELAY_PROPERTY not in item["properties"]
+    assert Path(urlsplit(item["assets"]["data"]["href"]).path).is_file()
+    assert item["assets"]["image"]["href"] == catalogued["assets"]["image"]["href"]
+    with psycopg.connect(database_url) as conn:
+        (status,) = conn.execute(
+            "SELECT status::text FROM procrastinate_jobs WHERE task_name = %s"
+            " AND args->>'item_id' = %s",
+            (TASK, outcome.item_id),
+        ).fetchone()
+    assert status == "succeeded"
