@@ -154,6 +154,34 @@ def draw(browser: Browser, geometry: dict[str, Any]) -> None:
     page.keyboard.press("Enter")
 
 
+def counts_of_the_day(portal: Portal, entity_id: int, day: str) -> dict[str, Any]:
+    """An entity's requests, attempts and downloads of a (UTC) day, counted from the raw rows:
+    a download is a product fetched by a user on a day, however many requests it took."""
+    with psycopg.connect(portal.database_url) as conn:
+        orders = conn.execute(
+            'SELECT id, area_km2 FROM dinamis_orders."order" WHERE entity_id = %s'
+            " AND (created_at AT TIME ZONE 'UTC')::date = %s::date",
+            (entity_id, day),
+        ).fetchall()
+        attempts = conn.execute(
+            "SELECT order_id FROM dinamis_orders.attempt WHERE order_id = ANY(%s)",
+            ([order for order, _ in orders],),
+        ).fetchall()
+        events = conn.execute(
+            "SELECT collection, item, user_id FROM dinamis_access.download_event"
+            " WHERE entity_id = %s AND kind = 'download'"
+            " AND (at AT TIME ZONE 'UTC')::date = %s::date",
+            (entity_id, day),
+        ).fetchall()
+    return {
+        "order_ids": {order for order, _ in orders},
+        "km2": sum(float(area) for _, area in orders),
+        "attempts": len(attempts),
+        "downloads": len(set(events)),
+        "products": len({(collection, item) for collection, item, _ in events}),
+    }
+
+
 @pytest.mark.usefixtures("tles")
 def test_tasking_journey_from_drawing_to_download(
     portal: Portal,
@@ -324,6 +352,38 @@ def test_tasking_journey_from_drawing_to_download(
         for m in wait_for_mails(portal, lab.requester.email, f"request {order_id} ", 6)
     }
     assert subjects >= {"accepted", "reserved", "tasked", "scheduled", "processing", "completed"}
+
+    # The statistics page: the lab's figures of the day, counted here from the raw rows,
+    # are those of this journey.
+    office.get_by_role("link", name="Statistiques").click()
+    office.wait_for_selector("#requests")
+    today = datetime.now(UTC).date().isoformat()
+    office.goto(f"{portal.url}/statistics?entity={lab.entity_id}&from={today}&to={today}")
+    office.wait_for_selector("#requests")
+    counted = counts_of_the_day(portal, lab.entity_id, today)
+    assert counted["order_ids"] >= {int(order_id)} and counted["downloads"] >= 1
+    figures = {
+        (table, column): float(
+            office.get_attribute(
+                f"#{table} tr[data-key='all/all'] td[data-column={column}]", "data-value"
+            )
+        )
+        for table, column in (
+            ("requests", "requests"),
+            ("requests", "km2_requested"),
+            ("requests", "attempts"),
+            ("downloads", "downloads"),
+            ("downloads", "products"),
+        )
+    }
+    assert figures == {
+        ("requests", "requests"): len(counted["order_ids"]),
+        ("requests", "km2_requested"): pytest.approx(counted["km2"], abs=0.01),
+        ("requests", "attempts"): counted["attempts"],
+        ("downloads", "downloads"): counted["downloads"],
+        ("downloads", "products"): counted["products"],
+    }
+    operator_browser.shot("statistics")
 
     # The back-office in English.
     office.goto(f"{portal.url}/backoffice/requests/{order_id}")
