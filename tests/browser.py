@@ -2,12 +2,12 @@
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # playwright is imported where a browser is needed, so modules load without
-    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import BrowserContext, Playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,11 +25,18 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def chromium(**options: object) -> Iterator["BrowserContext"]:
-    """Debian's Chromium, headless, with a throwaway profile (so no key survives a test)."""
+def chromium(
+    playwright: "Playwright | None" = None, **options: object
+) -> Iterator["BrowserContext"]:
+    """Debian's Chromium, headless, with a throwaway profile (so no key survives a test).
+    Playwright runs once per thread: to open several browsers at once (two people, each with
+    their own session), pass the same running ``playwright`` to each."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+    with ExitStack() as stack:
+        if playwright is None:
+            playwright = stack.enter_context(sync_playwright())
+        profile = stack.enter_context(tempfile.TemporaryDirectory())
         browser = playwright.chromium.launch_persistent_context(
             profile,
             executable_path=str(CHROMIUM),
@@ -38,7 +45,5 @@ def chromium(**options: object) -> Iterator["BrowserContext"]:
             viewport={"width": 1100, "height": 700},
             **options,
         )
-        try:
-            yield browser
-        finally:
-            browser.close()
+        stack.callback(browser.close)
+        yield browser

@@ -27,14 +27,19 @@ from tests.orders.conftest import TOULOUSE, Requesters, mails_to, payload, squar
 DELIVERY_BOUNDS = (70.20, -49.30, 70.22, -49.28)
 
 
-def ingest(database_url: str, settings: Settings, item_id: str) -> Path:
+def ingest(
+    database_url: str,
+    settings: Settings,
+    item_id: str,
+    bounds: tuple[float, float, float, float] = DELIVERY_BOUNDS,
+) -> Path:
     """A delivered product as ingest publishes it: a COG in the storage and its item."""
     data = (np.arange(3 * 256 * 256, dtype=np.uint16).reshape(3, 256, 256) % 4000).astype("uint16")
     cog = cogs.write_cog(
         settings.storage / "pleiades" / item_id / "data.tif",
         data,
         "EPSG:4326",
-        from_bounds(*DELIVERY_BOUNDS, 256, 256),
+        from_bounds(*bounds, 256, 256),
     )
     item = cogs.cog_item(item_id, "pleiades", cog, platform="PHR1A")
     with pgstac_db(database_url) as db:

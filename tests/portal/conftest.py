@@ -4,6 +4,7 @@ each with a thumbnail served over HTTP."""
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from tiler.app import create_app as create_tiler
 from tiler.settings import TilerSettings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Playwright
 
 CRS = "EPSG:32632"
 ORIGIN = (510_000.0, 4_650_000.0)  # Corsica, August 2021: no other suite's item near
@@ -200,12 +201,14 @@ class Browser:
         self.shots.append(path)
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
+@contextmanager
+def recording(folder: Path, playwright: "Playwright") -> Iterator[Browser]:
+    """A browser of its own (own cookies, so its own session), recording into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     # A French visitor: the browser asks for French first, as most of the programme's users.
-    with chromium(accept_downloads=True, locale="fr-FR") as context:
+    with chromium(playwright, accept_downloads=True, locale="fr-FR") as context:
         page = context.new_page()
-        recorder = Browser(page, tmp_path)
+        recorder = Browser(page, folder)
         page.on("pageerror", lambda error: recorder.errors.append(str(error)))
         page.on(
             "console",
@@ -214,6 +217,28 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
             ),
         )
         page.on("dialog", lambda dialog: recorder.errors.append(f"dialog: {dialog.message}"))
+        yield recorder
+
+
+@pytest.fixture
+def playwright() -> Iterator["Playwright"]:
+    """Playwright, once for the test's browsers (it runs once per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture
+def browser(tmp_path: Path, playwright: "Playwright") -> Iterator[Browser]:
+    with recording(tmp_path, playwright) as recorder:
+        yield recorder
+
+
+@pytest.fixture
+def operator_browser(tmp_path: Path, playwright: "Playwright") -> Iterator[Browser]:
+    """A second browser, for an operator working while the user's browser stays signed in."""
+    with recording(tmp_path / "operator", playwright) as recorder:
         yield recorder
 
 

@@ -1,14 +1,12 @@
-"""The operators' back-office: an operator handles an imagery request from its arrival to its
-delivery through the pages (the requester agreeing to the quote through the API), every step
-audited and mailed; everyone else is refused on every back-office route; searches and forms
-answer bad input with a clear page."""
+"""The operators' back-office: everyone else is refused on every back-office route; searches
+and forms answer bad input with a clear page; decisions on applications are audited. (An
+operator handling a request from its arrival to its delivery in the pages is the tasking
+journey of test_requests.py.)"""
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import psycopg
@@ -24,9 +22,9 @@ from portal.app import create_app
 from portal.passwords import hash_password
 from portal.settings import PortalSettings
 from tests.orders.conftest import payload, square
-from tests.orders.test_lifecycle import DELIVERY_BOUNDS, ingest
-from tests.portal.conftest import Browser, Portal, member
-from tests.portal.test_security import sign_in
+from tests.orders.test_lifecycle import DELIVERY_BOUNDS
+from tests.portal.conftest import Portal, member
+from tests.portal.pages import history
 
 PASSWORD = "un mot de passe du back-office"
 OPERATOR = "olivia@ops.backoffice.test"
@@ -121,15 +119,6 @@ def concrete(path: str, order_id: str, application_id: int) -> str:
         .replace("{application_id}", str(application_id))
         .replace("{action}", "accept")
     )
-
-
-def history(portal: Portal, order_id: str) -> list[tuple[str, str]]:
-    with psycopg.connect(portal.database_url) as conn:
-        rows = conn.execute(
-            "SELECT status_code, actor FROM dinamis_orders.status WHERE order_id = %s ORDER BY id",
-            (int(order_id),),
-        )
-        return [(status, actor) for status, actor in rows]
 
 
 @pytest.fixture(scope="module")
@@ -357,152 +346,3 @@ def test_application_decisions_are_audited(
             (application,),
         ).fetchall() == [(OPERATOR, "approve", True)]
     operator.close()
-
-
-def act(browser: Browser, action: str, reason: str | None = None) -> None:
-    page = browser.page
-    form = page.locator(f"form[data-action='{action}']")
-    if reason is not None:
-        form.locator("input[name=reason]").fill(reason)
-    with page.expect_navigation():
-        form.get_by_role("button").click()
-
-
-def attempt(browser: Browser, when: datetime, cloud: float, validated: bool) -> None:
-    page = browser.page
-    page.get_by_label("Acquise le (UTC)").fill(when.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Couverture nuageuse, en pourcentage").fill(f"{cloud:g}")
-    if validated:
-        page.get_by_label("Validée : la demande passe en production").check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Enregistrer la tentative").click()
-
-
-def status_shown(browser: Browser) -> str:
-    return browser.page.get_attribute("#status", "data-status") or ""
-
-
-def test_an_operator_handles_a_request_from_arrival_to_delivery(
-    portal: Portal, people: People, browser: Browser, database_url: str, settings: Settings
-) -> None:
-    order_id = submit(portal, people)
-    page = browser.page
-    assert sign_in(browser, portal, OPERATOR, PASSWORD) == 200
-    page.get_by_role("link", name="Back-office").click()
-    page.wait_for_selector("#request-counts")
-    assert int(page.text_content("#request-counts tr[data-status=received] .count")) >= 1
-    assert page.get_by_role("heading", name="En attente depuis le plus longtemps : reçue").count()
-    browser.shot("backoffice-queues")
-
-    page.get_by_role("link", name="Demandes d’imagerie", exact=True).click()
-    page.get_by_label("Demandeur (partie de l’adresse)").fill(people.requester)
-    page.get_by_role("button", name="Rechercher").click()
-    page.wait_for_selector(f"#results tr[data-id='{order_id}']")
-    browser.shot("backoffice-search")
-    page.get_by_role("link", name=f"Demande {order_id}").first.click()
-    page.wait_for_selector("#request")
-    assert status_shown(browser) == "received"
-    assert page.text_content("#due").strip() == "2090.00 EUR"
-    browser.shot("backoffice-request")
-
-    act(browser, "accept")
-    assert status_shown(browser) == "accepted"
-    assert "C’est fait" in page.text_content("#done")
-    # Forwarding before the requester agreed to the quote: the API's reason, nothing changed.
-    act(browser, "forward")
-    assert "the quote awaits the requester's agreement" in page.text_content("#refusal")
-    assert status_shown(browser) == "accepted"
-    browser.shot("backoffice-refused")
-    act(browser, "quote")
-    assert status_shown(browser) == "reserved"
-
-    # The requester agrees through the API, with their key.
-    agreed = httpx.post(
-        f"{portal.api_url}/stapi/orders/{order_id}/actions/agree",
-        headers={"Authorization": f"Bearer {people.key}"},
-        timeout=60,
-    )
-    assert agreed.status_code == 200, agreed.text
-    page.reload()
-    assert status_shown(browser) == "accepted"
-    act(browser, "forward")
-    assert status_shown(browser) == "tasked"
-
-    first = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=3)
-    attempt(browser, first, 40, validated=False)
-    assert status_shown(browser) == "scheduled"
-    attempt(browser, first + timedelta(days=26), 4, validated=True)
-    assert status_shown(browser) == "processing"
-    rows = page.locator("#attempts tbody tr")
-    assert rows.count() == 2
-    assert [rows.nth(i).locator("td").nth(1).text_content() for i in range(2)] == ["40 %", "4 %"]
-    browser.shot("backoffice-attempts")
-
-    item_id = f"BACKOFFICE-PHR-{order_id}"
-    ingest(database_url, settings, item_id)
-    page.reload()  # the item is a candidate now: ticked rather than typed
-    page.get_by_label(re.compile(f"^{item_id}")).check()
-    browser.shot("backoffice-deliver")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Livrer").click()
-    assert status_shown(browser) == "completed"
-    assert page.text_content("#items-delivered").strip() == f"pleiades/{item_id}"
-    browser.shot("backoffice-delivered")
-
-    # The audit trail: every operator action on the request, who and why; the requester's
-    # own steps (submission, agreement) are the request's history, not operators' actions.
-    page.get_by_role("link", name="Cette demande dans le journal d’audit").click()
-    page.wait_for_selector("#audit")
-    entries = page.locator("#audit tr.entry")
-    actions = [entries.nth(i).get_attribute("data-action") for i in range(entries.count())]
-    # The refused forward changed nothing, so it is not there.
-    assert actions == ["deliver", "attempt", "attempt", "forward", "quote", "accept"]
-    assert {entries.nth(i).locator(".actor").text_content() for i in range(len(actions))} == {
-        OPERATOR
-    }
-    assert "4 % cloud: validated" in entries.nth(1).locator(".reason").text_content()
-    assert item_id in entries.nth(0).locator(".reason").text_content()
-    browser.shot("backoffice-audit")
-    page.get_by_label("Action", exact=True).select_option("attempt")
-    page.get_by_role("button", name="Filtrer").click()
-    page.wait_for_selector("#audit")
-    assert page.locator("#audit tr.entry[data-action=attempt]").count() >= 2
-    assert page.locator("#audit tr.entry:not([data-action=attempt])").count() == 0
-
-    assert history(portal, order_id) == [
-        ("received", people.requester),
-        ("accepted", OPERATOR),
-        ("reserved", OPERATOR),
-        ("accepted", people.requester),
-        ("tasked", OPERATOR),
-        ("scheduled", OPERATOR),
-        ("processing", OPERATOR),
-        ("completed", OPERATOR),
-    ]
-    # Each back-office change mailed the requester, as the API's do.
-    subjects = {
-        str(m["Subject"]).rsplit(": ", 1)[1]
-        for m in wait_for_mails(portal, people.requester, f"request {order_id} ", 6)
-    }
-    assert subjects >= {"accepted", "reserved", "tasked", "scheduled", "processing", "completed"}
-
-    # The same pages in English.
-    page.goto(f"{portal.url}/backoffice/requests/{order_id}")
-    page.get_by_role("button", name="English").click()
-    page.wait_for_selector("text=Acquisition attempts")
-    assert page.text_content("#status").strip() == "delivered"
-    browser.shot("backoffice-request-en")
-    # The refused forward's page is the only answer the browser reports (a 409).
-    assert browser.errors == [
-        "Failed to load resource: the server responded with a status of 409 (Conflict)"
-    ], browser.errors
-
-
-def wait_for_mails(portal: Portal, address: str, about: str, count: int) -> list[Any]:
-    """Mails to ``address`` about ``about``, waiting for ``count``: they leave after the page."""
-    deadline = time.monotonic() + 20
-    while True:
-        found = [m for m in portal.mailbox.to(address) if about in str(m["Subject"])]
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)

@@ -2,14 +2,15 @@
 (with its live quote, equal to the API's) to the downloaded image, areas sent as files (good
 and bad ones), and who sees which request.
 
-The operators' steps go through the API's imagery-request routes, one small function each,
-until the back-office pages take them over."""
+The operator works in the back-office pages, in a second browser of their own, while the
+user's stays signed in."""
 
 import io
 import json
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from shapely.geometry import shape
 
 from access.models import EntityCategory, Role
 from dinamis.area import geometry_area_km2
+from dinamis.settings import Settings
 from portal import store
 from portal.passwords import hash_password
 from tests.browser import CHROMIUM
@@ -37,7 +39,17 @@ from tests.orders.conftest import (  # noqa: F401 (fixtures: the provider's arch
     square,
     tles,
 )
+from tests.orders.test_lifecycle import ingest
 from tests.portal.conftest import Browser, Portal
+from tests.portal.pages import (
+    act,
+    attempt,
+    deliver,
+    find_request,
+    history,
+    status_shown,
+    wait_for_mails,
+)
 from tests.portal.test_security import sign_in as signed_in
 from tests.portal.test_security import unexpected
 
@@ -74,7 +86,13 @@ def lab(portal: Portal) -> Lab:
             _requester(conn, other, "otto@ops.demandes.test", Role.OPERATOR),
         )
         hashed = hash_password(PASSWORD)
-        for person in (people.requester, people.colleague, people.referent, people.stranger):
+        for person in (
+            people.requester,
+            people.colleague,
+            people.referent,
+            people.stranger,
+            people.operator,
+        ):
             store.set_password_hash(conn, person.user_id, hashed)
     return people
 
@@ -104,48 +122,6 @@ def shot_of(browser: Browser, selector: str, name: str) -> None:
     path = browser.folder / f"{len(browser.shots) + 1:02d}-{name}.png"
     browser.page.locator(selector).screenshot(path=path)
     browser.shots.append(path)
-
-
-# -- the operators' steps, through the API ---------------------------------------------------
-
-
-def _act(portal: Portal, key: str, path: str, body: dict[str, Any] | None = None) -> dict:
-    answer = httpx.post(
-        f"{portal.api_url}/stapi/{path}",
-        json=body,
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=60,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def operator_accepts(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator.key, f"orders/{order_id}/actions/accept")
-
-
-def operator_quotes(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator.key, f"orders/{order_id}/actions/quote", {"reason": "Devis DSP 2026"})
-
-
-def operator_forwards(portal: Portal, lab: Lab, order_id: str) -> None:
-    _act(portal, lab.operator.key, f"orders/{order_id}/actions/forward")
-
-
-def operator_records_attempt(
-    portal: Portal, lab: Lab, order_id: str, when: str, cloud: float, validated: bool
-) -> None:
-    body = {"acquired_at": when, "cloud_cover": cloud, "validated": validated}
-    _act(portal, lab.operator.key, f"orders/{order_id}/attempts", body)
-
-
-def operator_delivers(portal: Portal, lab: Lab, order_id: str, item: dict[str, Any]) -> None:
-    body = {"items": [{"collection": item["collection"], "id": item["id"]}]}
-    _act(portal, lab.operator.key, f"orders/{order_id}/deliver", body)
-
-
-def operator_records_tranche(portal: Portal, lab: Lab, attempts: int) -> None:
-    _act(portal, lab.operator.key, f"entities/{lab.entity_id}/tranches", {"attempts": attempts})
 
 
 # -- the journey ------------------------------------------------------------------------------
@@ -178,15 +154,49 @@ def draw(browser: Browser, geometry: dict[str, Any]) -> None:
     page.keyboard.press("Enter")
 
 
+def counts_of_the_day(portal: Portal, entity_id: int, day: str) -> dict[str, Any]:
+    """An entity's requests, attempts and downloads of a (UTC) day, counted from the raw rows:
+    a download is a product fetched by a user on a day, however many requests it took."""
+    with psycopg.connect(portal.database_url) as conn:
+        orders = conn.execute(
+            'SELECT id, area_km2 FROM dinamis_orders."order" WHERE entity_id = %s'
+            " AND (created_at AT TIME ZONE 'UTC')::date = %s::date",
+            (entity_id, day),
+        ).fetchall()
+        attempts = conn.execute(
+            "SELECT order_id FROM dinamis_orders.attempt WHERE order_id = ANY(%s)",
+            ([order for order, _ in orders],),
+        ).fetchall()
+        events = conn.execute(
+            "SELECT collection, item, user_id FROM dinamis_access.download_event"
+            " WHERE entity_id = %s AND kind = 'download'"
+            " AND (at AT TIME ZONE 'UTC')::date = %s::date",
+            (entity_id, day),
+        ).fetchall()
+    return {
+        "order_ids": {order for order, _ in orders},
+        "km2": sum(float(area) for _, area in orders),
+        "attempts": len(attempts),
+        "downloads": len(set(events)),
+        "products": len({(collection, item) for collection, item, _ in events}),
+    }
+
+
 @pytest.mark.usefixtures("tles")
 def test_tasking_journey_from_drawing_to_download(
-    portal: Portal, lab: Lab, browser: Browser
+    portal: Portal,
+    lab: Lab,
+    browser: Browser,
+    operator_browser: Browser,
+    database_url: str,
+    settings: Settings,
 ) -> None:
     page = browser.page
     sign_in(browser, portal, lab.requester)
     open_form(browser, portal, "pleiades-tasking")
     assert page.get_attribute("html", "lang") == "fr"
-    draw(browser, square(AREA_KM2, CENTRE))
+    area = square(AREA_KM2, CENTRE)
+    draw(browser, area)
     shown = quoted(browser)
     geometry = json.loads(shown["geometry"])
     assert abs(geometry_area_km2(shape(geometry)) - AREA_KM2) < AREA_KM2 * 0.01
@@ -232,8 +242,24 @@ def test_tasking_journey_from_drawing_to_download(
     assert "Suivi des châtaigneraies" in page.text_content("dl.facts")
     browser.shot("received")
 
-    operator_accepts(portal, lab, order_id)
-    operator_quotes(portal, lab, order_id)
+    # The operator, in a browser of their own, finds the request in the back-office.
+    office = operator_browser.page
+    sign_in(operator_browser, portal, lab.operator)
+    find_request(operator_browser, lab.requester.email, order_id)
+    assert status_shown(operator_browser) == "received"
+    assert office.text_content("#due").strip() == f"{api['due']} {api['currency']}"
+    operator_browser.shot("backoffice-request")
+    act(operator_browser, "accept")
+    assert status_shown(operator_browser) == "accepted"
+    assert "C’est fait" in office.text_content("#done")
+    # Forwarding before the requester agreed to the quote: the API's reason, nothing changed.
+    act(operator_browser, "forward")
+    assert "the quote awaits the requester's agreement" in office.text_content("#refusal")
+    assert status_shown(operator_browser) == "accepted"
+    operator_browser.shot("backoffice-refused")
+    act(operator_browser, "quote", "Devis DSP 2026")
+    assert status_shown(operator_browser) == "reserved"
+
     page.reload()
     assert page.text_content("#status").strip() == "devis envoyé, en attente de votre accord"
     assert "Devis DSP 2026" in page.text_content("#timeline")
@@ -244,11 +270,28 @@ def test_tasking_journey_from_drawing_to_download(
     assert page.locator("#agreed").count() == 1
     browser.shot("agreed")
 
-    operator_forwards(portal, lab, order_id)
-    operator_records_attempt(portal, lab, order_id, "2026-12-10T10:31:00Z", 42.5, False)
-    operator_records_attempt(portal, lab, order_id, "2026-12-19T10:29:00Z", 4.0, True)
-    item = portal.licensed[0]
-    operator_delivers(portal, lab, order_id, item)
+    office.reload()
+    assert status_shown(operator_browser) == "accepted"
+    act(operator_browser, "forward")
+    assert status_shown(operator_browser) == "tasked"
+    first = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=3)
+    attempt(operator_browser, first, 42.5, validated=False)
+    assert status_shown(operator_browser) == "scheduled"
+    attempt(operator_browser, first + timedelta(days=9), 4, validated=True)
+    assert status_shown(operator_browser) == "processing"
+    assert office.locator("#attempts tbody tr").count() == 2
+    operator_browser.shot("backoffice-attempts")
+    # The product, as ingest publishes it, over the requested area: the page proposes it.
+    item_id = f"DEMANDES-PHR-{order_id}"
+    west, south, east, north = shape(area).bounds
+    cog = ingest(
+        database_url, settings, item_id, (west + 0.1, south + 0.1, east - 0.1, north - 0.1)
+    )
+    office.reload()
+    deliver(operator_browser, item_id)
+    assert status_shown(operator_browser) == "completed"
+    assert office.text_content("#items-delivered").strip() == f"pleiades/{item_id}"
+    operator_browser.shot("backoffice-delivered")
 
     page.get_by_role("link", name="Mes demandes").first.click()
     row = page.locator(f"#requests tr[data-id='{order_id}']")
@@ -263,18 +306,95 @@ def test_tasking_journey_from_drawing_to_download(
     statuses = page.locator("#timeline li strong").all_text_contents()
     assert statuses[0] == "reçue" and statuses[-1] == "livrée" and len(statuses) == 8
     browser.shot("delivered")
-    page.get_by_role("button", name=f"Ajouter {item['id']} au panier").click()
+    page.get_by_role("button", name=f"Ajouter {item_id} au panier").click()
     page.wait_for_url(re.compile(rf"/requests/{order_id}$"))
     assert page.locator("#items .in-basket").count() == 1
-    page.locator("#items").get_by_role("link", name=item["id"]).click()
+    page.locator("#items").get_by_role("link", name=item_id).click()
     page.wait_for_selector("#item-title")
     browser.shot("item")
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("^Télécharger data")).click()
     path = Path(download.value.path())
     assert path.read_bytes()[:4] in (b"II*\x00", b"MM\x00*")
-    assert path.stat().st_size == portal.cogs[item["id"]].stat().st_size
+    assert path.stat().st_size == cog.stat().st_size
     assert not unexpected(browser), browser.errors
+
+    # Who did what: the request's history, the operators' audit trail, the mails.
+    operator = lab.operator.email
+    assert history(portal, order_id) == [
+        ("received", lab.requester.email),
+        ("accepted", operator),
+        ("reserved", operator),
+        ("accepted", lab.requester.email),
+        ("tasked", operator),
+        ("scheduled", operator),
+        ("processing", operator),
+        ("completed", operator),
+    ]
+    office.get_by_role("link", name="Cette demande dans le journal d’audit").click()
+    office.wait_for_selector("#audit")
+    entries = office.locator("#audit tr.entry")
+    actions = [entries.nth(i).get_attribute("data-action") for i in range(entries.count())]
+    # The requester's own steps are the request's history, not operators' actions; the
+    # refused forward changed nothing, so it is not there either.
+    assert actions == ["deliver", "attempt", "attempt", "forward", "quote", "accept"]
+    assert {entries.nth(i).locator(".actor").text_content() for i in range(6)} == {operator}
+    assert "4 % cloud: validated" in entries.nth(1).locator(".reason").text_content()
+    assert item_id in entries.nth(0).locator(".reason").text_content()
+    operator_browser.shot("backoffice-audit")
+    office.get_by_label("Action", exact=True).select_option("attempt")
+    office.get_by_role("button", name="Filtrer").click()
+    office.wait_for_selector("#audit")
+    assert office.locator("#audit tr.entry[data-action=attempt]").count() >= 2
+    assert office.locator("#audit tr.entry:not([data-action=attempt])").count() == 0
+    subjects = {
+        str(m["Subject"]).rsplit(": ", 1)[1]
+        for m in wait_for_mails(portal, lab.requester.email, f"request {order_id} ", 6)
+    }
+    assert subjects >= {"accepted", "reserved", "tasked", "scheduled", "processing", "completed"}
+
+    # The statistics page: the lab's figures of the day, counted here from the raw rows,
+    # are those of this journey.
+    office.get_by_role("link", name="Statistiques").click()
+    office.wait_for_selector("#requests")
+    today = datetime.now(UTC).date().isoformat()
+    office.goto(f"{portal.url}/statistics?entity={lab.entity_id}&from={today}&to={today}")
+    office.wait_for_selector("#requests")
+    counted = counts_of_the_day(portal, lab.entity_id, today)
+    assert counted["order_ids"] >= {int(order_id)} and counted["downloads"] >= 1
+    figures = {
+        (table, column): float(
+            office.get_attribute(
+                f"#{table} tr[data-key='all/all'] td[data-column={column}]", "data-value"
+            )
+        )
+        for table, column in (
+            ("requests", "requests"),
+            ("requests", "km2_requested"),
+            ("requests", "attempts"),
+            ("downloads", "downloads"),
+            ("downloads", "products"),
+        )
+    }
+    assert figures == {
+        ("requests", "requests"): len(counted["order_ids"]),
+        ("requests", "km2_requested"): pytest.approx(counted["km2"], abs=0.01),
+        ("requests", "attempts"): counted["attempts"],
+        ("downloads", "downloads"): counted["downloads"],
+        ("downloads", "products"): counted["products"],
+    }
+    operator_browser.shot("statistics")
+
+    # The back-office in English.
+    office.goto(f"{portal.url}/backoffice/requests/{order_id}")
+    office.get_by_role("button", name="English").click()
+    office.wait_for_selector("text=Acquisition attempts")
+    assert office.text_content("#status").strip() == "delivered"
+    operator_browser.shot("backoffice-request-en")
+    # The refused forward's page is the only answer the operator's browser reports (a 409).
+    assert operator_browser.errors == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"
+    ], operator_browser.errors
 
 
 @pytest.mark.usefixtures("archive")
@@ -467,8 +587,15 @@ def test_others_cannot_see_a_request(portal: Portal, lab: Lab, browser: Browser)
     page.set_viewport_size({"width": 1100, "height": 700})
     page.context.clear_cookies()
 
-    # The referent sees the entity's requests, who made them, and its SPOT balance.
-    operator_records_tranche(portal, lab, 20)
+    # The referent sees the entity's requests, who made them, and its SPOT balance (tranches
+    # are recorded through the API: the back-office has no page for them).
+    answer = httpx.post(
+        f"{portal.api_url}/stapi/entities/{lab.entity_id}/tranches",
+        json={"attempts": 20},
+        headers=lab.operator.headers,
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
     sign_in(browser, portal, lab.referent)
     page.goto(f"{portal.url}/requests")
     row = page.locator(f"#requests tr[data-id='{order_id}']")
