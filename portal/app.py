@@ -31,6 +31,8 @@ from portal.web import (
 STATIC = Path(__file__).parent / "static"
 # MapLibre and the country outlines are vendored once, with the tiler's web map.
 VENDOR = Path(__file__).parents[1] / "tiler" / "static" / "vendor"
+# The base map every DINAMIS map starts from, with the tiler's web map.
+SHARED = VENDOR.parent / "shared"
 
 
 def create_app(
@@ -76,6 +78,7 @@ def create_app(
     for folder in sorted((STATIC / "vendor").iterdir()):
         app.mount(f"/static/vendor/{folder.name}", StaticFiles(directory=folder))
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
+    app.mount("/static/shared", StaticFiles(directory=SHARED), name="shared")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, membership, account, catalogue, requests, backoffice, stats):
         app.include_router(module.router)

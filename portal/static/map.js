@@ -1,36 +1,17 @@
-// The portal's map: country outlines (vendored, no base-map server), the search's footprints
+// The portal's map: the shared base map (country outlines), the search's footprints
 // or one item's tiles, the "map view" button of the search form and the clip of the view.
 // The server renders everything else; this module only reads the page's JSON configuration.
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("map-config").textContent);
 const text = $("map-text") ? JSON.parse($("map-text").textContent) : {};
-const empty = { type: "FeatureCollection", features: [] };
 const round = (value, digits) => Number(value.toFixed(digits));
 
 function start() {
-  const map = new maplibregl.Map({
-    container: "map",
-    style: {
-      version: 8,
-      sources: {},
-      layers: [{ id: "background", type: "background", paint: { "background-color": "#dde8f0" } }],
-    },
-    center: [2.5, 46.6],
-    zoom: 4.6,
-    attributionControl: { compact: true, customAttribution: "Natural Earth" },
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.ScaleControl(), "bottom-left");
+  const { map, ready } = dinamisBasemap("/static/vendor/world-atlas/countries-110m.json");
   window.dinamisMap = map;
 
-  map.on("load", async () => {
-    map.addSource("countries", { type: "geojson", data: empty });
-    map.addLayer({ id: "countries-fill", type: "fill", source: "countries", paint: { "fill-color": "#f6f4ee" } });
-    map.addLayer({ id: "countries-line", type: "line", source: "countries", paint: { "line-color": "#a9a294", "line-width": 0.6 } });
-    const topology = await (await fetch("/static/vendor/world-atlas/countries-110m.json")).json();
-    map.getSource("countries").setData(topojson.feature(topology, topology.objects.countries));
-
+  ready.then(async () => {
     if (config.footprints) showFootprints(map, config.footprints);
     if (config.tilejson) await showItem(map);
     // Pages that add their own layers and tools (the request form) start from here.

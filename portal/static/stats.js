@@ -7,7 +7,6 @@ const data = JSON.parse($("stats-data").textContent);
 const names = JSON.parse($("stats-names").textContent);
 const labels = data.labels;
 const COLOURS = ["#1864ab", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#5c940d", "#495057"];
-const empty = { type: "FeatureCollection", features: [] };
 
 // One stacked bar per group: rows[key] of each span, zero where a span has no row.
 function stacked(canvasId, periods, rows, key, value, title) {
@@ -48,28 +47,13 @@ function charts() {
 }
 
 function map() {
-  const view = new maplibregl.Map({
-    container: "map",
-    style: {
-      version: 8,
-      sources: {},
-      layers: [{ id: "background", type: "background", paint: { "background-color": "#dde8f0" } }],
-    },
-    center: [2.5, 46.6],
+  const { map: view, ready } = dinamisBasemap("/static/vendor/world-atlas/countries-110m.json", {
     zoom: 4.3,
-    attributionControl: { compact: true, customAttribution: "Natural Earth" },
+    scale: false,
   });
-  view.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   window.dinamisStatsMap = view;
-  view.on("load", async () => {
-    view.addSource("countries", { type: "geojson", data: empty });
-    view.addLayer({ id: "countries-fill", type: "fill", source: "countries", paint: { "fill-color": "#f6f4ee" } });
-    view.addLayer({ id: "countries-line", type: "line", source: "countries", paint: { "line-color": "#a9a294", "line-width": 0.6 } });
-    const [topology, footprints] = await Promise.all([
-      fetch("/static/vendor/world-atlas/countries-110m.json").then((r) => r.json()),
-      fetch(data.footprints).then((r) => r.json()),
-    ]);
-    view.getSource("countries").setData(topojson.feature(topology, topology.objects.countries));
+  ready.then(async () => {
+    const footprints = await (await fetch(data.footprints)).json();
     view.addSource("footprints", { type: "geojson", data: footprints });
     view.addLayer({
       id: "requested", type: "line", source: "footprints",

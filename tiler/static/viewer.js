@@ -53,32 +53,11 @@
 
   // -- map ---------------------------------------------------------------------------------
 
-  const map = new maplibregl.Map({
-    container: "map",
-    style: {
-      version: 8,
-      sources: {},
-      layers: [{ id: "background", type: "background", paint: { "background-color": "#dde8f0" } }],
-    },
-    center: [2.5, 46.6],
-    zoom: 4.6,
-    attributionControl: { compact: true, customAttribution: "Outlines: Natural Earth" },
-  });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.ScaleControl(), "bottom-left");
-
-  const mapReady = new Promise((resolve) => map.on("load", resolve));
+  const { map, ready: mapReady } = dinamisBasemap(
+    new URL("vendor/world-atlas/countries-110m.json", staticBase),
+  );
 
   mapReady.then(() => {
-    map.addSource("countries", { type: "geojson", data: emptyCollection() });
-    map.addLayer({
-      id: "countries-fill", type: "fill", source: "countries",
-      paint: { "fill-color": "#f6f4ee" },
-    });
-    map.addLayer({
-      id: "countries-line", type: "line", source: "countries",
-      paint: { "line-color": "#a9a294", "line-width": 0.6 },
-    });
     map.addSource("footprints", { type: "geojson", data: emptyCollection() });
     map.addLayer({
       id: "footprints-fill", type: "fill", source: "footprints",
@@ -93,7 +72,6 @@
       filter: ["==", ["get", "key"], ""],
       paint: { "line-color": "#d9480f", "line-width": 3 },
     });
-    loadCountries();
 
     map.on("click", "footprints-fill", (event) => {
       const keys = event.features.map((f) => f.properties.key);
@@ -110,16 +88,6 @@
       if (event.sourceId === "item-tiles") showStatus(`Tile error: ${describe(event.error)}`, true);
     });
   });
-
-  async function loadCountries() {
-    // Natural Earth 1:110m outlines (world-atlas), shipped with the page: no base map server.
-    try {
-      const topology = await getJson(new URL("vendor/world-atlas/countries-110m.json", staticBase));
-      map.getSource("countries").setData(topojson.feature(topology, topology.objects.countries));
-    } catch (error) {
-      console.warn("country outlines unavailable", error);
-    }
-  }
 
   // -- form --------------------------------------------------------------------------------
 
