@@ -15,17 +15,13 @@ from typing import Any
 from fastapi import Request
 
 from access.models import Principal
+from dinamis.refusal import Refusal
 
 PROCESSES_GROUP = "dinamis.processes"
 
 
-class InputError(Exception):
+class InputError(Refusal):
     """A request the process refuses: ``status`` (4xx) and a reason for the requester."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,14 @@ from typing import Any
 
 from access.models import EntityCategory, Principal
 from access.policy import Decision
+from dinamis.refusal import Refusal
 from orders.aoi import AoiError, check_aoi
 from orders.rules import Kind, ProductRules, Quote, Rules, View, quote
 from orders.settings import OrdersSettings
 
 
-class RequestError(Exception):
+class RequestError(Refusal):
     """A request refused before anything is recorded: ``status`` is the HTTP code."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 @dataclass(frozen=True)
