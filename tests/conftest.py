@@ -3,7 +3,7 @@ the access-control data (people, licensed and open items) every suite reading im
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from jwt.algorithms import RSAAlgorithm
 from pypgstac.load import Loader, Methods
+from typer.testing import CliRunner
 
 from access.settings import AccessSettings, access_settings
 from dinamis import database
 from dinamis.catalog import load_collections
+from dinamis.cli import app as dinamis_app
 from dinamis.serve import BackgroundServer, free_port
-from dinamis.settings import REPO_ROOT, Settings
+from dinamis.settings import REPO_ROOT, Settings, get_settings
 from stac_api.synthetic import synthetic_items
 from tests.entitlements import Issuer, Items, People, bearer, load_items, register_people
 from tests.mail import Mailbox, SmtpServer
@@ -29,6 +31,22 @@ SEARCH_COLLECTION = "synthetic-test"
 SEARCH_COUNT = 60
 # The real sample products of tests/data (see its SOURCES.md), or another copy of them.
 SAMPLES = Path(os.environ.get("DINAMIS_SAMPLES_DIR") or REPO_ROOT / "tests" / "data")
+
+
+@pytest.fixture
+def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """``dinamis ...`` as an operator's shell runs it, the database given by DATABASE_URL; the
+    output, once the exit code is the one expected."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(dinamis_app, list(args))
+        assert result.exit_code == code, result.output
+        return result.output
+
+    yield run
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -5,33 +5,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 
 import psycopg
-import pytest
-from typer.testing import CliRunner
 
 from access import store
 from access.policy import can_access
-from dinamis.cli import app
-from dinamis.settings import REPO_ROOT, get_settings
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
-    # The commands find the database as an operator's shell gives it: DATABASE_URL.
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, result.output
-        return result.output
-
-    yield run
-    get_settings.cache_clear()
+from dinamis.settings import REPO_ROOT
 
 
 def test_onboarding_an_entity_and_a_user(invoke, database_url: str) -> None:

@@ -1,7 +1,7 @@
 """Declaring and building coverages: the operator's commands, rebuilds when the items change
 (and only then), the previous pyramid replaced, and refusals that say why."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -11,12 +11,10 @@ import morecantile
 import psycopg
 import pytest
 import rasterio
-from typer.testing import CliRunner
 
 from coverages import store
 from coverages.build import build
 from coverages.settings import CoverageSettings
-from dinamis.cli import app
 from dinamis.settings import Settings, get_settings
 from tests.coverages.conftest import GSD, SIZE, STEP
 from tests.coverages.scenes import scene
@@ -30,8 +28,6 @@ get = partial(httpx.get, timeout=60)
 YEAR = 2018
 # Another part of Brittany than the session's coverage.
 ORIGIN = (470_000.0, 5_320_000.0)
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -56,21 +52,13 @@ def make_scene(scene_folder: Path, load: Callable[..., None]) -> Callable[..., d
 
 @pytest.fixture
 def invoke(
-    database_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., str]]:
+    invoke: Callable[..., str], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., str]:
     """``dinamis coverage ...`` as an operator's shell runs it."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("DINAMIS_COVERAGES_FOLDER", str(settings.data_dir / "coverages"))
     monkeypatch.setenv("DINAMIS_TILER_STORAGE_ROOTS", str(settings.storage))
     get_settings.cache_clear()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, ["coverage", *args])
-        assert result.exit_code == code, result.output
-        return result.output
-
-    yield run
-    get_settings.cache_clear()
+    return lambda *args, code=0: invoke("coverage", *args, code=code)
 
 
 def test_an_operator_declares_builds_lists_and_drops_a_coverage(

@@ -1,33 +1,15 @@
 """``dinamis stats`` prints the API's figures, as CSV or JSON."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from dinamis.cli import app
-from dinamis.settings import get_settings
 from tests.stats.activity import Activity
 from tests.stats.conftest import Callers
 
-runner = CliRunner()
 PERIOD = ("--from", "2014-01-01", "--to", "2017-12-31", "--by", "year")
-
-
-@pytest.fixture
-def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, result.output
-        return result.output
-
-    yield run
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("figure", ["members", "downloads", "requests", "cumulative"])
