@@ -22,6 +22,8 @@ from ingest.model import IngestError
 
 # Seconds to wait for the database before saying it does not answer.
 CONNECT_TIMEOUT = 10
+# The advisory lock every item load holds (see Catalogue.load).
+LOAD_LOCK = zlib.crc32(b"dinamis-load-items")
 # How the ingest's sessions show in pg_stat_activity, so operators can tell them apart.
 APPLICATION_NAME = "dinamis-ingest"
 
@@ -100,23 +102,20 @@ class Catalogue:
     def load(self, items: list[dict[str, Any]], mode: Methods = Methods.upsert) -> None:
         """Load ``items`` with pypgstac's loader: one transaction per partition.
 
-        Loads into one collection wait for one another: pgSTAC creates a missing partition
-        without a lock, so two products of a new year loaded at once (parallel ingest workers,
-        a worker's COG beside a command) failed with 'relation "_items_2_2019" does not exist'.
+        Loads wait for one another: pgSTAC creates a missing partition, and maintains every
+        partition's indexes, without a lock, so two products of a new year loaded at once
+        (parallel ingest workers, a worker's COG beside a command) failed with 'relation
+        "_items_2_2019" does not exist'. A load takes milliseconds; the COGs are made outside.
         """
         if not items:
             return
-        # Sorted, so that two loads over the same collections take their locks in one order.
-        keys = sorted({zlib.crc32(f"dinamis-load:{item['collection']}".encode()) for item in items})
         with self.db() as db:
             conn = db.connection
-            for key in keys:
-                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            conn.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
             try:
                 Loader(db).load_items(iter(items), insert_mode=mode)
             finally:
-                for key in reversed(keys):
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
 
     def refresh_extents(self, collections: list[str]) -> None:
         """Bring the collections' extents up to what their items now cover."""
