@@ -22,8 +22,8 @@ from ingest.model import IngestError
 
 # Seconds to wait for the database before saying it does not answer.
 CONNECT_TIMEOUT = 10
-# The advisory lock every item load holds (see Catalogue.load).
-LOAD_LOCK = zlib.crc32(b"dinamis-load-items")
+# The advisory lock every change of items and extents holds (see Catalogue.serialised).
+CHANGE_LOCK = zlib.crc32(b"dinamis-catalogue-changes")
 # How the ingest's sessions show in pg_stat_activity, so operators can tell them apart.
 APPLICATION_NAME = "dinamis-ingest"
 
@@ -99,28 +99,34 @@ class Catalogue:
             )
             return [row[0] for row in rows if row is not None]
 
-    def load(self, items: list[dict[str, Any]], mode: Methods = Methods.upsert) -> None:
-        """Load ``items`` with pypgstac's loader: one transaction per partition.
+    @contextmanager
+    def serialised(self) -> Iterator[PgstacDB]:
+        """A PgstacDB holding the lock every change of the catalogue's items and extents takes.
 
-        Loads wait for one another: pgSTAC creates a missing partition, and maintains every
-        partition's indexes, without a lock, so two products of a new year loaded at once
-        (parallel ingest workers, a worker's COG beside a command) failed with 'relation
-        "_items_2_2019" does not exist'. A load takes milliseconds; the COGs are made outside.
+        pgSTAC creates a missing partition, and maintains every partition's indexes and the
+        collections' extents, without locks of its own: two products of a new year loaded at
+        once (parallel ingest workers, a worker's COG beside a command) failed with 'relation
+        "_items_2_2019" does not exist', and a load beside an extent refresh with a deadlock.
+        Each takes milliseconds; the COGs are made outside.
         """
-        if not items:
-            return
         with self.db() as db:
             conn = db.connection
-            conn.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+            conn.execute("SELECT pg_advisory_lock(%s)", (CHANGE_LOCK,))
             try:
-                Loader(db).load_items(iter(items), insert_mode=mode)
+                yield db
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
+                conn.execute("SELECT pg_advisory_unlock(%s)", (CHANGE_LOCK,))
+
+    def load(self, items: list[dict[str, Any]], mode: Methods = Methods.upsert) -> None:
+        """Load ``items`` with pypgstac's loader: one transaction per partition."""
+        if items:
+            with self.serialised() as db:
+                Loader(db).load_items(iter(items), insert_mode=mode)
 
     def refresh_extents(self, collections: list[str]) -> None:
         """Bring the collections' extents up to what their items now cover."""
         if collections:
-            with self.db() as db:
+            with self.serialised() as db:
                 refresh_extents(db, collections)
 
 
