@@ -9,7 +9,7 @@ from rasterio.errors import CRSError
 
 from access.models import DownloadEvent, EventKind, Principal, Role, UserStatus
 from access.oidc import looks_like_jwt
-from access.policy import Decision, is_operator
+from access.policy import Decision
 from access.state import AccessState
 from access.store import KEY_PREFIX
 from access.tokens import verify_token
@@ -129,15 +129,6 @@ async def require_admin(request: Request, principal: OptionalPrincipal) -> Princ
         raise unauthorized("catalogue changes need an admin's API key.")
     if principal.role is not Role.ADMIN or principal.user_status is not UserStatus.ACTIVE:
         raise HTTPException(403, "catalogue changes are reserved to DINAMIS admins.")
-    return principal
-
-
-async def require_operator(request: Request, principal: OptionalPrincipal) -> Principal:
-    """An active operator or admin, with their API key: for the programme's back-office routes."""
-    if principal is None or request.state.via == "token":
-        raise unauthorized("this route needs an operator's API key.")
-    if not is_operator(principal):
-        raise HTTPException(403, "this route is reserved to DINAMIS operators.")
     return principal
 
 
