@@ -1,7 +1,7 @@
 """A request refused before anything is done, with the HTTP status to answer."""
 
 
-class Refusal(Exception):
+class RefusedError(Exception):
     """``status`` (4xx) and ``detail``, the reason the caller reads."""
 
     def __init__(self, status: int, detail: str) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import Request
 
 from access.models import Principal
-from dinamis.refusal import Refusal
+from dinamis.refusal import RefusedError
 
 PROCESSES_GROUP = "dinamis.processes"
 
 
-class InputError(Refusal):
+class InputError(RefusedError):
     """A request the process refuses: ``status`` (4xx) and a reason for the requester."""
 
 

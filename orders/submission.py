@@ -8,13 +8,13 @@ from typing import Any
 
 from access.models import EntityCategory, Principal
 from access.policy import Decision
-from dinamis.refusal import Refusal
+from dinamis.refusal import RefusedError
 from orders.aoi import AoiError, check_aoi
 from orders.rules import Kind, ProductRules, Quote, Rules, View, quote
 from orders.settings import OrdersSettings
 
 
-class RequestError(Refusal):
+class RequestError(RefusedError):
     """A request refused before anything is recorded: ``status`` is the HTTP code."""
 
 
