@@ -32,7 +32,7 @@ STATIC = Path(__file__).parent / "static"
 # MapLibre and the country outlines are vendored once, with the tiler's web map.
 VENDOR = Path(__file__).parents[1] / "tiler" / "static" / "vendor"
 # The base map every DINAMIS map starts from, with the tiler's web map.
-SHARED = VENDOR.parent / "shared"
+BASEMAP = VENDOR.parent / "basemap"
 
 
 def create_app(
@@ -78,7 +78,7 @@ def create_app(
     for folder in sorted((STATIC / "vendor").iterdir()):
         app.mount(f"/static/vendor/{folder.name}", StaticFiles(directory=folder))
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
-    app.mount("/static/shared", StaticFiles(directory=SHARED), name="shared")
+    app.mount("/static/basemap", StaticFiles(directory=BASEMAP), name="basemap")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, membership, account, catalogue, requests, backoffice, stats):
         app.include_router(module.router)
