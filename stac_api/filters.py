@@ -77,13 +77,12 @@ class FilterPostRequest(FilterExtensionPostRequest):
     filter_lang: Literal["cql2-json", "cql2-text"] | None = Field("cql2-json", alias="filter-lang")
 
 
-def _checked(value: str | Cql2, language: str) -> Expr:
+def _checked(value: str | Cql2, language: str) -> None:
     # Keyed by the text, or by the object with sorted keys (the same filter however sent).
     source = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     error = _cql2_error(source, isinstance(value, str))
     if error is not None:
         raise ValueError(f"filter: not valid {language}: {error}")
-    return Expr(value)
 
 
 # Workaround (upstream: cql2's Python ``Expr.validate()`` compiles the CQL2 JSON schema on every
@@ -100,7 +99,8 @@ def _cql2_error(source: str, is_text: bool) -> str | None:
 
 
 def cql2_json(text: str) -> Cql2:
-    return _checked(text, "CQL2 text").to_json()
+    _checked(text, "CQL2 text")
+    return Expr(text).to_json()
 
 
 def _like_escape(value: str) -> str:
