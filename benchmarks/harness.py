@@ -3,7 +3,6 @@ process of its own, so that client and server do not share one interpreter's GIL
 
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from dinamis import database
 from dinamis.catalog import load_collections
-from dinamis.serve import free_port, wait_until_answering
+from dinamis.serve import free_port, uvicorn_command, wait_until_answering
 from dinamis.settings import REPO_ROOT, Settings
 
 
@@ -95,16 +94,14 @@ def server_process(
     process = subprocess.Popen(
         [
             *cap,
-            sys.executable,
-            "-m",
-            "uvicorn",
-            factory,
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *(["--workers", str(workers)] if workers > 1 else []),
+            *uvicorn_command(
+                factory,
+                "127.0.0.1",
+                port,
+                "--log-level",
+                "warning",
+                *(["--workers", str(workers)] if workers > 1 else []),
+            ),
         ],
         env={
             **os.environ,

@@ -65,6 +65,15 @@ def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") 
         runner.run(main())
 
 
+def uvicorn_command(factory: str, host: str, port: int, *options: str) -> list[str]:
+    """The command serving the app of ``factory`` (``module:create_app``, called without
+    arguments) on ``host:port`` in processes of uvicorn's own, with uvicorn's ``options``."""
+    return [
+        sys.executable, "-m", "uvicorn", factory, "--factory", "--host", host, "--port", str(port),
+        *options,
+    ]  # fmt: skip
+
+
 @contextmanager
 def worker_processes(
     factory: str, host: str, port: int, workers: int, log_level: str = "info"
@@ -73,16 +82,10 @@ def worker_processes(
     ``port`` by ``workers`` uvicorn processes, for as long as the context lasts: a CPU-bound
     app (the tiler) uses every core, which one event loop's threads cannot (the GIL)."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
+        uvicorn_command(
             factory,
-            "--factory",
-            "--host",
             host,
-            "--port",
-            str(port),
+            port,
             "--workers",
             str(workers),
             "--log-level",
@@ -90,7 +93,7 @@ def worker_processes(
             # As _config: Forwarded headers are the app's to judge, no access log.
             "--no-proxy-headers",
             "--no-access-log",
-        ]
+        )
     )
     # uvicorn re-raises the SIGTERM it handled once its servers have stopped: exit through the
     # ``finally`` below, which stops the workers, rather than die and leave them running.

@@ -4,7 +4,6 @@ process shows (its memory, its log output, its behaviour when the database dies)
 
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dinamis import database
-from dinamis.serve import free_port, wait_until_answering
+from dinamis.serve import free_port, uvicorn_command, wait_until_answering
 from dinamis.settings import REPO_ROOT, Settings
 
 
@@ -59,17 +58,7 @@ def uvicorn_process(
     command = [
         "prlimit",
         f"--as={memory_cap_mb * 1024 * 1024}",
-        sys.executable,
-        "-m",
-        "uvicorn",
-        factory,
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--proxy-headers",
-        "--access-log",
+        *uvicorn_command(factory, "127.0.0.1", port, "--proxy-headers", "--access-log"),
     ]
     with log.open("wb") as out:
         # exec: the pid is uvicorn's own, not prlimit's.
