@@ -163,10 +163,10 @@ def asyncpg_server_settings(settings: DatabaseSettings) -> dict[str, str]:
 
 
 def asyncpg_connection_getter(settings: DatabaseSettings) -> ConnectionGetter:
-    """A ``get_connection`` for stac-fastapi-pgstac's ``connect_to_db``, as its own but with a
-    bounded wait for a connection, and without a dead connection outliving the outage that
-    killed it: no ping per request (a round trip on every search), but the pool's connections
-    are all replaced as soon as one request meets a broken one.
+    """A ``get_connection`` for the API's pools (``stac_api.pools``), as stac-fastapi-pgstac's
+    own but with a bounded wait for a connection, and without a dead connection outliving the
+    outage that killed it: no ping per request (a round trip on every search), but the pool's
+    connections are all replaced as soon as one request meets a broken one.
 
     asyncpg itself reconnects a pooled connection whose socket the server closed (a restart,
     a crash: the kernel closes the backends' sockets and the pool sees it); what it cannot see

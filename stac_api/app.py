@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, status
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings, ServerSettings
-from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
+from stac_fastapi.pgstac.db import close_db_connection
 from starlette.middleware import Middleware
 
 from access.dependencies import require_admin
@@ -36,7 +36,7 @@ from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
-from stac_api import item_links
+from stac_api import item_links, pools
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
 from stac_api.extensions import extensions as build_extensions
@@ -69,11 +69,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await connect_to_db(
-            app,
-            get_conn=asyncpg_connection_getter(db),
-            postgres_settings=postgres,
-            add_write_connection_pool=bool(extensions.transaction),
+        await pools.connect(
+            app, asyncpg_connection_getter(db), postgres, write_pool=bool(extensions.transaction)
         )
         async with installed(app, database_url, access, db):
             # Everything made so far (modules, models, routes, pools) lives as long as the
