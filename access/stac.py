@@ -1,9 +1,11 @@
 """How STAC items tell clients to authenticate: the STAC Authentication extension, and
 public download URLs in place of the server's storage paths."""
 
+import re
 from collections.abc import Collection
+from functools import lru_cache, partial
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 AUTH_EXTENSION = "https://stac-extensions.github.io/authentication/v1.1.0/schema.json"
 # Browse images are public in every imagery catalogue, licensed collections included: only
@@ -83,28 +85,64 @@ def auth_fields(collection_id: str, api_url: str, licensed: Collection[str]) -> 
     return {"auth:schemes": schemes, "auth:refs": list(schemes)}
 
 
-def download_href(api_url: str, collection_id: str, item_id: str, asset: str) -> str:
-    collection, item, key = (quote(part, safe="") for part in (collection_id, item_id, asset))
-    return f"{api_url.rstrip('/')}/collections/{collection}/items/{item}/assets/{key}/download"
+# A scheme as urlsplit finds one (RFC 3986: a letter, then letters, digits, "+", "-", "."),
+# without splitting the whole href of every asset of every item of a page.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_quoted = lru_cache(maxsize=4096)(partial(quote, safe=""))
+
+
+def is_stored(href: str) -> bool:
+    """Whether ``href`` is a path this server stores (no scheme, or ``file:``) rather than a
+    public URL (a provider's quicklook, say)."""
+    scheme = _SCHEME.match(href)
+    return scheme is None or scheme.group().lower() == "file:"
+
+
+class Presenter:
+    """Items as the public sees them, for one answer: the API's URL, the licensed collections
+    and the authentication fields are worked out once for all its items.
+
+    Items of one answer share the (read-only) authentication fields of their collection.
+    """
+
+    def __init__(self, api_url: str, licensed: Collection[str]) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.licensed = licensed
+        self._auth: dict[str, dict[str, Any]] = {}
+
+    def _assets_url(self, collection_id: str, item_id: str) -> str:
+        collection, item = _quoted(collection_id), quote(item_id, safe="")
+        return f"{self.api_url}/collections/{collection}/items/{item}/assets/"
+
+    def _auth_fields(self, collection_id: str) -> dict[str, Any]:
+        if collection_id not in self._auth:
+            self._auth[collection_id] = auth_fields(collection_id, self.api_url, self.licensed)
+        return self._auth[collection_id]
+
+    def present(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``item`` as the public sees it (modified in place and returned): assets stored on
+        this server point at the download endpoint, and licensed ones (not the browse images)
+        carry ``auth:refs``."""
+        collection_id, item_id = item.get("collection"), item.get("id")
+        if not collection_id or not item_id:  # the fields extension may leave them out
+            return item
+        fields = self._auth_fields(collection_id)
+        assets_url = None
+        for key, asset in item.get("assets", {}).items():
+            if not is_stored(asset.get("href", "")):
+                continue  # already a public URL (e.g. a provider's quicklook)
+            assets_url = assets_url or self._assets_url(collection_id, item_id)
+            asset["href"] = f"{assets_url}{_quoted(key)}/download"
+            if fields and not is_public(asset):
+                asset["auth:refs"] = fields["auth:refs"]
+        if fields:
+            item.setdefault("properties", {})["auth:schemes"] = fields["auth:schemes"]
+            extensions = item.setdefault("stac_extensions", [])
+            if AUTH_EXTENSION not in extensions:
+                extensions.append(AUTH_EXTENSION)
+        return item
 
 
 def present_item(item: dict[str, Any], api_url: str, licensed: Collection[str]) -> dict[str, Any]:
-    """The item as the public sees it (modified in place and returned): assets stored on this
-    server point at the download endpoint, and licensed ones (not the browse images) carry
-    ``auth:refs``."""
-    collection_id, item_id = item.get("collection"), item.get("id")
-    if not collection_id or not item_id:  # the fields extension may leave them out
-        return item
-    fields = auth_fields(collection_id, api_url, licensed)
-    for key, asset in item.get("assets", {}).items():
-        if urlsplit(asset.get("href", "")).scheme not in ("", "file"):
-            continue  # already a public URL (e.g. a provider's quicklook)
-        asset["href"] = download_href(api_url, collection_id, item_id, key)
-        if fields and not is_public(asset):
-            asset["auth:refs"] = fields["auth:refs"]
-    if fields:
-        item.setdefault("properties", {})["auth:schemes"] = fields["auth:schemes"]
-        extensions = item.setdefault("stac_extensions", [])
-        if AUTH_EXTENSION not in extensions:
-            extensions.append(AUTH_EXTENSION)
-    return item
+    """One item as the public sees it (see :meth:`Presenter.present`)."""
+    return Presenter(api_url, licensed).present(item)

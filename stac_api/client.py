@@ -13,7 +13,7 @@ from stac_fastapi.types.stac import Collection, Collections, ItemCollection
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from access.stac import present_item
+from access.stac import Presenter
 from stac_api.collection_assets import present_collection
 from stac_api.encoding import ORJSONGeoJSONResponse
 from stac_api.filters import as_one_filter
@@ -80,11 +80,11 @@ class DinamisClient(CoreCrudClient):
         # The API's own public URL, as stac-fastapi's links use it (proxy headers included).
         api_url = get_base_url(request)
         tiler_url = public_tiler_url(request.app.state.settings.tiler_url, api_url)
-        licensed = (await request.app.state.access.licences()).keys()
+        # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
+        public = Presenter(api_url, (await request.app.state.access.licences()).keys())
         for feature in collection["features"]:
             feature["links"].extend(item_links(tiler_url, feature["collection"], feature["id"]))
-            # pgSTAC keeps the storage paths the tiler reads; only the public sees URLs.
-            present_item(feature, api_url, licensed)
+            public.present(feature)
         if include or exclude:
             keep = _kept(include, include_sent)
             collection["features"] = [

@@ -1,6 +1,8 @@
 """Items advertise the STAC Authentication extension for licensed collections only."""
 
-from access.stac import AUTH_EXTENSION, auth_fields, present_item
+from urllib.parse import urlsplit
+
+from access.stac import AUTH_EXTENSION, Presenter, auth_fields, is_stored, present_item
 
 API = "https://catalogue.dinamis.test"
 LICENSED = {"pleiades"}
@@ -45,3 +47,34 @@ def test_present_item_rewrites_stored_assets_only() -> None:
     assert open_item["assets"]["image"]["href"].endswith("/download")
     assert "auth:schemes" not in open_item["properties"]
     assert "stac_extensions" not in open_item
+
+
+def test_stored_paths_are_told_from_urls_as_urlsplit_does() -> None:
+    hrefs = [
+        "synthetic/x.tif",
+        "/var/lib/dinamis/storage/x.tif",
+        "file:///var/lib/x.tif",
+        "FILE:/x.tif",
+        "https://provider.test/ql.jpg",
+        "HTTP://provider.test/ql.jpg",
+        "s3://bucket/key.tif",
+        "svn+ssh.v1-x://h/p",
+        "1abc:/not-a-scheme",
+        "dir:with/colon.tif",
+        "./a:b",
+        "",
+    ]
+    for href in hrefs:
+        assert is_stored(href) == (urlsplit(href).scheme in ("", "file")), href
+
+
+def test_items_of_one_answer_share_their_collections_fields() -> None:
+    public = Presenter(API, LICENSED)
+    first, second = public.present(item("pleiades")), public.present(item("pleiades"))
+    assert first["properties"]["auth:schemes"] is second["properties"]["auth:schemes"]
+    assert first["assets"]["image"]["auth:refs"] == [
+        "dinamis-key",
+        "dinamis-token",
+        "dinamis-signed-url",
+    ]
+    assert public.present(item("spot-world-heritage"))["properties"] == {}
