@@ -39,7 +39,13 @@ def test_links_are_upstream_links() -> None:
         request("catalogue.example", "/search", b"limit=100"),
         request("other.example", "/stac/collections/c/items", b"", root_path="/stac"),
     ):
-        for collection, item in (("pleiades", "IMG_1"), ("spot-6-7", "a b/../c?d#e")):
+        for collection, item in (
+            ("pleiades", "IMG_1"),
+            ("spot-6-7", "a b/../c?d#e"),
+            ("spot-6-7", ".."),
+            ("c d", "x:y"),
+            ("a/b", "é%20"),
+        ):
 
             async def both(
                 http: Request = http, collection: str = collection, item: str = item
