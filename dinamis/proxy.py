@@ -6,6 +6,7 @@ to a host of its choosing (cache poisoning, password-reset style phishing)."""
 import ipaddress
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -68,16 +69,19 @@ class ForwardedMiddleware:
         self.app = app
         self.trusted = networks(trusted_proxies)
         self.public = urlsplit(public_url) if public_url else None
+        # Clients come back (keep-alive, the same proxies): each address is judged once.
+        self._trusts_address = lru_cache(maxsize=4096)(self._judge)
 
-    def _trusts(self, scope: Scope) -> bool:
-        client = scope.get("client")
-        if not client:
-            return False
+    def _judge(self, host: str) -> bool:
         try:
-            address = ipaddress.ip_address(client[0])
+            address = ipaddress.ip_address(host)
         except ValueError:  # a unix socket peer: the proxy is on this machine
             return True
         return any(address in network for network in self.trusted)
+
+    def _trusts(self, scope: Scope) -> bool:
+        client = scope.get("client")
+        return bool(client) and self._trusts_address(client[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -67,9 +67,12 @@ def serve_forever(apps: dict[int, FastAPI], host: str, log_level: str = "info") 
 
 def uvicorn_command(factory: str, host: str, port: int, *options: str) -> list[str]:
     """The command serving the app of ``factory`` (``module:create_app``, called without
-    arguments) on ``host:port`` in processes of uvicorn's own, with uvicorn's ``options``."""
+    arguments) on ``host:port`` in processes of uvicorn's own, with uvicorn's ``options`` (the
+    last of two opposite flags wins)."""
     return [
         sys.executable, "-m", "uvicorn", factory, "--factory", "--host", host, "--port", str(port),
+        # As _config: Forwarded headers are the app's to judge, no access log.
+        "--no-proxy-headers", "--no-access-log",
         *options,
     ]  # fmt: skip
 
@@ -90,9 +93,6 @@ def worker_processes(
             str(workers),
             "--log-level",
             log_level,
-            # As _config: Forwarded headers are the app's to judge, no access log.
-            "--no-proxy-headers",
-            "--no-access-log",
         )
     )
     # uvicorn re-raises the SIGTERM it handled once its servers have stopped: exit through the
