@@ -101,6 +101,22 @@ class StacClient:
         await self.http.aclose()
 
 
+def footprints(features: list[dict[str, Any]]) -> dict[str, Any]:
+    """The items' footprints for a portal map, each keyed ``collection/id`` (its page)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": f.get("geometry"),
+                "properties": {"key": f"{f.get('collection')}/{f.get('id')}"},
+            }
+            for f in features
+            if f.get("geometry")
+        ],
+    }
+
+
 def data_assets(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The item's downloadable products: assets with the ``data`` role."""
     return {

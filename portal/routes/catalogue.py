@@ -16,6 +16,7 @@ from portal.stac import (
     StacClient,
     asset_url,
     data_assets,
+    footprints,
     item_area_km2,
     item_size,
 )
@@ -143,18 +144,6 @@ async def catalogue(
     except CatalogueError:
         error = page.gettext("The catalogue cannot be reached now. Try again in a moment.")
         collections = []
-    footprints = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": f.get("geometry"),
-                "properties": {"key": f"{f.get('collection')}/{f.get('id')}"},
-            }
-            for f in features
-            if f.get("geometry")
-        ],
-    }
     return page.render(
         "catalogue.html",
         400 if error and searched else 200,
@@ -165,7 +154,7 @@ async def catalogue(
         matched=matched,
         searched=searched,
         error=error,
-        footprints=footprints,
+        footprints=footprints(features),
         basket_keys={f"{b['collection']}/{b['id']}" for b in page.session.basket},
     )
 

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from portal.aoi import AoiFileError, Limits, read_aoi
 from portal.routes.catalogue import bounded
-from portal.stac import CatalogueError, StacClient
+from portal.stac import CatalogueError, StacClient, footprints
 from portal.stac import Query as StacQuery
 from portal.web import MAX_FORM_FIELD, PageError, Web, WebDep, check_csrf, field, signed_in
 
@@ -478,6 +478,7 @@ async def request_page(order_id: str, page: WebDep) -> HTMLResponse:
     window = props.get("search_parameters", {}).get("datetime", "/").split("/")
     return page.render(
         "request.html",
+        map_config={"area": order.get("geometry"), "footprints": await _delivered(page, items)},
         order=order,
         summary=_summary(order),
         props=props,
@@ -488,6 +489,25 @@ async def request_page(order_id: str, page: WebDep) -> HTMLResponse:
         items=items,
         basket_keys={f"{b['collection']}/{b['id']}" for b in page.session.basket},
     )
+
+
+async def _delivered(page: Web, items: list[list[str]]) -> dict[str, Any]:
+    """The footprints of a request's delivered items (the first ``search_limit``), for its map;
+    none when the catalogue cannot say (the list of items is on the page anyway)."""
+    items = items[: page.settings.search_limit]
+    found: list[dict[str, Any]] = []
+    if items:
+        body = {
+            "ids": [item_id for _, item_id in items],
+            "collections": sorted({collection for collection, _ in items}),
+            "limit": len(items),
+        }
+        try:
+            status, answer = await _stac(page).call("POST", "/search", _key(page), json=body)
+        except CatalogueError:
+            status, answer = 503, {}
+        found = answer.get("features", []) if status == 200 else []
+    return footprints(found)
 
 
 async def _act(request: Request, page: Web, order_id: str, action: str) -> RedirectResponse:

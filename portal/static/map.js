@@ -13,6 +13,7 @@ function start() {
 
   ready.then(async () => {
     if (config.footprints) showFootprints(map, config.footprints);
+    if (config.area) showArea(map, config.area);
     if (config.tilejson) await showItem(map);
     // Pages that add their own layers and tools (the request form) start from here.
     window.dispatchEvent(new CustomEvent("dinamis-map", { detail: map }));
@@ -55,12 +56,7 @@ function showFootprints(map, footprints) {
   map.addSource("footprints", { type: "geojson", data: footprints });
   map.addLayer({ id: "footprints-fill", type: "fill", source: "footprints", paint: { "fill-color": "#1864ab", "fill-opacity": 0.12 } });
   map.addLayer({ id: "footprints-line", type: "line", source: "footprints", paint: { "line-color": "#1864ab", "line-width": 1.5 } });
-  const coords = footprints.features.flatMap((f) => f.geometry.coordinates.flat(2));
-  if (coords.length) {
-    const xs = [], ys = [];
-    for (let i = 0; i < coords.length; i += 2) { xs.push(coords[i]); ys.push(coords[i + 1]); }
-    fit(map, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]);
-  }
+  fitGeometries(map, footprints.features.map((f) => f.geometry));
   // A footprint leads to its item's page, as the result list does.
   map.on("click", "footprints-fill", (event) => {
     const key = event.features[0].properties.key;
@@ -68,6 +64,24 @@ function showFootprints(map, footprints) {
   });
   map.on("mouseenter", "footprints-fill", () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "footprints-fill", () => { map.getCanvas().style.cursor = ""; });
+}
+
+// The view on the geometries (polygons and multipolygons, in lon/lat).
+function fitGeometries(map, geometries) {
+  const coords = geometries.flatMap((g) => g.coordinates.flat(g.type === "MultiPolygon" ? 3 : 2));
+  if (coords.length) {
+    const xs = [], ys = [];
+    for (let i = 0; i < coords.length; i += 2) { xs.push(coords[i]); ys.push(coords[i + 1]); }
+    fit(map, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]);
+  }
+}
+
+// A request's area, drawn over what was delivered for it, and the view on it.
+function showArea(map, area) {
+  map.addSource("area", { type: "geojson", data: { type: "Feature", geometry: area, properties: {} } });
+  map.addLayer({ id: "area-fill", type: "fill", source: "area", paint: { "fill-color": "#d9480f", "fill-opacity": 0.08 } });
+  map.addLayer({ id: "area-line", type: "line", source: "area", paint: { "line-color": "#d9480f", "line-width": 2, "line-dasharray": [2, 1] } });
+  fitGeometries(map, [area]);
 }
 
 async function showItem(map) {

@@ -305,6 +305,13 @@ def test_tasking_journey_from_drawing_to_download(
     assert cells == ["42,5 %", "4 %"]
     statuses = page.locator("#timeline li strong").all_text_contents()
     assert statuses[0] == "reçue" and statuses[-1] == "livrée" and len(statuses) == 8
+    # Its map: the area drawn, and the delivered image's footprint leading to its page.
+    page.wait_for_function("() => window.dinamisMap && dinamisMap.getLayer('area-line')")
+    config = json.loads(page.text_content("#map-config"))
+    assert shape(config["area"]).equals_exact(shape(geometry), 1e-9)
+    keys = [f["properties"]["key"] for f in config["footprints"]["features"]]
+    assert keys == [f"pleiades/{item_id}"]
+    assert page.evaluate("() => dinamisMap.getLayer('footprints-fill') !== undefined")
     browser.shot("delivered")
     page.get_by_role("button", name=f"Ajouter {item_id} au panier").click()
     page.wait_for_url(re.compile(rf"/requests/{order_id}$"))
