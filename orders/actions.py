@@ -217,10 +217,12 @@ def operator_routes(rules: Rules, settings: OrdersSettings) -> APIRouter:
         entity_id: EntityId,
         body: TrancheBody,
         access: Access,
-        _: Annotated[Principal, Depends(_operator)],
+        operator: Annotated[Principal, Depends(_operator)],
     ) -> dict[str, Any]:
         try:
-            left = await access.run(store.buy_tranche, entity_id, body.attempts, rules)
+            left = await access.run(
+                store.buy_tranche, entity_id, body.attempts, rules, actor_of(operator)
+            )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
         except psycopg.errors.ForeignKeyViolation as error:

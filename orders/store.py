@@ -489,15 +489,65 @@ def _credit(conn: psycopg.Connection, entity_id: int, attempts: int) -> int:
     return int(left)
 
 
-def buy_tranche(conn: psycopg.Connection, entity_id: int, attempts: int, rules: Rules) -> int:
+def buy_tranche(
+    conn: psycopg.Connection,
+    entity_id: int,
+    attempts: int,
+    rules: Rules,
+    actor: Actor = CLI_OPERATOR,
+) -> int:
     """Record an entity's purchase of a tranche of ``attempts``; the new balance."""
     tranche = rules.spot.tranche(attempts)
     conn.execute(
-        "INSERT INTO dinamis_orders.tranche (entity_id, attempts, price_eur, rules_version)"
-        " VALUES (%s, %s, %s, %s)",
-        (entity_id, tranche.attempts, tranche.price_eur, rules.version),
+        "INSERT INTO dinamis_orders.tranche"
+        " (entity_id, attempts, price_eur, rules_version, recorded_by) VALUES (%s, %s, %s, %s, %s)",
+        (entity_id, tranche.attempts, tranche.price_eur, rules.version, actor.label),
     )
     return _credit(conn, entity_id, tranche.attempts)
+
+
+@dataclass(frozen=True)
+class EntityBalance:
+    entity_id: int
+    entity_name: str
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class TranchePurchase:
+    bought_at: datetime
+    entity_id: int
+    entity_name: str
+    attempts: int
+    price_eur: Decimal
+    recorded_by: str | None
+
+
+def balances(conn: psycopg.Connection, name: str | None, limit: int) -> list[EntityBalance]:
+    """Active entities whose name holds ``name`` (any case; all when None), with the attempts
+    left in their tranches, by name."""
+    rows = conn.cursor(row_factory=dict_row).execute(
+        "SELECT e.id AS entity_id, e.name AS entity_name, coalesce(b.attempts, 0) AS attempts_left"
+        " FROM dinamis_access.entity e LEFT JOIN dinamis_orders.balance b ON b.entity_id = e.id"
+        " WHERE e.status = 'active'"
+        " AND (%(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0)"
+        " ORDER BY e.name, e.id LIMIT %(limit)s",
+        {"name": name, "limit": limit},
+    )
+    return [EntityBalance(**row) for row in rows]
+
+
+def purchases(conn: psycopg.Connection, name: str | None, limit: int) -> list[TranchePurchase]:
+    """The latest tranche purchases of the entities whose name holds ``name``, newest first."""
+    rows = conn.cursor(row_factory=dict_row).execute(
+        "SELECT t.bought_at, t.entity_id, e.name AS entity_name, t.attempts, t.price_eur,"
+        " t.recorded_by FROM dinamis_orders.tranche t"
+        " JOIN dinamis_access.entity e ON e.id = t.entity_id"
+        " WHERE %(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0"
+        " ORDER BY t.bought_at DESC, t.id DESC LIMIT %(limit)s",
+        {"name": name, "limit": limit},
+    )
+    return [TranchePurchase(**row) for row in rows]
 
 
 # -- satellites and the provider's archive --------------------------------------------------
