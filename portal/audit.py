@@ -1,6 +1,7 @@
 """The operators' audit trail: their decisions on membership applications, recorded here, and
-their actions on imagery requests, which the requests' status history already records (who,
-when, what, why) and which are read from it rather than copied."""
+their actions on imagery requests and the SPOT tranches they record, which the requests' status
+history and the purchases already record (who, when, what, why) and which are read from them
+rather than copied."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,10 @@ class ApplicationAction(StrEnum):
     PROVIDER_APPROVAL = "provider-approval"
 
 
+# A SPOT tranche purchase, read from the purchases themselves (who recorded it, when).
+TRANCHE = "tranche"
+
+
 # A request's status changes that only operators make: the workflow's operator-only steps
 # (their reason code is the action), and a cancellation by an operator, which the workflow
 # records as 'cancelled' (the requester's own is 'user_cancelled').
@@ -29,6 +34,7 @@ AUDITED_ACTIONS = (
     *OPERATOR_ACTIONS,
     Action.CANCEL.value,
     *(action.value for action in ApplicationAction),
+    TRANCHE,
 )
 
 
@@ -91,6 +97,12 @@ SELECT * FROM (
     FROM dinamis_portal.audit a
     JOIN dinamis_portal.application p ON p.id = a.application_id
     LEFT JOIN dinamis_access.entity e ON e.id = a.entity_id
+    UNION ALL
+    SELECT t.bought_at, t.recorded_by, %(tranche)s, NULL, NULL, t.entity_id, e.name,
+           t.attempts || ' attempts, ' || t.price_eur || ' EUR', NULL
+    FROM dinamis_orders.tranche t
+    JOIN dinamis_access.entity e ON e.id = t.entity_id
+    WHERE t.recorded_by IS NOT NULL
 ) entry
 WHERE (%(actor)s::text IS NULL OR strpos(lower(actor), lower(%(actor)s)) > 0)
   AND (%(action)s::text IS NULL OR action = %(action)s)
@@ -108,6 +120,7 @@ def search(
     """One page of the entries ``where`` selects, newest first, and how many it selects."""
     params = {
         "cancelled": OPERATOR_CANCELLED,
+        "tranche": TRANCHE,
         "operator_actions": list(OPERATOR_ACTIONS),
         "actor": where.actor,
         "action": where.action,

@@ -620,6 +620,59 @@ def _text(form: FormData, name: str) -> str | None:
 # -- audit ----------------------------------------------------------------------------------
 
 
+# -- SPOT tranches ----------------------------------------------------------------------------
+
+
+@router.get("/tranches", response_class=HTMLResponse)
+async def tranches(page: WebDep) -> HTMLResponse:
+    criteria = Criteria(page)
+    name = criteria.text("entity")
+    limit = page.settings.backoffice_page_size
+
+    def read(
+        conn: psycopg.Connection,
+    ) -> tuple[list[orders_store.EntityBalance], list[orders_store.TranchePurchase]]:
+        return orders_store.balances(conn, name, limit), orders_store.purchases(conn, name, limit)
+
+    entities, bought = await page.access.run(read)
+    return page.render(
+        "backoffice_tranches.html",
+        values=criteria.values,
+        entities=entities,
+        bought=bought,
+        sizes=orders().rules.spot.tranches,
+        recorded=criteria.number("recorded"),
+    )
+
+
+@router.post("/tranches")
+async def buy_tranche(page: WebDep, operator: Operator, form: Form) -> RedirectResponse:
+    """Record a tranche an entity bought, as ``POST /stapi/entities/{id}/tranches`` does."""
+    entity, size = field(form, "entity_id", 18), field(form, "attempts", 9)
+    if not entity.isdigit() or not size.isdigit():
+        raise PageError(400, page.gettext("Choose an entity and the size of its tranche."))
+    rules = orders().rules
+
+    def record(conn: psycopg.Connection) -> int:
+        orders_store.ensure_rules(conn, rules)
+        return orders_store.buy_tranche(conn, int(entity), int(size), rules, actor_of(operator))
+
+    try:
+        left = await page.access.run(record)
+    except ValueError as error:
+        sizes = ", ".join(str(tranche.attempts) for tranche in rules.spot.tranches)
+        raise PageError(
+            400, page.gettext("No tranche of this size: the rules sell %(sizes)s.", sizes=sizes)
+        ) from error
+    except psycopg.errors.ForeignKeyViolation as error:
+        raise PageError(404, page.gettext("No such entity.")) from error
+    log.info(
+        "tranche of %s attempts for entity %s by %s: %s left", size, entity, operator.email, left
+    )
+    query = urlencode({"entity": field(form, "filter", 200), "recorded": entity})
+    return page.redirect(f"{PREFIX}/tranches?{query}")
+
+
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(page: WebDep) -> HTMLResponse:
     criteria = Criteria(page)

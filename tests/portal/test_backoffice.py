@@ -346,3 +346,40 @@ def test_application_decisions_are_audited(
             (application,),
         ).fetchall() == [(OPERATOR, "approve", True)]
     operator.close()
+
+
+def test_tranches_are_recorded_and_audited(portal: Portal, people: People) -> None:
+    operator = session(portal.url, OPERATOR, "en")
+    lab = {"entity": "Labo du back-office"}
+    balance_url = f"{portal.api_url}/stapi/entities/{people.entity_id}/tranches"
+    api = {"Authorization": f"Bearer {people.operator_key}"}
+    before = httpx.get(balance_url, headers=api, timeout=60).json()["attempts_left"]
+    page = operator.get("/backoffice/tranches", params=lab)
+    assert page.status_code == 200 and f'data-entity="{people.entity_id}"' in page.text
+    # The sizes offered are the rules' tranches.
+    sizes = [int(size) for size in re.findall(r'<option value="(\d+)">', page.text)]
+    assert sizes and len(set(sizes)) == len(sizes)
+    form = {"csrf": csrf_of(operator), "entity_id": str(people.entity_id), "filter": lab["entity"]}
+
+    recorded = operator.post("/backoffice/tranches", data={**form, "attempts": str(sizes[-1])})
+    assert recorded.status_code == 303
+    shown = operator.get(recorded.headers["location"])
+    left = before + sizes[-1]
+    assert f"Labo du back-office has {left} attempts left" in shown.text
+    assert httpx.get(balance_url, headers=api, timeout=60).json()["attempts_left"] == left
+
+    # A size the rules do not sell, an unknown entity: refused, nothing recorded.
+    wrong = operator.post("/backoffice/tranches", data={**form, "attempts": str(sizes[-1] + 1)})
+    assert wrong.status_code == 400 and "the rules sell" in wrong.text
+    unknown = operator.post(
+        "/backoffice/tranches",
+        data={**form, "entity_id": "999999999", "attempts": str(sizes[0])},
+    )
+    assert unknown.status_code == 404
+    assert httpx.get(balance_url, headers=api, timeout=60).json()["attempts_left"] == left
+
+    trail = operator.get("/backoffice/audit", params={"action": "tranche", **lab})
+    entries = re.findall(r'<tr class="entry" data-action="([^"]+)">', trail.text)
+    assert entries == ["tranche"] and OPERATOR in trail.text
+    assert f"{sizes[-1]} attempts" in trail.text and "SPOT tranche bought" in trail.text
+    operator.close()
