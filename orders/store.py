@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 from stapi_pydantic import OrderStatusCode as Status
 
@@ -523,31 +523,32 @@ class TranchePurchase:
     recorded_by: str | None
 
 
+# Entities and purchases whose entity's name holds %(name)s (any case; all when NULL).
+_BALANCES = """
+SELECT e.id AS entity_id, e.name AS entity_name, coalesce(b.attempts, 0) AS attempts_left
+FROM dinamis_access.entity e LEFT JOIN dinamis_orders.balance b ON b.entity_id = e.id
+WHERE e.status = 'active'
+  AND (%(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0)
+ORDER BY e.name, e.id LIMIT %(limit)s
+"""
+_PURCHASES = """
+SELECT t.bought_at, t.entity_id, e.name AS entity_name, t.attempts, t.price_eur, t.recorded_by
+FROM dinamis_orders.tranche t JOIN dinamis_access.entity e ON e.id = t.entity_id
+WHERE %(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0
+ORDER BY t.bought_at DESC, t.id DESC LIMIT %(limit)s
+"""
+
+
 def balances(conn: psycopg.Connection, name: str | None, limit: int) -> list[EntityBalance]:
-    """Active entities whose name holds ``name`` (any case; all when None), with the attempts
-    left in their tranches, by name."""
-    rows = conn.cursor(row_factory=dict_row).execute(
-        "SELECT e.id AS entity_id, e.name AS entity_name, coalesce(b.attempts, 0) AS attempts_left"
-        " FROM dinamis_access.entity e LEFT JOIN dinamis_orders.balance b ON b.entity_id = e.id"
-        " WHERE e.status = 'active'"
-        " AND (%(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0)"
-        " ORDER BY e.name, e.id LIMIT %(limit)s",
-        {"name": name, "limit": limit},
-    )
-    return [EntityBalance(**row) for row in rows]
+    """Active entities with the attempts left in their tranches, by name."""
+    cursor = conn.cursor(row_factory=class_row(EntityBalance))
+    return cursor.execute(_BALANCES, {"name": name, "limit": limit}).fetchall()
 
 
 def purchases(conn: psycopg.Connection, name: str | None, limit: int) -> list[TranchePurchase]:
-    """The latest tranche purchases of the entities whose name holds ``name``, newest first."""
-    rows = conn.cursor(row_factory=dict_row).execute(
-        "SELECT t.bought_at, t.entity_id, e.name AS entity_name, t.attempts, t.price_eur,"
-        " t.recorded_by FROM dinamis_orders.tranche t"
-        " JOIN dinamis_access.entity e ON e.id = t.entity_id"
-        " WHERE %(name)s::text IS NULL OR strpos(lower(e.name), lower(%(name)s)) > 0"
-        " ORDER BY t.bought_at DESC, t.id DESC LIMIT %(limit)s",
-        {"name": name, "limit": limit},
-    )
-    return [TranchePurchase(**row) for row in rows]
+    """The latest tranche purchases, newest first."""
+    cursor = conn.cursor(row_factory=class_row(TranchePurchase))
+    return cursor.execute(_PURCHASES, {"name": name, "limit": limit}).fetchall()
 
 
 # -- satellites and the provider's archive --------------------------------------------------
