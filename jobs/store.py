@@ -1,7 +1,7 @@
 """Runs and users' jobs in ``dinamis_jobs``, their status read from procrastinate's queue."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -182,3 +182,30 @@ def requesters(conn: psycopg.Connection, input_hash: str) -> list[tuple[UUID, st
             (input_hash,),
         )
     ]
+
+
+def purge(conn: psycopg.Connection, older_than: timedelta) -> tuple[int, int]:
+    """Remove the jobs finished more than ``older_than`` ago, then the runs no job waits for
+    that published nothing; return how many of each went.
+
+    A job is finished when dismissed, or when its run ended (for a job sharing a run that
+    had ended already, when it was made). Successful runs stay: each answers the same
+    request again with the catalogue item it published, which stays too.
+    """
+    jobs = conn.execute(
+        """DELETE FROM dinamis_jobs.job j USING dinamis_jobs.run r
+        WHERE r.input_hash = j.input_hash
+          AND coalesce(j.dismissed_at, CASE WHEN r.finished_at IS NOT NULL
+                                           THEN greatest(r.finished_at, j.created_at) END)
+              < now() - %(older_than)s""",
+        {"older_than": older_than},
+    ).rowcount
+    runs = conn.execute(
+        """DELETE FROM dinamis_jobs.run r
+        WHERE r.result IS NULL AND r.updated_at < now() - %(older_than)s
+          AND NOT EXISTS (SELECT FROM dinamis_jobs.job j WHERE j.input_hash = r.input_hash)
+          AND NOT EXISTS (SELECT FROM procrastinate_jobs q
+                          WHERE q.id = r.queue_job_id AND q.status IN ('todo', 'doing'))""",
+        {"older_than": older_than},
+    ).rowcount
+    return jobs, runs

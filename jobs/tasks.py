@@ -1,14 +1,22 @@
-"""The queue's own housekeeping: jobs of dead workers are retried, or failed with the reason.
+"""The queue's own housekeeping, periodic tasks run by whichever worker is alive.
 
 A worker killed mid-job (power loss, OOM killer, ``kill -9``) cannot mark its job: the job
 stays ``doing``. Workers send heartbeats; a job whose worker has been silent for
-``stalled_seconds`` is stalled, and this periodic task, run by whichever worker is alive,
-retries it (up to ``max_attempts`` runs) or fails it, noting why on its run.
+``stalled_seconds`` is stalled, and :func:`recover_stalled` retries it (up to
+``max_attempts`` runs) or fails it, noting why on its run.
+
+Finished jobs, the users' and the queue's own (a recovery every few seconds adds up), go
+after ``retention_days`` (:func:`purge_old_jobs`).
 """
 
+import asyncio
+from datetime import timedelta
+
 import procrastinate
+import psycopg
 from procrastinate.jobs import Status as QueueStatus
 
+from jobs import store
 from jobs.settings import JobsSettings
 
 blueprint = procrastinate.Blueprint()
@@ -48,3 +56,25 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
             job_id=job.id,
         )
     return len(stalled)
+
+
+@blueprint.periodic(cron=JobsSettings().purge_cron)
+@blueprint.task(name="purge_old_jobs", queue=QUEUE, pass_context=True, queueing_lock="purge")
+async def purge_old_jobs(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
+    """Remove the users' jobs finished more than ``retention_days`` ago, the runs left
+    without a job that published nothing, and the queue's jobs of that age (procrastinate's
+    own purge, failed and cancelled ones included)."""
+    retention = timedelta(days=JobsSettings().retention_days)
+
+    def ours() -> tuple[int, int]:
+        with psycopg.connect(context.additional_context["database_url"]) as conn:
+            return store.purge(conn, retention)
+
+    jobs, runs = await asyncio.to_thread(ours)
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=retention.days * 24,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+    return {"jobs": jobs, "runs": runs}
