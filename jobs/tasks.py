@@ -17,6 +17,7 @@ import psycopg
 from procrastinate.jobs import Status as QueueStatus
 
 from jobs import store
+from jobs.processes import by_task
 from jobs.settings import JobsSettings
 
 blueprint = procrastinate.Blueprint()
@@ -32,9 +33,16 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
     settings = JobsSettings()
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_seconds))
+    processes = by_task() if stalled else {}
     for job in stalled:
         assert job.id is not None
         attempt = job.attempts + 1
+        process = processes.get(job.task_name)
+        if process is not None:
+            # The dead worker's partial output, before the job may run again or be dismissed.
+            await asyncio.to_thread(
+                process.abandon, job.task_kwargs["input_hash"], job.task_kwargs["inputs"]
+            )
         if attempt < settings.max_attempts:
             await manager.retry_job(job)
             reason = (

@@ -14,6 +14,7 @@ from access.dependencies import get_access
 from jobs.processes import InputError, Process, Submission
 from ortho.scene import Scene, SceneError, dem_heights, read_scene
 from ortho.settings import OrthoSettings
+from ortho.tasks import abandon
 
 # "collection/item", or the item's URL (…/collections/{collection}/items/{item}).
 ITEM_REFERENCE = re.compile(r"^(?:.*/collections/)?([^/\s]+)/(?:items/)?([^/\s]+)$")
@@ -181,5 +182,6 @@ PROCESS = Process(
     queue=OrthoSettings().queue,
     prepare=prepare,
     results=results,
+    abandon=abandon,
     keywords=("SPOT", "Spot World Heritage", "ortho-rectification", "DEM"),
 )
