@@ -18,10 +18,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from access.dependencies import active, get_access
 from access.models import Principal
 from jobs import store
+from jobs.callbacks import CallbackRefusedError, CallbackSettings, check_subscriber, job_changed
 from jobs.models import (
     CONFORMANCE,
     EXCEPTIONS,
@@ -36,6 +38,7 @@ from jobs.models import (
 from jobs.processes import InputError, Process, Submission, input_hash, offered
 from jobs.queue import create_queue, deferrer
 from jobs.settings import JobsSettings
+from jobs.status import status_info
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +115,12 @@ def _summary(process: Process, request: Request) -> dict[str, Any]:
     }
 
 
+def _api_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
 def _status(job: store.Job, request: Request) -> StatusInfo:
-    run = job.run
-    job_url = str(request.url_for("jobs:job", job_id=str(job.id)))
-    links = [Link(href=job_url, rel="self"), Link(href=job_url, rel="monitor")]
-    if job.status is store.Status.SUCCESSFUL:
-        links.append(
-            Link(
-                href=str(request.url_for("jobs:results", job_id=str(job.id))),
-                rel="http://www.opengis.net/def/rel/ogc/1.0/results",
-            )
-        )
-    dismissed = job.status is store.Status.DISMISSED
-    return StatusInfo(
-        processID=run.process,
-        jobID=str(job.id),
-        status=job.status.value,
-        message="dismissed at the requester's demand" if job.dismissed_at else run.message,
-        created=job.created_at,
-        started=run.started_at if run.started_at and run.started_at > job.created_at else None,
-        finished=job.dismissed_at if dismissed and job.dismissed_at else run.finished_at,
-        updated=max(run.updated_at, job.dismissed_at or job.created_at, job.created_at),
-        progress=round(run.progress) if run.result is None else 100,
-        links=links,
-    )
+    return status_info(job, _api_url(request))
 
 
 async def _own_job(request: Request, principal: Principal, job_id: str) -> store.Job:
@@ -234,6 +219,14 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
             inputs = await process.prepare(Submission(request, principal, execute.inputs))
         except InputError as error:
             raise ProblemError(error.status, "invalid-parameter", error.detail) from None
+        subscriber = None
+        if execute.subscriber is not None:
+            try:
+                subscriber = await run_in_threadpool(
+                    check_subscriber, execute.subscriber, CallbackSettings()
+                )
+            except CallbackRefusedError as error:
+                raise ProblemError(error.status, "invalid-parameter", error.detail) from None
         digest = input_hash(process, inputs)
         access = get_access(request)
         run = await access.run(store.find_run, digest)
@@ -243,7 +236,9 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
             log.info("%s queued as job %s (%s)", process.id, queue_job_id, digest[:12])
         else:
             log.info("%s: reusing run %s (%s)", process.id, digest[:12], run.status.value)
-        job = await access.run(store.create_job, principal.user_id, digest)
+        job = await access.run(store.create_job, principal.user_id, digest, subscriber)
+        # A job sharing a run that already started or ended is told so at once.
+        job_changed(job, _api_url(request))
         response.headers["Location"] = str(request.url_for("jobs:job", job_id=str(job.id)))
         if prefer and "respond-async" in prefer:
             response.headers["Preference-Applied"] = "respond-async"
@@ -280,8 +275,8 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
             reason = job.run.message if job.status is store.Status.FAILED else "dismissed"
             raise ProblemError(404, "no-such-result", f"job {job_id} {job.status.value}: {reason}")
         process = jobs_state(request).processes.get(job.run.process)
-        base = str(request.base_url).rstrip("/")
-        return process.results(job.run.result, base) if process else job.run.result
+        results = job.run.result
+        return process.results(results, _api_url(request)) if process else results
 
     @router.delete("/jobs/{job_id}", response_model=StatusInfo, name="jobs:dismiss")
     async def dismiss(request: Request, job_id: str, principal: Caller) -> StatusInfo:

@@ -51,9 +51,11 @@ class Run:
 
     @property
     def status(self) -> Status:
-        if self.queue_status is not None:
+        # The run ended when its task said so (callbacks are made then), a moment before
+        # the queue hears of it; when the queue's record was purged, it ended too.
+        reported_end = self.queue_status == "doing" and self.finished_at is not None
+        if self.queue_status is not None and not reported_end:
             return QUEUE_STATUS[self.queue_status]
-        # The queue's record was purged: what the run says it ended with.
         return Status.SUCCESSFUL if self.result is not None else Status.FAILED
 
 
@@ -64,6 +66,8 @@ class Job:
     created_at: datetime
     dismissed_at: datetime | None
     run: Run
+    subscriber: dict[str, str] | None = None
+    """Callback URLs by the OGC subscriber's names (``successUri``, ...)."""
 
     @property
     def status(self) -> Status:
@@ -73,7 +77,8 @@ class Job:
 _RUN_COLUMNS = """r.input_hash, r.process, r.inputs, r.queue_job_id, q.status::text AS queue_status,
     r.progress, r.message, r.result, r.started_at, r.finished_at, r.updated_at"""
 _RUN_FROM = "dinamis_jobs.run r LEFT JOIN procrastinate_jobs q ON q.id = r.queue_job_id"
-_JOB_SELECT = f"""SELECT j.id, j.user_id, j.created_at, j.dismissed_at, {_RUN_COLUMNS}
+_JOB_SELECT = f"""SELECT j.id, j.user_id, j.created_at, j.dismissed_at, j.subscriber,
+    {_RUN_COLUMNS}
     FROM dinamis_jobs.job j JOIN {_RUN_FROM} USING (input_hash)"""
 
 
@@ -82,7 +87,10 @@ def _run(row: dict[str, Any]) -> Run:
 
 
 def _job(row: dict[str, Any]) -> Job:
-    return Job(row["id"], row["user_id"], row["created_at"], row["dismissed_at"], _run(row))
+    return Job(
+        row["id"], row["user_id"], row["created_at"], row["dismissed_at"], _run(row),
+        row["subscriber"],
+    )  # fmt: skip
 
 
 def find_run(conn: psycopg.Connection, input_hash: str) -> Run | None:
@@ -112,10 +120,16 @@ def attach_run(
     )
 
 
-def create_job(conn: psycopg.Connection, user_id: int, input_hash: str) -> Job:
+def create_job(
+    conn: psycopg.Connection,
+    user_id: int,
+    input_hash: str,
+    subscriber: dict[str, str] | None = None,
+) -> Job:
     (job_id,) = conn.execute(
-        "INSERT INTO dinamis_jobs.job (user_id, input_hash) VALUES (%s, %s) RETURNING id",
-        (user_id, input_hash),
+        "INSERT INTO dinamis_jobs.job (user_id, input_hash, subscriber) VALUES (%s, %s, %s)"
+        " RETURNING id",
+        (user_id, input_hash, Jsonb(subscriber) if subscriber else None),
     ).fetchone() or (None,)
     job = get_job(conn, job_id)
     assert job is not None
@@ -134,6 +148,17 @@ def list_jobs(conn: psycopg.Connection, user_id: int, limit: int, offset: int) -
             f"{_JOB_SELECT} WHERE j.user_id = %s ORDER BY j.created_at DESC, j.id"
             " LIMIT %s OFFSET %s",
             (user_id, limit, offset),
+        ).fetchall()
+    return [_job(row) for row in rows]
+
+
+def subscribed(conn: psycopg.Connection, input_hash: str) -> list[Job]:
+    """The jobs still waiting for the run of ``input_hash`` whose requester gave callbacks."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"{_JOB_SELECT} WHERE j.input_hash = %s AND j.dismissed_at IS NULL"
+            " AND j.subscriber IS NOT NULL ORDER BY j.created_at",
+            (input_hash,),
         ).fetchall()
     return [_job(row) for row in rows]
 

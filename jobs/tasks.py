@@ -16,7 +16,8 @@ import procrastinate
 import psycopg
 from procrastinate.jobs import Status as QueueStatus
 
-from jobs import store
+from dinamis.settings import get_settings
+from jobs import callbacks, store
 from jobs.processes import by_task
 from jobs.settings import JobsSettings
 
@@ -37,13 +38,14 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
     for job in stalled:
         assert job.id is not None
         attempt = job.attempts + 1
+        given_up = attempt >= settings.max_attempts
         process = processes.get(job.task_name)
         if process is not None:
             # The dead worker's partial output, before the job may run again or be dismissed.
             await asyncio.to_thread(
                 process.abandon, job.task_kwargs["input_hash"], job.task_kwargs["inputs"]
             )
-        if attempt < settings.max_attempts:
+        if not given_up:
             await manager.retry_job(job)
             reason = (
                 f"the worker running attempt {attempt} stopped; the job was queued again "
@@ -60,10 +62,21 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
             " finished_at = CASE WHEN %(failed)s THEN now() END"
             " WHERE queue_job_id = %(job_id)s",
             reason=reason,
-            failed=attempt >= settings.max_attempts,
+            failed=given_up,
             job_id=job.id,
         )
+        if process is not None and given_up:
+            await asyncio.to_thread(
+                _run_changed,
+                context.additional_context["database_url"],
+                job.task_kwargs["input_hash"],
+            )
     return len(stalled)
+
+
+def _run_changed(database_url: str, input_hash: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        callbacks.run_changed(conn, input_hash, get_settings().api_url)
 
 
 @blueprint.periodic(cron=JobsSettings().purge_cron)
