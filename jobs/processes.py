@@ -52,6 +52,19 @@ class Process:
     """Removes what a run (``input_hash``, ``inputs``) whose worker died left behind; called
     when the queue gives the run up or queues it again."""
     keywords: tuple[str, ...] = ()
+    choices: Callable[[], dict[str, list[str]]] = dict
+    """The values inputs accept that depend on the server's configuration (the DEMs it
+    offers), read at each call."""
+
+    def described_inputs(self) -> dict[str, Any]:
+        """``inputs``, with the values of the inputs that have a choice (``enum``)."""
+        choices = self.choices()
+        return {
+            name: {**spec, "schema": {**spec["schema"], "enum": choices[name]}}
+            if name in choices
+            else spec
+            for name, spec in self.inputs.items()
+        }
 
 
 def offered() -> dict[str, Process]:

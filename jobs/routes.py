@@ -6,7 +6,6 @@ belong to the project's users (API keys, access decisions per item) and be mount
 STAC API beside the catalogue they publish into.
 """
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from access.dependencies import active, get_access
 from access.models import Principal
-from jobs import store
+from jobs import store, submission
 from jobs.callbacks import CallbackRefusedError, CallbackSettings, check_subscriber, job_changed
 from jobs.models import (
     CONFORMANCE,
@@ -35,12 +34,10 @@ from jobs.models import (
     ProcessSummary,
     StatusInfo,
 )
-from jobs.processes import InputError, Process, Submission, input_hash, offered
-from jobs.queue import create_queue, deferrer
+from jobs.processes import InputError, Process, Submission, offered
+from jobs.queue import create_queue
 from jobs.settings import JobsSettings
 from jobs.status import status_info
-
-log = logging.getLogger(__name__)
 
 Caller = Annotated[Principal, Depends(active)]
 
@@ -135,24 +132,6 @@ async def _own_job(request: Request, principal: Principal, job_id: str) -> store
     return job
 
 
-async def _queue_run(state: JobsState, process: Process, digest: str, inputs: dict) -> int:
-    """Defer the task for a new run; an identical request queued an instant earlier holds
-    the queueing lock, and its queued job is the one to share."""
-    task = deferrer(
-        state.queue, process.task, queue=process.queue, queueing_lock=digest, lock=digest
-    )
-    try:
-        return await task.defer_async(input_hash=digest, inputs=inputs)
-    except procrastinate.exceptions.AlreadyEnqueued:
-        queued = await state.queue.job_manager.list_jobs_async(lock=digest, status="todo")
-        for job in queued:
-            if job.id is not None:
-                return job.id
-        raise ProblemError(
-            503, "server-error", "the queue is busy with this request: try again."
-        ) from None
-
-
 def processes_router(settings: JobsSettings | None = None) -> APIRouter:
     """The OGC API - Processes routes for the STAC API app; its lifespan opens the queue on
     the database the access layer uses (install access first)."""
@@ -182,7 +161,9 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
         """A process: what it takes and what it gives."""
         process = _process(jobs_state(request), process_id)
         return ProcessDescription(
-            **_summary(process, request), inputs=process.inputs, outputs=process.outputs
+            **_summary(process, request),
+            inputs=process.described_inputs(),
+            outputs=process.outputs,
         )
 
     @router.post(
@@ -227,16 +208,12 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
                 )
             except CallbackRefusedError as error:
                 raise ProblemError(error.status, "invalid-parameter", error.detail) from None
-        digest = input_hash(process, inputs)
-        access = get_access(request)
-        run = await access.run(store.find_run, digest)
-        if run is None or run.status in store.RERUNNABLE:
-            queue_job_id = await _queue_run(state, process, digest, inputs)
-            await access.run(store.attach_run, digest, process.id, inputs, queue_job_id)
-            log.info("%s queued as job %s (%s)", process.id, queue_job_id, digest[:12])
-        else:
-            log.info("%s: reusing run %s (%s)", process.id, digest[:12], run.status.value)
-        job = await access.run(store.create_job, principal.user_id, digest, subscriber)
+        try:
+            job = await submission.submit(
+                state.queue, get_access(request), process, principal.user_id, inputs, subscriber
+            )
+        except submission.QueueBusyError as error:
+            raise ProblemError(error.status, "server-error", error.detail) from None
         # A job sharing a run that already started or ended is told so at once.
         job_changed(job, _api_url(request))
         response.headers["Location"] = str(request.url_for("jobs:job", job_id=str(job.id)))
@@ -282,14 +259,7 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
     async def dismiss(request: Request, job_id: str, principal: Caller) -> StatusInfo:
         """Dismiss a job; its run is cancelled when no other job waits for it."""
         job = await _own_job(request, principal, job_id)
-        access = get_access(request)
-        last = await access.run(store.dismiss, job.id)
-        active_run = job.run.status in (store.Status.ACCEPTED, store.Status.RUNNING)
-        if last and active_run and job.run.queue_job_id is not None:
-            manager = jobs_state(request).queue.job_manager
-            await manager.cancel_job_by_id_async(job.run.queue_job_id, abort=True)
-        dismissed = await access.run(store.get_job, job.id)
-        assert dismissed is not None
+        dismissed = await submission.dismiss(jobs_state(request).queue, get_access(request), job)
         return _status(dismissed, request)
 
     return router

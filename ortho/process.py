@@ -132,6 +132,10 @@ async def prepare(submission: Submission) -> dict[str, Any]:
         raise InputError(400, str(error)) from None
 
 
+def choices() -> dict[str, list[str]]:
+    return {"dem": [*OrthoSettings().dems, "none"]}
+
+
 def results(result: dict[str, Any], base_url: str) -> dict[str, Any]:
     url = f"{base_url}/collections/{result['collection']}/items/{result['item']}"
     return {"ortho": {"href": url, "type": "application/geo+json"}}
@@ -184,4 +188,5 @@ PROCESS = Process(
     results=results,
     abandon=abandon,
     keywords=("SPOT", "Spot World Heritage", "ortho-rectification", "DEM"),
+    choices=choices,
 )
