@@ -133,7 +133,10 @@ async def prepare(submission: Submission) -> dict[str, Any]:
 
 
 def choices() -> dict[str, list[str]]:
-    return {"dem": [*OrthoSettings().dems, "none"]}
+    """The DEMs offered, the one used when a request names none first."""
+    settings = OrthoSettings()
+    default = settings.default_dem or next(iter(settings.dems), "none")
+    return {"dem": [default, *(name for name in [*settings.dems, "none"] if name != default)]}
 
 
 def results(result: dict[str, Any], base_url: str) -> dict[str, Any]:
