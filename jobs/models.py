@@ -12,6 +12,7 @@ CONFORMANCE = [
     f"{OGC}/json",
     f"{OGC}/job-list",
     f"{OGC}/dismiss",
+    f"{OGC}/callback",
 ]
 EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0"
 

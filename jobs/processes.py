@@ -48,12 +48,33 @@ class Process:
     """Checks a submission and returns its normalised inputs, or raises :class:`InputError`."""
     results: Callable[[dict[str, Any], str], dict[str, Any]]
     """The OGC results document from what the task stored and the API's base URL."""
+    abandon: Callable[[str, dict[str, Any]], None]
+    """Removes what a run (``input_hash``, ``inputs``) whose worker died left behind; called
+    when the queue gives the run up or queues it again."""
     keywords: tuple[str, ...] = ()
+    choices: Callable[[], dict[str, list[str]]] = dict
+    """The values inputs accept that depend on the server's configuration (the DEMs it
+    offers), read at each call."""
+
+    def described_inputs(self) -> dict[str, Any]:
+        """``inputs``, with the values of the inputs that have a choice (``enum``)."""
+        choices = self.choices()
+        return {
+            name: {**spec, "schema": {**spec["schema"], "enum": choices[name]}}
+            if name in choices
+            else spec
+            for name, spec in self.inputs.items()
+        }
 
 
 def offered() -> dict[str, Process]:
     processes = [entry.load() for entry in entry_points(group=PROCESSES_GROUP)]
     return {p.id: p for p in sorted(processes, key=lambda p: p.id)}
+
+
+def by_task() -> dict[str, Process]:
+    """The offered processes by the name of the task doing them."""
+    return {process.task: process for process in offered().values()}
 
 
 def input_hash(process: Process, inputs: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""What a running task tells its users' jobs: start, progress, outcome."""
+"""What a running task tells its users' jobs: start, progress, outcome (and the callbacks
+their requesters gave, at start and at the end)."""
 
 import time
 from datetime import UTC, datetime
@@ -6,7 +7,8 @@ from typing import Any
 
 import psycopg
 
-from jobs import store
+from dinamis.settings import get_settings
+from jobs import callbacks, store
 
 # Progress is written at most this often: a job's status is polled, not streamed.
 PROGRESS_INTERVAL = 1.0
@@ -30,8 +32,12 @@ class RunReport:
     def _report(self, **fields: Any) -> None:
         store.report(self.conn, self.input_hash, self.queue_job_id, **fields)
 
+    def _changed(self) -> None:
+        callbacks.run_changed(self.conn, self.input_hash, get_settings().api_url)
+
     def started(self) -> None:
         self._report(started_at=datetime.now(UTC), progress=0, message="running")
+        self._changed()
 
     def progress(self, percent: float) -> None:
         now = time.monotonic()
@@ -41,9 +47,11 @@ class RunReport:
 
     def succeeded(self, result: dict[str, Any], message: str) -> None:
         self._report(result=result, progress=100, message=message, finished_at=datetime.now(UTC))
+        self._changed()
 
     def failed(self, reason: str) -> None:
         self._report(message=reason, finished_at=datetime.now(UTC))
+        self._changed()
 
     def requesters(self) -> list[tuple[Any, str]]:
         return store.requesters(self.conn, self.input_hash)

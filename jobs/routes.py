@@ -6,7 +6,6 @@ belong to the project's users (API keys, access decisions per item) and be mount
 STAC API beside the catalogue they publish into.
 """
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,10 +17,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from access.dependencies import active, get_access
 from access.models import Principal
-from jobs import store
+from jobs import store, submission
+from jobs.callbacks import CallbackRefusedError, CallbackSettings, check_subscriber, job_changed
 from jobs.models import (
     CONFORMANCE,
     EXCEPTIONS,
@@ -33,11 +34,10 @@ from jobs.models import (
     ProcessSummary,
     StatusInfo,
 )
-from jobs.processes import InputError, Process, Submission, input_hash, offered
-from jobs.queue import create_queue, deferrer
+from jobs.processes import InputError, Process, Submission, offered
+from jobs.queue import create_queue
 from jobs.settings import JobsSettings
-
-log = logging.getLogger(__name__)
+from jobs.status import status_info
 
 Caller = Annotated[Principal, Depends(active)]
 
@@ -112,30 +112,12 @@ def _summary(process: Process, request: Request) -> dict[str, Any]:
     }
 
 
+def _api_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
 def _status(job: store.Job, request: Request) -> StatusInfo:
-    run = job.run
-    job_url = str(request.url_for("jobs:job", job_id=str(job.id)))
-    links = [Link(href=job_url, rel="self"), Link(href=job_url, rel="monitor")]
-    if job.status is store.Status.SUCCESSFUL:
-        links.append(
-            Link(
-                href=str(request.url_for("jobs:results", job_id=str(job.id))),
-                rel="http://www.opengis.net/def/rel/ogc/1.0/results",
-            )
-        )
-    dismissed = job.status is store.Status.DISMISSED
-    return StatusInfo(
-        processID=run.process,
-        jobID=str(job.id),
-        status=job.status.value,
-        message="dismissed at the requester's demand" if job.dismissed_at else run.message,
-        created=job.created_at,
-        started=run.started_at if run.started_at and run.started_at > job.created_at else None,
-        finished=job.dismissed_at if dismissed and job.dismissed_at else run.finished_at,
-        updated=max(run.updated_at, job.dismissed_at or job.created_at, job.created_at),
-        progress=round(run.progress) if run.result is None else 100,
-        links=links,
-    )
+    return status_info(job, _api_url(request))
 
 
 async def _own_job(request: Request, principal: Principal, job_id: str) -> store.Job:
@@ -148,24 +130,6 @@ async def _own_job(request: Request, principal: Principal, job_id: str) -> store
     if job is None or job.user_id != principal.user_id:
         raise ProblemError(404, "no-such-job", f"no job '{job_id}'.")
     return job
-
-
-async def _queue_run(state: JobsState, process: Process, digest: str, inputs: dict) -> int:
-    """Defer the task for a new run; an identical request queued an instant earlier holds
-    the queueing lock, and its queued job is the one to share."""
-    task = deferrer(
-        state.queue, process.task, queue=process.queue, queueing_lock=digest, lock=digest
-    )
-    try:
-        return await task.defer_async(input_hash=digest, inputs=inputs)
-    except procrastinate.exceptions.AlreadyEnqueued:
-        queued = await state.queue.job_manager.list_jobs_async(lock=digest, status="todo")
-        for job in queued:
-            if job.id is not None:
-                return job.id
-        raise ProblemError(
-            503, "server-error", "the queue is busy with this request: try again."
-        ) from None
 
 
 def processes_router(settings: JobsSettings | None = None) -> APIRouter:
@@ -197,7 +161,9 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
         """A process: what it takes and what it gives."""
         process = _process(jobs_state(request), process_id)
         return ProcessDescription(
-            **_summary(process, request), inputs=process.inputs, outputs=process.outputs
+            **_summary(process, request),
+            inputs=process.described_inputs(),
+            outputs=process.outputs,
         )
 
     @router.post(
@@ -234,16 +200,22 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
             inputs = await process.prepare(Submission(request, principal, execute.inputs))
         except InputError as error:
             raise ProblemError(error.status, "invalid-parameter", error.detail) from None
-        digest = input_hash(process, inputs)
-        access = get_access(request)
-        run = await access.run(store.find_run, digest)
-        if run is None or run.status in store.RERUNNABLE:
-            queue_job_id = await _queue_run(state, process, digest, inputs)
-            await access.run(store.attach_run, digest, process.id, inputs, queue_job_id)
-            log.info("%s queued as job %s (%s)", process.id, queue_job_id, digest[:12])
-        else:
-            log.info("%s: reusing run %s (%s)", process.id, digest[:12], run.status.value)
-        job = await access.run(store.create_job, principal.user_id, digest)
+        subscriber = None
+        if execute.subscriber is not None:
+            try:
+                subscriber = await run_in_threadpool(
+                    check_subscriber, execute.subscriber, CallbackSettings()
+                )
+            except CallbackRefusedError as error:
+                raise ProblemError(error.status, "invalid-parameter", error.detail) from None
+        try:
+            job = await submission.submit(
+                state.queue, get_access(request), process, principal.user_id, inputs, subscriber
+            )
+        except submission.QueueBusyError as error:
+            raise ProblemError(error.status, "server-error", error.detail) from None
+        # A job sharing a run that already started or ended is told so at once.
+        job_changed(job, _api_url(request))
         response.headers["Location"] = str(request.url_for("jobs:job", job_id=str(job.id)))
         if prefer and "respond-async" in prefer:
             response.headers["Preference-Applied"] = "respond-async"
@@ -280,21 +252,14 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
             reason = job.run.message if job.status is store.Status.FAILED else "dismissed"
             raise ProblemError(404, "no-such-result", f"job {job_id} {job.status.value}: {reason}")
         process = jobs_state(request).processes.get(job.run.process)
-        base = str(request.base_url).rstrip("/")
-        return process.results(job.run.result, base) if process else job.run.result
+        results = job.run.result
+        return process.results(results, _api_url(request)) if process else results
 
     @router.delete("/jobs/{job_id}", response_model=StatusInfo, name="jobs:dismiss")
     async def dismiss(request: Request, job_id: str, principal: Caller) -> StatusInfo:
         """Dismiss a job; its run is cancelled when no other job waits for it."""
         job = await _own_job(request, principal, job_id)
-        access = get_access(request)
-        last = await access.run(store.dismiss, job.id)
-        active_run = job.run.status in (store.Status.ACCEPTED, store.Status.RUNNING)
-        if last and active_run and job.run.queue_job_id is not None:
-            manager = jobs_state(request).queue.job_manager
-            await manager.cancel_job_by_id_async(job.run.queue_job_id, abort=True)
-        dismissed = await access.run(store.get_job, job.id)
-        assert dismissed is not None
+        dismissed = await submission.dismiss(jobs_state(request).queue, get_access(request), job)
         return _status(dismissed, request)
 
     return router

@@ -28,6 +28,11 @@ class JobsSettings(BaseSettings):
     """Size of an execution request, at most."""
     shutdown_seconds: float = Field(default=30, ge=0)
     """On SIGTERM, how long a worker lets its running jobs finish before aborting them."""
+    retention_days: int = Field(default=30, gt=0, le=3650)
+    """How long a finished job stays listed, with its status and results, before it goes
+    (the catalogue items it published stay)."""
+    purge_cron: str = "23 * * * *"
+    """When workers remove the jobs finished more than ``retention_days`` ago (cron)."""
 
     @field_validator("queues", mode="before")
     @classmethod

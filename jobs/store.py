@@ -1,7 +1,7 @@
 """Runs and users' jobs in ``dinamis_jobs``, their status read from procrastinate's queue."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -51,9 +51,11 @@ class Run:
 
     @property
     def status(self) -> Status:
-        if self.queue_status is not None:
+        # The run ended when its task said so (callbacks are made then), a moment before
+        # the queue hears of it; when the queue's record was purged, it ended too.
+        reported_end = self.queue_status == "doing" and self.finished_at is not None
+        if self.queue_status is not None and not reported_end:
             return QUEUE_STATUS[self.queue_status]
-        # The queue's record was purged: what the run says it ended with.
         return Status.SUCCESSFUL if self.result is not None else Status.FAILED
 
 
@@ -64,6 +66,8 @@ class Job:
     created_at: datetime
     dismissed_at: datetime | None
     run: Run
+    subscriber: dict[str, str] | None = None
+    """Callback URLs by the OGC subscriber's names (``successUri``, ...)."""
 
     @property
     def status(self) -> Status:
@@ -73,7 +77,8 @@ class Job:
 _RUN_COLUMNS = """r.input_hash, r.process, r.inputs, r.queue_job_id, q.status::text AS queue_status,
     r.progress, r.message, r.result, r.started_at, r.finished_at, r.updated_at"""
 _RUN_FROM = "dinamis_jobs.run r LEFT JOIN procrastinate_jobs q ON q.id = r.queue_job_id"
-_JOB_SELECT = f"""SELECT j.id, j.user_id, j.created_at, j.dismissed_at, {_RUN_COLUMNS}
+_JOB_SELECT = f"""SELECT j.id, j.user_id, j.created_at, j.dismissed_at, j.subscriber,
+    {_RUN_COLUMNS}
     FROM dinamis_jobs.job j JOIN {_RUN_FROM} USING (input_hash)"""
 
 
@@ -82,7 +87,10 @@ def _run(row: dict[str, Any]) -> Run:
 
 
 def _job(row: dict[str, Any]) -> Job:
-    return Job(row["id"], row["user_id"], row["created_at"], row["dismissed_at"], _run(row))
+    return Job(
+        row["id"], row["user_id"], row["created_at"], row["dismissed_at"], _run(row),
+        row["subscriber"],
+    )  # fmt: skip
 
 
 def find_run(conn: psycopg.Connection, input_hash: str) -> Run | None:
@@ -112,10 +120,16 @@ def attach_run(
     )
 
 
-def create_job(conn: psycopg.Connection, user_id: int, input_hash: str) -> Job:
+def create_job(
+    conn: psycopg.Connection,
+    user_id: int,
+    input_hash: str,
+    subscriber: dict[str, str] | None = None,
+) -> Job:
     (job_id,) = conn.execute(
-        "INSERT INTO dinamis_jobs.job (user_id, input_hash) VALUES (%s, %s) RETURNING id",
-        (user_id, input_hash),
+        "INSERT INTO dinamis_jobs.job (user_id, input_hash, subscriber) VALUES (%s, %s, %s)"
+        " RETURNING id",
+        (user_id, input_hash, Jsonb(subscriber) if subscriber else None),
     ).fetchone() or (None,)
     job = get_job(conn, job_id)
     assert job is not None
@@ -134,6 +148,17 @@ def list_jobs(conn: psycopg.Connection, user_id: int, limit: int, offset: int) -
             f"{_JOB_SELECT} WHERE j.user_id = %s ORDER BY j.created_at DESC, j.id"
             " LIMIT %s OFFSET %s",
             (user_id, limit, offset),
+        ).fetchall()
+    return [_job(row) for row in rows]
+
+
+def subscribed(conn: psycopg.Connection, input_hash: str) -> list[Job]:
+    """The jobs still waiting for the run of ``input_hash`` whose requester gave callbacks."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"{_JOB_SELECT} WHERE j.input_hash = %s AND j.dismissed_at IS NULL"
+            " AND j.subscriber IS NOT NULL ORDER BY j.created_at",
+            (input_hash,),
         ).fetchall()
     return [_job(row) for row in rows]
 
@@ -182,3 +207,30 @@ def requesters(conn: psycopg.Connection, input_hash: str) -> list[tuple[UUID, st
             (input_hash,),
         )
     ]
+
+
+def purge(conn: psycopg.Connection, older_than: timedelta) -> tuple[int, int]:
+    """Remove the jobs finished more than ``older_than`` ago, then the runs no job waits for
+    that published nothing; return how many of each went.
+
+    A job is finished when dismissed, or when its run ended (for a job sharing a run that
+    had ended already, when it was made). Successful runs stay: each answers the same
+    request again with the catalogue item it published, which stays too.
+    """
+    jobs = conn.execute(
+        """DELETE FROM dinamis_jobs.job j USING dinamis_jobs.run r
+        WHERE r.input_hash = j.input_hash
+          AND coalesce(j.dismissed_at, CASE WHEN r.finished_at IS NOT NULL
+                                           THEN greatest(r.finished_at, j.created_at) END)
+              < now() - %(older_than)s""",
+        {"older_than": older_than},
+    ).rowcount
+    runs = conn.execute(
+        """DELETE FROM dinamis_jobs.run r
+        WHERE r.result IS NULL AND r.updated_at < now() - %(older_than)s
+          AND NOT EXISTS (SELECT FROM dinamis_jobs.job j WHERE j.input_hash = r.input_hash)
+          AND NOT EXISTS (SELECT FROM procrastinate_jobs q
+                          WHERE q.id = r.queue_job_id AND q.status IN ('todo', 'doing'))""",
+        {"older_than": older_than},
+    ).rowcount
+    return jobs, runs

@@ -1,14 +1,24 @@
-"""The queue's own housekeeping: jobs of dead workers are retried, or failed with the reason.
+"""The queue's own housekeeping, periodic tasks run by whichever worker is alive.
 
 A worker killed mid-job (power loss, OOM killer, ``kill -9``) cannot mark its job: the job
 stays ``doing``. Workers send heartbeats; a job whose worker has been silent for
-``stalled_seconds`` is stalled, and this periodic task, run by whichever worker is alive,
-retries it (up to ``max_attempts`` runs) or fails it, noting why on its run.
+``stalled_seconds`` is stalled, and :func:`recover_stalled` retries it (up to
+``max_attempts`` runs) or fails it, noting why on its run.
+
+Finished jobs, the users' and the queue's own (a recovery every few seconds adds up), go
+after ``retention_days`` (:func:`purge_old_jobs`).
 """
 
+import asyncio
+from datetime import timedelta
+
 import procrastinate
+import psycopg
 from procrastinate.jobs import Status as QueueStatus
 
+from dinamis.settings import get_settings
+from jobs import callbacks, store
+from jobs.processes import by_task
 from jobs.settings import JobsSettings
 
 blueprint = procrastinate.Blueprint()
@@ -24,10 +34,18 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
     settings = JobsSettings()
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_seconds))
+    processes = by_task() if stalled else {}
     for job in stalled:
         assert job.id is not None
         attempt = job.attempts + 1
-        if attempt < settings.max_attempts:
+        given_up = attempt >= settings.max_attempts
+        process = processes.get(job.task_name)
+        if process is not None:
+            # The dead worker's partial output, before the job may run again or be dismissed.
+            await asyncio.to_thread(
+                process.abandon, job.task_kwargs["input_hash"], job.task_kwargs["inputs"]
+            )
+        if not given_up:
             await manager.retry_job(job)
             reason = (
                 f"the worker running attempt {attempt} stopped; the job was queued again "
@@ -44,7 +62,40 @@ async def recover_stalled(context: procrastinate.JobContext, timestamp: int) -> 
             " finished_at = CASE WHEN %(failed)s THEN now() END"
             " WHERE queue_job_id = %(job_id)s",
             reason=reason,
-            failed=attempt >= settings.max_attempts,
+            failed=given_up,
             job_id=job.id,
         )
+        if process is not None and given_up:
+            await asyncio.to_thread(
+                _run_changed,
+                context.additional_context["database_url"],
+                job.task_kwargs["input_hash"],
+            )
     return len(stalled)
+
+
+def _run_changed(database_url: str, input_hash: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        callbacks.run_changed(conn, input_hash, get_settings().api_url)
+
+
+@blueprint.periodic(cron=JobsSettings().purge_cron)
+@blueprint.task(name="purge_old_jobs", queue=QUEUE, pass_context=True, queueing_lock="purge")
+async def purge_old_jobs(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
+    """Remove the users' jobs finished more than ``retention_days`` ago, the runs left
+    without a job that published nothing, and the queue's jobs of that age (procrastinate's
+    own purge, failed and cancelled ones included)."""
+    retention = timedelta(days=JobsSettings().retention_days)
+
+    def ours() -> tuple[int, int]:
+        with psycopg.connect(context.additional_context["database_url"]) as conn:
+            return store.purge(conn, retention)
+
+    jobs, runs = await asyncio.to_thread(ours)
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=retention.days * 24,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+    return {"jobs": jobs, "runs": runs}

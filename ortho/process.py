@@ -14,6 +14,7 @@ from access.dependencies import get_access
 from jobs.processes import InputError, Process, Submission
 from ortho.scene import Scene, SceneError, dem_heights, read_scene
 from ortho.settings import OrthoSettings
+from ortho.tasks import abandon
 
 # "collection/item", or the item's URL (…/collections/{collection}/items/{item}).
 ITEM_REFERENCE = re.compile(r"^(?:.*/collections/)?([^/\s]+)/(?:items/)?([^/\s]+)$")
@@ -131,6 +132,13 @@ async def prepare(submission: Submission) -> dict[str, Any]:
         raise InputError(400, str(error)) from None
 
 
+def choices() -> dict[str, list[str]]:
+    """The DEMs offered, the one used when a request names none first."""
+    settings = OrthoSettings()
+    default = settings.default_dem or next(iter(settings.dems), "none")
+    return {"dem": [default, *(name for name in [*settings.dems, "none"] if name != default)]}
+
+
 def results(result: dict[str, Any], base_url: str) -> dict[str, Any]:
     url = f"{base_url}/collections/{result['collection']}/items/{result['item']}"
     return {"ortho": {"href": url, "type": "application/geo+json"}}
@@ -181,5 +189,7 @@ PROCESS = Process(
     queue=OrthoSettings().queue,
     prepare=prepare,
     results=results,
+    abandon=abandon,
     keywords=("SPOT", "Spot World Heritage", "ortho-rectification", "DEM"),
+    choices=choices,
 )

@@ -1,6 +1,7 @@
 """An ortho-rectified scene in the catalogue: its COG in the ortho collection's storage and
 its STAC item, derived from the raw item, published together or not at all."""
 
+import contextlib
 import logging
 import os
 import shutil
@@ -38,9 +39,30 @@ class Target:
         return self.folder / f"{self.item_id}.tif"
 
 
-def ortho_item_id(scene: Scene, input_hash: str) -> str:
+def ortho_item_id(raw_item_id: str, input_hash: str) -> str:
     """Stable for one request, distinct for the same scene rectified otherwise."""
-    return f"{scene.item_id}-ORTHO-{input_hash[:10]}"
+    return f"{raw_item_id}-ORTHO-{input_hash[:10]}"
+
+
+def target_of(raw_item_id: str, input_hash: str, storage: Path, collection: str) -> Target:
+    """Where the request ``input_hash`` on the raw item ``raw_item_id`` publishes."""
+    item_id = ortho_item_id(raw_item_id, input_hash)
+    return Target(collection, item_id, storage / collection / item_id)
+
+
+def remove_partials(target: Target) -> None:
+    """Remove what attempts whose worker was killed left in ``target``'s folder, and the
+    folder when nothing else is in it (runs of one request never overlap: the queue locks
+    them by its hash, so none is being written)."""
+    if not target.folder.is_dir():
+        return
+    for stale in target.folder.glob(f".{target.item_id}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+    with contextlib.suppress(OSError):
+        target.folder.rmdir()
 
 
 def gdal_version() -> str:
@@ -124,14 +146,8 @@ def publish(
 ) -> dict[str, Any]:
     """Rectify into a partial file, then move it in place and upsert the item; on any failure
     neither the file nor the item is left behind."""
+    remove_partials(target)
     target.folder.mkdir(parents=True, exist_ok=True)
-    # What an attempt whose worker was killed left (runs of one request never overlap: the
-    # queue locks them by its hash).
-    for stale in target.folder.glob(f".{target.item_id}.*"):
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        else:
-            stale.unlink()
     partial = target.folder / f".{target.item_id}.{os.getpid()}.partial.tif"
     try:
         start = time.perf_counter()

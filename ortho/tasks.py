@@ -12,7 +12,7 @@ from dinamis.settings import get_settings
 from jobs.reporting import RunReport
 from ortho.geometry import GeometryError
 from ortho.notify import notify
-from ortho.publish import Target, ortho_item_id, publish
+from ortho.publish import publish, remove_partials, target_of
 from ortho.scene import SceneError, read_scene
 from ortho.settings import OrthoSettings
 from ortho.warp import WarpCancelledError, WarpError, WarpOptions
@@ -42,10 +42,7 @@ def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dic
         report.started()
         try:
             scene = read_scene(_item(database_url, inputs["collection"], inputs["item"]))
-            item_id = ortho_item_id(scene, input_hash)
-            target = Target(
-                ortho.collection, item_id, settings.storage / ortho.collection / item_id
-            )
+            target = target_of(scene.item_id, input_hash, settings.storage, ortho.collection)
             options = WarpOptions(
                 crs=inputs["crs"],
                 resolution=inputs["resolution"],
@@ -68,10 +65,18 @@ def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dic
             log.warning("ortho-rectification of %s failed: %s", source, reason)
             notify(MailSettings(), [e for _, e in report.requesters()], source, None, reason)
             raise
-        item_url = f"{settings.api_url}/collections/{ortho.collection}/items/{item_id}"
+        item_url = f"{settings.api_url}/collections/{ortho.collection}/items/{target.item_id}"
         report.succeeded(
-            {"collection": ortho.collection, "item": item_id},
-            f"published as {ortho.collection}/{item_id}",
+            {"collection": ortho.collection, "item": target.item_id},
+            f"published as {ortho.collection}/{target.item_id}",
         )
         notify(MailSettings(), [e for _, e in report.requesters()], source, item_url)
-    return item_id
+    return target.item_id
+
+
+def abandon(input_hash: str, inputs: dict[str, Any]) -> None:
+    """Remove the partial file of a run whose worker died."""
+    target = target_of(
+        inputs["item"], input_hash, get_settings().storage, OrthoSettings().collection
+    )
+    remove_partials(target)

@@ -14,9 +14,23 @@ from access.settings import AccessSettings, access_settings
 from access.state import installed
 from dinamis.mail import MailSettings
 from dinamis.settings import Settings
+from jobs.processes import offered
+from jobs.queue import create_queue
+from jobs.routes import JobsState
+from jobs.settings import JobsSettings
 from portal.oidc import OidcClient
 from portal.ratelimit import LoginLimiter
-from portal.routes import account, auth, backoffice, catalogue, membership, pages, requests, stats
+from portal.routes import (
+    account,
+    auth,
+    backoffice,
+    catalogue,
+    jobs,
+    membership,
+    pages,
+    requests,
+    stats,
+)
 from portal.settings import PortalSettings
 from portal.stac import StacClient
 from portal.web import (
@@ -50,9 +64,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with installed(app, database_url, access):
+        queue = create_queue(database_url, pool_size=2)
+        async with installed(app, database_url, access), queue.open_async():
             app.state.stac = StacClient(settings.api_server_url)
             app.state.oidc = OidcClient(settings) if settings.oidc_enabled else None
+            # Users' processing jobs, on the queue the API and the workers share.
+            app.state.jobs = JobsState(JobsSettings(), queue, offered())
             try:
                 yield
             finally:
@@ -80,7 +97,7 @@ def create_app(
     app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.mount("/static/basemap", StaticFiles(directory=BASEMAP), name="basemap")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, membership, account, catalogue, requests, backoffice, stats):
+    for module in (pages, auth, membership, account, catalogue, requests, jobs, backoffice, stats):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from access.urls import with_token
 from coverages.store import list_all as list_coverages
 from portal import store
+from portal.processing import ortho_form
 from portal.routes.account import reason
 from portal.stac import (
     CatalogueError,
@@ -238,6 +239,7 @@ async def item_page(collection_id: str, item_id: str, page: WebDep) -> HTMLRespo
         in_basket=any(
             b["collection"] == collection_id and b["id"] == item_id for b in page.session.basket
         ),
+        ortho=ortho_form(page, item),
     )
 
 

@@ -18,6 +18,7 @@ def test_processes_are_described_and_conformance_declared(api_url: str, dems: De
     assert set(description["inputs"]) == {"item", "crs", "resolution", "dem", "resampling"}
     assert description["inputs"]["item"]["minOccurs"] == 1
     assert description["inputs"]["resolution"]["schema"]["exclusiveMinimum"] == 0
+    assert description["inputs"]["dem"]["schema"]["enum"] == [*vars(dems), "none"]
     assert "ortho" in description["outputs"]
     conformance = httpx.get(f"{api_url}/conformance").json()["conformsTo"]
     assert set(CONFORMANCE) <= set(conformance)

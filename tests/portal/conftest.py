@@ -29,6 +29,11 @@ from portal.passwords import hash_password
 from portal.settings import PortalSettings
 from tests.browser import chromium
 from tests.cogs import cog_item, write_cog
+from tests.jobs.conftest import (  # noqa: F401 (fixtures: the DEMs, a raw scene, workers)
+    dems,
+    raw_item,
+    workers,
+)
 from tests.mail import Mailbox, SmtpServer
 from tiler.app import create_app as create_tiler
 from tiler.settings import TilerSettings
