@@ -1,10 +1,15 @@
 """The rollups kept row by row by the triggers equal those rebuilt from the raw rows (the
-migration's backfill), including a download whose later event measured an area."""
+migration's backfill), including a download whose later event measured an area; which spans
+read the kept distinct counts."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import pytest
 
+from stats.models import Step
+from stats.store import calendar_step
 from tests.stats.activity import Activity
 from tests.stats.conftest import Callers
 
@@ -58,3 +63,25 @@ def test_a_rebuild_from_the_raw_rows_equals_the_rollups_kept_by_the_triggers(
     assert all(kept[table] for table in TABLES)
     for table in TABLES:
         assert rebuilt[table] == kept[table], table
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "step"),
+    [
+        ("2020-01-01", "2021-01-01", Step.YEAR),
+        ("2020-01-01", "2020-02-01", Step.MONTH),
+        ("2020-12-01", "2021-01-01", Step.MONTH),
+        ("2020-02-01", "2020-03-01", Step.MONTH),
+        ("2020-02-10", "2020-03-01", None),
+        ("2020-02-01", "2020-02-20", None),
+        ("2020-03-01", "2021-03-01", None),
+        ("2012-01-01", "2022-01-01", None),
+    ],
+)
+def test_only_calendar_months_and_years_read_the_kept_counts(
+    lo: str, hi: str, step: Step | None
+) -> None:
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+    assert calendar_step(at(lo), at(hi)) == step
