@@ -67,6 +67,8 @@ async def principal_dependency(
         principal = await access.principal_for_key(credential)
         if principal is None:
             raise unauthorized("API key unknown, expired or revoked.")
+        if principal.key_id is not None:
+            await access.note_key_use(principal.key_id)
         return principal
     if access.oidc is not None and looks_like_jwt(credential):
         principal = await access.principal_for_jwt(credential)

@@ -4,6 +4,7 @@ authorisation off the database on the hot path (tiles, ranged COG reads)."""
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -52,6 +53,10 @@ class AccessState:
         self._assets: TTLCache[tuple[str, str, str], tuple[Path, str | None, bool]] = TTLCache(
             10_000, ttl
         )
+        # The keys whose use today is already written: at most one write a key a day, however
+        # many requests it signs (bounded by the number of keys, emptied every day).
+        self._keys_used_on: date | None = None
+        self._keys_used: set[int] = set()
 
     async def run(
         self,
@@ -73,6 +78,21 @@ class AccessState:
         if cache_key not in self._principals:
             self._principals[cache_key] = await self.run(store.resolve_key, secret)
         return self._principals[cache_key]
+
+    async def note_key_use(self, key_id: int) -> None:
+        """Record that key ``key_id`` was used today (UTC), the first time it is today."""
+        today = datetime.now(UTC).date()
+        if today != self._keys_used_on:
+            self._keys_used_on, self._keys_used = today, set()
+        if key_id in self._keys_used:
+            return
+        # Marked before the write, so that requests arriving meanwhile do not write it again.
+        self._keys_used.add(key_id)
+        try:
+            await self.run(store.record_key_use, key_id, today)
+        except BaseException:
+            self._keys_used.discard(key_id)
+            raise
 
     async def principal_for_key_id(self, key_id: int) -> Principal | None:
         cache_key = ("id", key_id)

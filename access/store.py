@@ -6,7 +6,7 @@ command or a request can group several calls and commit once.
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import psycopg
@@ -364,6 +364,15 @@ def resolve_key(conn: psycopg.Connection, secret: str) -> Principal | None:
     cursor = conn.cursor(row_factory=dict_row)
     row = cursor.execute(f"{_PRINCIPAL_BY_KEY} AND k.secret_sha256 = %s", (hash_secret(secret),))
     return _principal(row.fetchone())
+
+
+def record_key_use(conn: psycopg.Connection, key_id: int, day: date) -> None:
+    """Note that key ``key_id`` was used on ``day`` (once: later uses that day change nothing)."""
+    conn.execute(
+        "INSERT INTO dinamis_access.api_key_use (key_id, day) VALUES (%s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (key_id, day),
+    )
 
 
 def resolve_key_id(conn: psycopg.Connection, key_id: int) -> Principal | None:

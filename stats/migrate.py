@@ -1,5 +1,6 @@
-"""The ``dinamis_stats`` schema: no tables of its own, only the indexes the statistics read
-the events, sign-ins and requests by (their tables belong to access, portal and orders)."""
+"""The ``dinamis_stats`` schema: the rollups the figures read (downloads by day, products and
+active users by month and year), kept by triggers on the tables of access, portal and orders
+as their rows are written, and the indexes the requests are read by."""
 
 from pathlib import Path
 

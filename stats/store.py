@@ -1,10 +1,15 @@
-"""The statistics as SQL over the tables where activity is recorded: entities and users
-(access), sign-ins (portal), download events (access) and imagery requests (orders).
+"""The statistics as SQL over the rollups of ``dinamis_stats`` (kept by triggers as the events,
+sign-ins, requests and API key uses are written: see its migrations) and over the requests.
 
-Every query takes the period's time spans (``Period.buckets``) as two arrays and an optional
-entity (a referent's own figures). A row's first column is the start of its span; a column
-named by :data:`stats.models.ALL` in a row sums over that column's groups (SQL grouping sets,
-so that distinct counts, such as products, stay exact in totals).
+Every query takes the period's time spans (``Period.buckets``) as arrays and an optional entity
+(a referent's own figures). A row's first column is the start of its span; a column named by
+:data:`stats.models.ALL` in a row sums over that column's groups (SQL grouping sets, so that
+distinct counts, such as products, stay exact in totals).
+
+Sums (downloads, km²) add up the days of each span. Distinct counts (products, active users
+and entities) cannot: the programme's calendar months and years read their counts, kept as
+they happen; other spans and one entity's figures count them from the downloads and active
+days of the span.
 """
 
 import json
@@ -15,27 +20,19 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg.rows import tuple_row
 
-from stats.models import ACTORS, ALL, Actors, Period, Table
+from stats.models import ACTORS, ALL, Actors, Period, Step, Table
 from stats.settings import StatsSettings
 
+# ``step``: 'month' or 'year' for a calendar month or year whose counts are kept, else NULL.
+# ``first`` and ``after``: the span's days (UTC), the rollups' own keys. ``n``: its rank, which
+# ``width_bucket(at, %(los)s)`` finds for a time by bisection instead of comparing each row to
+# every span.
 _SPANS = """
 spans AS (
-    SELECT lo, hi FROM unnest(%(los)s::timestamptz[], %(his)s::timestamptz[]) AS s (lo, hi)
-)"""
-
-# Who was active when: a portal sign-in, a download or crop, or a request submitted. Each table
-# is joined to the spans on its own, so that each is read by its index on time.
-_ACTIVITY = """
-active AS (
-    SELECT s.lo, a.user_id
-    FROM spans s JOIN dinamis_portal.sign_in a ON a.at >= s.lo AND a.at < s.hi
-    UNION
-    SELECT s.lo, e.user_id
-    FROM spans s JOIN dinamis_access.download_event e ON e.at >= s.lo AND e.at < s.hi
-    WHERE e.kind IN ('download', 'crop') AND e.user_id IS NOT NULL
-    UNION
-    SELECT s.lo, o.user_id
-    FROM spans s JOIN dinamis_orders."order" o ON o.created_at >= s.lo AND o.created_at < s.hi
+    SELECT lo, hi, step, (lo AT TIME ZONE 'UTC')::date AS first,
+           (hi AT TIME ZONE 'UTC')::date AS after, n
+    FROM unnest(%(los)s::timestamptz[], %(his)s::timestamptz[], %(steps)s::text[])
+        WITH ORDINALITY AS s (lo, hi, step, n)
 )"""
 
 MEMBERS_COLUMNS = (
@@ -54,7 +51,7 @@ MEMBERS_COLUMNS = (
 # Totals at each span's end are those before the first span plus a running sum of the new
 # ones: no span is joined to every account.
 MEMBERS: LiteralString = f"""
-WITH {_SPANS}, {_ACTIVITY},
+WITH {_SPANS},
 people AS (
     SELECT u.id, u.entity_id, e.category::text AS category, u.created_at,
            e.membership_accepted_at AS member_since
@@ -69,7 +66,8 @@ members AS (
 categories AS (
     SELECT unnest(enum_range(NULL::dinamis_access.entity_category))::text AS category
 ),
-before AS (
+-- Materialized: inlined, its counts were taken again for each row of the running sums.
+before AS MATERIALIZED (
     SELECT c.category,
            (SELECT count(*) FROM members m WHERE m.category = c.category
             AND m.since < (SELECT min(lo) FROM spans)) AS entities,
@@ -79,16 +77,37 @@ before AS (
 ),
 new_users AS (
     SELECT s.lo, p.category, count(*) AS n
-    FROM spans s JOIN people p ON p.created_at >= s.lo AND p.created_at < s.hi GROUP BY 1, 2
+    FROM people p JOIN spans s ON s.n = width_bucket(p.created_at, %(los)s::timestamptz[])
+    WHERE p.created_at < s.hi GROUP BY 1, 2
 ),
 new_members AS (
     SELECT s.lo, m.category, count(*) AS n
-    FROM spans s JOIN members m ON m.since >= s.lo AND m.since < s.hi GROUP BY 1, 2
+    FROM members m JOIN spans s ON s.n = width_bucket(m.since, %(los)s::timestamptz[])
+    WHERE m.since < s.hi GROUP BY 1, 2
 ),
+-- An entity is active when one of its users is, and counts from its membership.
 active_counts AS (
-    SELECT a.lo, p.category, count(*) AS users,
-           count(DISTINCT p.entity_id) FILTER (WHERE p.member_since < s.hi) AS entities
-    FROM active a JOIN spans s USING (lo) JOIN people p ON p.id = a.user_id GROUP BY 1, 2
+    SELECT lo, category, sum(users) AS users, sum(entities) AS entities FROM (
+        SELECT s.lo, c.category, c.users, 0 AS entities
+        FROM spans s JOIN dinamis_stats.active_count c ON c.step = s.step AND c.start = s.first
+        UNION ALL
+        SELECT s.lo, e.category::text, 0, count(*) FILTER (WHERE e.membership_accepted_at < s.hi)
+        FROM spans s
+        JOIN dinamis_stats.active_entity a ON a.step = s.step AND a.start = s.first
+        JOIN dinamis_access.entity e ON e.id = a.entity_id
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT a.lo, p.category, count(*),
+               count(DISTINCT p.entity_id) FILTER (WHERE p.member_since < a.hi)
+        FROM (
+            SELECT DISTINCT s.lo, s.hi, a.user_id
+            FROM spans s JOIN dinamis_stats.active_day a ON a.day >= s.first AND a.day < s.after
+            WHERE s.step IS NULL
+        ) a
+        JOIN people p ON p.id = a.user_id
+        GROUP BY 1, 2
+    ) counted
+    GROUP BY 1, 2
 ),
 per_category AS (
     SELECT s.lo, b.category,
@@ -112,49 +131,58 @@ GROUP BY GROUPING SETS ((lo, category), (lo))
 
 # A download is a product fetched by a user on a day (a client reading a file by ranges sends
 # many requests for one download) and counts its product's footprint; a crop counts its own
-# area. Events of the download route carry no area: the item's footprint in the catalogue,
-# measured once per product.
+# area: dinamis_stats.download holds each, download_day their sums by day. One entity's are
+# summed from its downloads.
 _DOWNLOADS = """
-fetched AS (
-    SELECT s.lo, e.collection, e.item, e.entity_id, max(e.area_km2) AS area
-    FROM spans s
-    JOIN dinamis_access.download_event e ON e.at >= s.lo AND e.at < s.hi
-    WHERE e.kind IN ('download', 'crop')
-      AND (%(entity)s::bigint IS NULL OR e.entity_id = %(entity)s)
-    GROUP BY s.lo, e.collection, e.item, e.entity_id, e.user_id,
-             (e.at AT TIME ZONE 'UTC')::date, CASE WHEN e.kind = 'crop' THEN e.id END
-),
-per_item AS (
-    SELECT f.lo, f.collection, f.item, coalesce(n.category::text, 'anonymous') AS category,
-           count(*) AS downloads, coalesce(sum(f.area), 0) AS measured,
-           count(*) FILTER (WHERE f.area IS NULL) AS unmeasured
-    FROM fetched f LEFT JOIN dinamis_access.entity n ON n.id = f.entity_id
-    GROUP BY 1, 2, 3, 4
-),
-footprints AS MATERIALIZED (
-    SELECT p.collection, p.item, (
-        SELECT ST_Area(i.geometry::geography) / 1e6 FROM pgstac.items i
-        WHERE i.id = p.item AND i.collection = p.collection
-    ) AS km2
-    FROM (SELECT DISTINCT collection, item FROM per_item WHERE unmeasured > 0) p
-),
 downloads AS (
-    SELECT d.lo, d.collection, d.item, d.category, d.downloads,
-           d.measured + d.unmeasured * coalesce(p.km2, 0) AS km2
-    FROM per_item d LEFT JOIN footprints p USING (collection, item)
+    SELECT s.lo, r.collection, r.category, r.downloads, r.km2
+    FROM spans s JOIN dinamis_stats.download_day r ON r.day >= s.first AND r.day < s.after
+    WHERE %(entity)s::bigint IS NULL
+    UNION ALL
+    SELECT s.lo, d.collection, n.category::text, 1, coalesce(d.area, d.footprint, 0)
+    FROM spans s
+    JOIN dinamis_stats.download d ON d.day >= s.first AND d.day < s.after
+    JOIN dinamis_access.entity n ON n.id = d.entity_id
+    WHERE d.entity_id = %(entity)s
 )"""
 
 DOWNLOADS_COLUMNS = ("period", "collection", "category", "downloads", "products", "km2")
 
+# Products by collection and category (category 'all': any), kept or counted; products of
+# every collection are those of each collection added up (a product is of one collection).
 DOWNLOADS: LiteralString = f"""
-WITH {_SPANS}, {_DOWNLOADS}
-SELECT lo::date::text,
-       CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END,
-       CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END,
-       sum(downloads)::bigint, count(DISTINCT (collection, item)),
-       round(coalesce(sum(km2), 0)::numeric, 2)
-FROM downloads
-GROUP BY GROUPING SETS ((lo, collection, category), (lo, collection), (lo, category), (lo))
+WITH {_SPANS}, {_DOWNLOADS},
+seen AS (
+    SELECT DISTINCT s.lo, d.collection, d.item, coalesce(n.category::text, 'anonymous') AS category
+    FROM spans s
+    JOIN dinamis_stats.download d ON d.day >= s.first AND d.day < s.after
+    LEFT JOIN dinamis_access.entity n ON n.id = d.entity_id
+    WHERE s.step IS NULL AND (%(entity)s::bigint IS NULL OR d.entity_id = %(entity)s)
+),
+products AS (
+    SELECT s.lo, c.collection, c.category, c.products
+    FROM spans s JOIN dinamis_stats.product_count c ON c.step = s.step AND c.start = s.first
+    UNION ALL
+    SELECT lo, collection, category, count(*) FROM seen GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT lo, collection, '{ALL}', count(*)
+    FROM (SELECT DISTINCT lo, collection, item FROM seen) p GROUP BY 1, 2
+),
+every_product AS (
+    SELECT lo, collection, category, products FROM products
+    UNION ALL
+    SELECT lo, '{ALL}', category, sum(products) FROM products GROUP BY lo, category
+),
+sums AS (
+    SELECT lo, CASE WHEN grouping(collection) = 1 THEN '{ALL}' ELSE collection END AS collection,
+           CASE WHEN grouping(category) = 1 THEN '{ALL}' ELSE category END AS category,
+           sum(downloads) AS downloads, sum(km2) AS km2
+    FROM downloads
+    GROUP BY GROUPING SETS ((lo, collection, category), (lo, collection), (lo, category), (lo))
+)
+SELECT s.lo::date::text, s.collection, s.category, s.downloads::bigint,
+       coalesce(p.products, 0)::bigint, round(coalesce(s.km2, 0)::numeric, 2)
+FROM sums s LEFT JOIN every_product p USING (lo, collection, category)
 """
 
 CUMULATIVE_COLUMNS = ("period", "collection", "downloads", "km2")
@@ -260,11 +288,23 @@ def _sorted(query: str, columns: tuple[str, ...], groups: tuple[str, ...]) -> Li
     return f"SELECT * FROM ({query}) AS figure ({names}) ORDER BY period, {order}"  # type: ignore[return-value]
 
 
+def calendar_step(lo: datetime, hi: datetime) -> Step | None:
+    """Whether the span [lo, hi) is a calendar month or year, whose distinct counts are kept."""
+    if lo.day != 1:
+        return None
+    if lo.month == 1 and hi == lo.replace(year=lo.year + 1):
+        return Step.YEAR
+    following = lo.replace(year=lo.year + lo.month // 12, month=lo.month % 12 + 1)
+    return Step.MONTH if hi == following else None
+
+
 def _params(period: Period, entity: int | None) -> dict[str, Any]:
     spans = period.buckets()
     return {
         "los": [lo for lo, _ in spans],
         "his": [hi for _, hi in spans],
+        # One entity's distinct counts are not kept: counted from its own rows.
+        "steps": [None if entity else calendar_step(lo, hi) for lo, hi in spans],
         "entity": entity,
         "research": [c.value for c, a in ACTORS.items() if a is Actors.RESEARCH],
         "public": [c.value for c, a in ACTORS.items() if a is Actors.PUBLIC],
@@ -339,6 +379,7 @@ def cumulative(
     params = _params(period, entity)
     params["los"] = [EPOCH, *params["los"]]
     params["his"] = [period.start, *params["his"]]
+    params["steps"] = [None, *params["steps"]]
     groups = ("collection",)
     return _table(conn, "cumulative", CUMULATIVE_COLUMNS, groups, CUMULATIVE, params, settings)
 

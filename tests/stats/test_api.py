@@ -10,9 +10,12 @@ import httpx
 import psycopg
 import pytest
 
+from access import store as access_store
+from access.models import EntityCategory, Role
 from stats import store
 from stats.models import Period, Step
 from stats.settings import StatsSettings
+from tests.entitlements import bearer
 from tests.stats import activity as computed
 from tests.stats.activity import Activity
 from tests.stats.conftest import Callers
@@ -222,3 +225,32 @@ def test_a_query_past_its_time_limit_is_abandoned_with_the_reason(
             store.members(conn, period, None, hurried)
         # The connection is usable afterwards: the limit was the query's own.
         assert store.requests(conn, period, None, StatsSettings()).rows
+
+
+def test_a_user_who_only_uses_an_api_key_is_active_that_day(
+    http: httpx.Client, api_url: str, database_url: str, callers: Callers
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    with psycopg.connect(database_url) as conn:
+        entity = access_store.create_entity(
+            conn, "Stats key-only entity", EntityCategory.PRIVATE_RND
+        )
+        access_store.activate_entity(conn, entity.id)
+        user = access_store.create_user(conn, entity.id, "keys@stats.test", "Keys", Role.USER)
+        access_store.activate_user(conn, user.id)
+        key = access_store.issue_key(conn, user.id)
+    params = {"from": today, "to": today, "entity": entity.id}
+
+    def active_users() -> int:
+        body = _get(http, api_url, callers.operator, "members", **params).json()
+        return next(r["active_users"] for r in body["rows"] if r["category"] == "all")
+
+    assert active_users() == 0
+    for _ in range(3):
+        assert http.get(f"{api_url}/auth/me", headers=bearer(key.secret)).status_code == 200
+    assert active_users() == 1
+    with psycopg.connect(database_url) as conn:
+        days = conn.execute(
+            "SELECT day::text FROM dinamis_access.api_key_use WHERE key_id = %s", (key.id,)
+        ).fetchall()
+    assert days == [(today,)]
