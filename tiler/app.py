@@ -84,6 +84,7 @@ from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
 from tiler.storage import StorageGuard
+from tiler.tms import TILE_MATRIX_SETS
 from tiler.wmts import wmts_templates
 
 ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
@@ -185,7 +186,7 @@ def create_app(
     _add_item_routes(app, params)
     _add_mosaic_routes(app, settings, params)
     for factory in (
-        TMSFactory(templates=templates),
+        TMSFactory(supported_tms=TILE_MATRIX_SETS, templates=templates),
         AlgorithmFactory(templates=templates),
         ColorMapFactory(templates=templates),
     ):
@@ -259,6 +260,7 @@ def _rendering(
         "histogram_dependency": params.histogram,
         "img_part_dependency": params.part,
         "render_func": render,
+        "supported_tms": TILE_MATRIX_SETS,
     }
 
 
