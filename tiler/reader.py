@@ -26,6 +26,7 @@ from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
 from tiler.errors import ForbiddenAssetError, UnreadableAssetError
+from tiler.geometry import CachedGeometry
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
 
@@ -41,7 +42,7 @@ ALLOWED_DRIVER = "GTiff"
 
 
 @attr.s
-class SecureReader(Reader):
+class SecureReader(CachedGeometry, Reader):
     """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS."""
 
     limits: Limits = attr.ib(kw_only=True)
@@ -151,11 +152,19 @@ class SecureReader(Reader):
         max_size: int | None,
         height: int | None,
         width: int | None,
-    ) -> None:
-        left, bottom, right, top = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
-        native = ((right - left) / abs(self.transform.a), (top - bottom) / abs(self.transform.e))
-        cols, rows = _output_size(*native, max_size, height, width)
+    ) -> tuple[float, float]:
+        """The size of the image ``part`` will make, refused past the pixel limit."""
+        if width and height:  # a tile: no reprojection needed to know it
+            cols, rows = float(width), float(height)
+        else:
+            left, bottom, right, top = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
+            native = (
+                (right - left) / abs(self.transform.a),
+                (top - bottom) / abs(self.transform.e),
+            )
+            cols, rows = _output_size(*native, max_size, height, width)
         self.limits.check_pixels(cols, rows, "crop")
+        return cols, rows
 
 
 def _output_size(
@@ -230,7 +239,7 @@ class _GuardedAssets:
 
 
 @attr.s
-class ItemReader(_GuardedAssets, PgSTACReader):
+class ItemReader(_GuardedAssets, CachedGeometry, PgSTACReader):
     """One catalogue item, with its renders for TileJSON and WMTS layers."""
 
     guard: StorageGuard = attr.ib(kw_only=True)
@@ -277,7 +286,7 @@ def _logged_failure(item: dict[str, Any]) -> Iterator[None]:
 
 
 @attr.s
-class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
+class MosaicItemReader(_GuardedAssets, CachedGeometry, SimpleSTACReader):
     """One item of a mosaic, as pgSTAC's search returns it; the mosaic backend skips it when
     it cannot be read (``ITEM_FAILURES``), and this says so in the log."""
 
