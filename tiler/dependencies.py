@@ -103,7 +103,7 @@ class ItemReaderParams(ReaderParams):
         self.renders = item_renders(request.app.state.dbpool, item)
 
 
-def item_render_options(
+async def item_render_options(
     params: Annotated[ItemReaderParams, Depends(ItemReaderParams)],
 ) -> dict[str, dict[str, Any]]:
     return params.renders

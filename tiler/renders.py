@@ -6,7 +6,7 @@ the request does set (rescale, colormap, resampling...) wins over the render's v
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from threading import Lock
 from typing import Annotated, Any, TypeVar
 
@@ -21,6 +21,8 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from titiler.extensions.render import _adapt_render_for_v2
 from titiler.pgstac.model import Search
+
+from tiler.inline import inline
 
 DEFAULT_RENDER = "true-color"
 
@@ -93,7 +95,7 @@ def wants_default(request: Request) -> bool:
 
 def with_default_render(
     dependency: Callable[..., T], renders: Callable[..., dict[str, dict[str, Any]]]
-) -> Callable[..., T]:
+) -> Callable[..., Awaitable[T]]:
     """``dependency`` resolved from the default render's parameters under the request's own.
 
     The returned dependency still declares ``dependency``'s query parameters (OpenAPI and
@@ -101,9 +103,11 @@ def with_default_render(
     """
     query_fields = get_dependant(path="", call=dependency).query_params
 
-    def resolve(
+    # Both run in the event loop: titiler calls neither itself (this one has no query
+    # parameters of its own for ``check_query_params`` to try).
+    async def resolve(
         request: Request,
-        own: Annotated[Any, Depends(dependency)],
+        own: Annotated[Any, Depends(inline(dependency))],
         available: Annotated[dict[str, dict[str, Any]], Depends(renders)],
     ) -> T:
         render = default_render(available) if wants_default(request) else None
