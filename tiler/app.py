@@ -23,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
 from titiler.core import __version__ as titiler_version
+from titiler.core.algorithm import algorithms as available_algorithms
 from titiler.core.dependencies import ColorMapParams, DatasetParams, DefaultDependency
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import (
@@ -66,15 +67,17 @@ from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
-    ItemReaderParams,
     MosaicBackendParams,
     ReaderParams,
     checked_search,
+    item_reader_params,
     item_render_options,
     mosaic_renders,
+    no_environment,
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
 from tiler.gdal import configure_gdal
+from tiler.inline import inline
 from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
@@ -265,18 +268,39 @@ def _rendering(
 
 
 def _add_item_routes(app: FastAPI, params: BoundedParams) -> None:
+    rendering = _rendering(item_render_options, params)
+    # What WMTS checks each render against, by calling each: plain, not in the event loop.
+    wmts_checks = [
+        item_reader_params,
+        rendering["tile_dependency"],
+        rendering["layer_dependency"],
+        rendering["dataset_dependency"],
+        available_algorithms.dependency,
+        rendering["colormap_dependency"],
+        rendering["render_dependency"],
+    ]
     items = MultiBaseTilerFactory(
         reader=ItemReader,
-        reader_dependency=ItemReaderParams,
+        reader_dependency=item_reader_params,
         path_dependency=ItemIdParams,
         assets_dependency=params.assets,
         img_preview_dependency=params.preview,
         router_prefix=ITEM_PREFIX,
         get_renders=lambda src: src.renders,
-        extensions=[wmtsExtension(templates=wmts_templates("titiler.extensions"))],
+        extensions=[
+            wmtsExtension(
+                tile_dependencies=wmts_checks, templates=wmts_templates("titiler.extensions")
+            )
+        ],
         templates=templates,
         route_dependencies=[(CROP_SCOPES, [Depends(record_event(EventKind.CROP))])],
-        **_rendering(item_render_options, params),
+        # Item tiles are the busiest route: each dependency in the event loop (see inline).
+        **{
+            **rendering,
+            "tile_dependency": inline(params.tile),
+            "process_dependency": inline(available_algorithms.dependency),
+            "environment_dependency": no_environment,
+        },
     )
     app.include_router(
         items.router,

@@ -17,6 +17,7 @@ from fastapi.dependencies.utils import get_dependant, request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from titiler.extensions.render import _adapt_render_for_v2
@@ -50,6 +51,20 @@ def item_renders(pool: ConnectionPool, item: pystac.Item) -> dict[str, dict[str,
     if not renders and item.collection_id:
         renders = collection_renders(pool, item.collection_id)
     return {name: as_params(render) for name, render in (renders or {}).items()}
+
+
+async def item_renders_async(pool: ConnectionPool, item: pystac.Item) -> dict[str, dict[str, Any]]:
+    """``item_renders`` from the event loop: only a collection's renders not cached yet are
+    read, in a worker thread."""
+    with collection_renders.cache_lock:  # type: ignore[attr-defined]
+        known = (
+            bool(item.properties.get("renders"))
+            or not item.collection_id
+            or item.collection_id in collection_renders.cache  # type: ignore[attr-defined]
+        )
+    if known:
+        return item_renders(pool, item)
+    return await run_in_threadpool(item_renders, pool, item)
 
 
 def as_params(render: dict[str, Any]) -> dict[str, Any]:
