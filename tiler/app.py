@@ -269,7 +269,8 @@ def _rendering(
 
 def _add_item_routes(app: FastAPI, params: BoundedParams) -> None:
     rendering = _rendering(item_render_options, params)
-    # What WMTS checks each render against, by calling each: plain, not in the event loop.
+    # WMTS checks each render by calling the dependencies that take query parameters: it gets
+    # the plain tile and algorithm ones, which return values, not coroutines.
     wmts_checks = [
         item_reader_params,
         rendering["tile_dependency"],

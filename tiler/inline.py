@@ -5,9 +5,9 @@ hops per tile, each dearer than the parameter parsing it carries, and under load
 waits for the GIL behind the threads drawing tiles. ``inline`` keeps a dependency's parameters
 (OpenAPI, validation) and calls it in the event loop: only for dependencies doing no I/O.
 
-Not for the factories' own dependency slots whose values titiler re-checks by calling them
-(``check_query_params`` for renders and WMTS layers): it expects a plain result, not a
-coroutine. Those stay as they are, or are wrapped inside one that titiler never calls.
+titiler also calls some dependencies itself to check a render's parameters
+(``check_query_params``, for WMTS layers) and expects a plain result, not a coroutine: give
+such checks the plain dependency (the WMTS extension takes its own list).
 """
 
 import inspect
