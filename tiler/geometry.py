@@ -29,18 +29,23 @@ def grid_in(
     return transform, cols, rows
 
 
-@lru_cache(maxsize=FOOTPRINTS)
-def footprint_in(crs: CRS, dst_crs: CRS, bounds: BBox) -> BBox | None:
+def box_in(crs: CRS, dst_crs: CRS, bounds: BBox) -> BBox | None:
     """``bounds`` (in ``crs``) as a box in ``dst_crs``, or None when that box is no plain
     rectangle there (across the antimeridian, beyond the projection's validity)."""
     try:
         box = transform_bounds(crs, dst_crs, *bounds, densify_pts=21)
-    except RasterioError:
+    except (RasterioError, ValueError):  # CRSError is a ValueError
         return None
     left, bottom, right, top = box
     if not all(map(math.isfinite, box)) or left >= right or bottom >= top:
         return None
     return box
+
+
+@lru_cache(maxsize=FOOTPRINTS)
+def footprint_in(crs: CRS, dst_crs: CRS, bounds: BBox) -> BBox | None:
+    """A dataset's ``box_in``, kept."""
+    return box_in(crs, dst_crs, bounds)
 
 
 class CachedGeometry:

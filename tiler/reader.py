@@ -5,6 +5,7 @@ href with the ``StorageGuard`` before anything is opened; both read through ``Se
 """
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
 from tiler.errors import ForbiddenAssetError, UnreadableAssetError
-from tiler.geometry import CachedGeometry, footprint_in
+from tiler.geometry import CachedGeometry, box_in, footprint_in
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
 
@@ -192,11 +193,13 @@ class SecureReader(CachedGeometry, Reader):
         read, through the file's overviews, and placed in an otherwise empty image.
         """
         box = footprint_in(self.crs, dst_crs, tuple(self.bounds))
-        if box is None or "vrt_options" in options:
+        area = box_in(bounds_crs, dst_crs, bbox) if bounds_crs != dst_crs else bbox
+        # Odd areas (inverted, not finite, not a rectangle there) are rio-tiler's to refuse.
+        if box is None or area is None or "vrt_options" in options:
             return None
-        if bounds_crs != dst_crs:
-            bbox = transform_bounds(bounds_crs, dst_crs, *bbox, densify_pts=21)
-        left, bottom, right, top = bbox
+        left, bottom, right, top = area
+        if not all(map(math.isfinite, area)) or left >= right or bottom >= top:
+            return None
         if right - left <= box[2] - box[0] and top - bottom <= box[3] - box[1]:
             return None
         options = dict(options)
@@ -207,12 +210,14 @@ class SecureReader(CachedGeometry, Reader):
             cols, rows = cols + round(2 * buffer), rows + round(2 * buffer)
         grid = from_bounds(left, bottom, right, top, cols, rows)
         overlap = (max(left, box[0]), max(bottom, box[1]), min(right, box[2]), min(top, box[3]))
+        if overlap[0] >= overlap[2] or overlap[1] >= overlap[3]:
+            return None  # outside the footprint: rio-tiler says so its own way
         seen = windows.from_bounds(*overlap, transform=grid)
         col0, row0 = max(0, floor(seen.col_off)), max(0, floor(seen.row_off))
         col1 = min(cols, ceil(seen.col_off + seen.width))
         row1 = min(rows, ceil(seen.row_off + seen.height))
         if col1 <= col0 or row1 <= row0:
-            return None  # outside the footprint: rio-tiler says so its own way
+            return None
         window = windows.Window(col0, row0, col1 - col0, row1 - row0)
         # Whole output pixels, so that the pixels read are the grid's own; unless the footprint
         # fits in a pixel or two, when whole pixels would cover far more than it (rio-tiler
