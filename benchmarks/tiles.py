@@ -91,7 +91,9 @@ def stac_item(item_id: str, cog: Path) -> dict:
 
 
 def tiles_over(cogs: list[Path], zoom: int, limit: int) -> list[morecantile.Tile]:
-    """Tiles centred in the images' extent (they tile it without gaps), centre outwards."""
+    """Tiles centred in the images' extent (they tile it without gaps), centre outwards; when
+    the extent is smaller than a tile at ``zoom`` (a small ``--size``), the tile holding its
+    centre."""
     lefts, bottoms, rights, tops = zip(
         *(transform_bounds(CRS, "EPSG:4326", *rasterio.open(c).bounds) for c in cogs), strict=True
     )
@@ -105,6 +107,8 @@ def tiles_over(cogs: list[Path], zoom: int, limit: int) -> list[morecantile.Tile
         if abs((TMS.bounds(t).left + TMS.bounds(t).right) / 2 - centre[0]) <= dx
         and abs((TMS.bounds(t).bottom + TMS.bounds(t).top) / 2 - centre[1]) <= dy
     ]
+    if not tiles:
+        return [TMS.tile(*centre, zoom)]
     tiles.sort(
         key=lambda t: sum(
             (a - b) ** 2

@@ -23,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
 from titiler.core import __version__ as titiler_version
+from titiler.core.algorithm import algorithms as available_algorithms
 from titiler.core.dependencies import ColorMapParams, DatasetParams, DefaultDependency
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import (
@@ -66,15 +67,17 @@ from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
-    ItemReaderParams,
     MosaicBackendParams,
     ReaderParams,
     checked_search,
+    item_reader_params,
     item_render_options,
     mosaic_renders,
+    no_environment,
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
 from tiler.gdal import configure_gdal
+from tiler.inline import inline
 from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
@@ -84,6 +87,7 @@ from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
 from tiler.storage import StorageGuard
+from tiler.tms import TILE_MATRIX_SETS
 from tiler.wmts import wmts_templates
 
 ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
@@ -185,7 +189,7 @@ def create_app(
     _add_item_routes(app, params)
     _add_mosaic_routes(app, settings, params)
     for factory in (
-        TMSFactory(templates=templates),
+        TMSFactory(supported_tms=TILE_MATRIX_SETS, templates=templates),
         AlgorithmFactory(templates=templates),
         ColorMapFactory(templates=templates),
     ):
@@ -259,22 +263,45 @@ def _rendering(
         "histogram_dependency": params.histogram,
         "img_part_dependency": params.part,
         "render_func": render,
+        "supported_tms": TILE_MATRIX_SETS,
     }
 
 
 def _add_item_routes(app: FastAPI, params: BoundedParams) -> None:
+    rendering = _rendering(item_render_options, params)
+    # WMTS checks each render by calling the dependencies that take query parameters: it gets
+    # the plain tile and algorithm ones, which return values, not coroutines.
+    wmts_checks = [
+        item_reader_params,
+        rendering["tile_dependency"],
+        rendering["layer_dependency"],
+        rendering["dataset_dependency"],
+        available_algorithms.dependency,
+        rendering["colormap_dependency"],
+        rendering["render_dependency"],
+    ]
     items = MultiBaseTilerFactory(
         reader=ItemReader,
-        reader_dependency=ItemReaderParams,
+        reader_dependency=item_reader_params,
         path_dependency=ItemIdParams,
         assets_dependency=params.assets,
         img_preview_dependency=params.preview,
         router_prefix=ITEM_PREFIX,
         get_renders=lambda src: src.renders,
-        extensions=[wmtsExtension(templates=wmts_templates("titiler.extensions"))],
+        extensions=[
+            wmtsExtension(
+                tile_dependencies=wmts_checks, templates=wmts_templates("titiler.extensions")
+            )
+        ],
         templates=templates,
         route_dependencies=[(CROP_SCOPES, [Depends(record_event(EventKind.CROP))])],
-        **_rendering(item_render_options, params),
+        # Item tiles are the busiest route: each dependency in the event loop (see inline).
+        **{
+            **rendering,
+            "tile_dependency": inline(params.tile),
+            "process_dependency": inline(available_algorithms.dependency),
+            "environment_dependency": no_environment,
+        },
     )
     app.include_router(
         items.router,

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import pystac
 from cachetools import TTLCache
 from fastapi import Path
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from titiler.pgstac.backend import PGSTACBackend
 from titiler.pgstac.dependencies import get_stac_item
@@ -32,14 +33,29 @@ class CatalogueCache:
         self._lock = Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        found, value = self._lookup(key)
+        if not found:
+            # Outside the lock: a slow query must not hold up the others.
+            value = self._store(key, compute())
+        return value
+
+    async def get_async(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """As ``get``, from the event loop: only a miss goes to a worker thread."""
+        found, value = self._lookup(key)
+        if not found:
+            value = self._store(key, await run_in_threadpool(compute))
+        return value
+
+    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
         if self._cache is None:
-            return compute()
+            return False, None
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = compute()  # outside the lock: a slow query must not hold up the others
-        with self._lock:
-            self._cache[key] = value
+            return (True, self._cache[key]) if key in self._cache else (False, None)
+
+    def _store(self, key: Hashable, value: T) -> T:
+        if self._cache is not None:
+            with self._lock:
+                self._cache[key] = value
         return value
 
     @staticmethod
@@ -47,15 +63,16 @@ class CatalogueCache:
         return json.dumps(parts, sort_keys=True, default=str)
 
 
-def ItemIdParams(  # noqa: N802 (titiler-pgstac's name for the same dependency)
+async def ItemIdParams(  # noqa: N802 (titiler-pgstac's name for the same dependency)
     request: Request,
     collection_id: Annotated[str, Path(description="STAC Collection Identifier")],
     item_id: Annotated[str, Path(description="STAC Item Identifier")],
 ) -> pystac.Item:
-    """The STAC item of the path, as titiler-pgstac's ``ItemIdParams``, cached briefly."""
+    """The STAC item of the path, as titiler-pgstac's ``ItemIdParams``, cached briefly; run in
+    the event loop, so that a cached item costs no hop to a worker thread."""
     cache: CatalogueCache = request.app.state.catalogue
     pool = request.app.state.dbpool
-    return cache.get(
+    return await cache.get_async(
         cache.key("item", collection_id, item_id),
         lambda: uncached_item(pool, collection_id, item_id),
     )

@@ -23,7 +23,7 @@ from titiler.pgstac.dependencies import BackendParams, SearchParams
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.errors import LimitExceededError
 from tiler.limits import Limits
-from tiler.renders import item_renders, search_renders
+from tiler.renders import item_renders_async, search_renders
 from tiler.storage import StorageGuard
 
 
@@ -98,13 +98,25 @@ class ItemReaderParams(ReaderParams):
 
     renders: dict[str, dict[str, Any]] = field(init=False)
 
-    def __init__(self, request: Request, item: Annotated[pystac.Item, Depends(ItemIdParams)]):
+    def __init__(self, request: Request, renders: dict[str, dict[str, Any]]):
         super().__init__(request)
-        self.renders = item_renders(request.app.state.dbpool, item)
+        self.renders = renders
 
 
-def item_render_options(
-    params: Annotated[ItemReaderParams, Depends(ItemReaderParams)],
+async def item_reader_params(
+    request: Request, item: Annotated[pystac.Item, Depends(ItemIdParams)]
+) -> ItemReaderParams:
+    """The item factory's reader dependency, resolved in the event loop (see ``inline``)."""
+    return ItemReaderParams(request, await item_renders_async(request.app.state.dbpool, item))
+
+
+async def no_environment() -> dict[str, Any]:
+    """titiler's GDAL options per request: none (``tiler.gdal`` sets them once, per process)."""
+    return {}
+
+
+async def item_render_options(
+    params: Annotated[ItemReaderParams, Depends(item_reader_params)],
 ) -> dict[str, dict[str, Any]]:
     return params.renders
 

@@ -8,7 +8,6 @@ The factories take these in place of titiler's own.
 import math
 from dataclasses import dataclass
 
-import morecantile
 from starlette.requests import Request
 from titiler.core.dependencies import (
     DefaultDependency,
@@ -23,6 +22,7 @@ from titiler.core.errors import BadRequestError
 
 from tiler.dependencies import AssetsOptionalParams, LayerParams
 from tiler.limits import Limits
+from tiler.tms import TILE_MATRIX_SETS
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,10 @@ def _shown(value: float) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
 
-def checked_path(request: Request) -> None:
+async def checked_path(request: Request) -> None:
     """A router dependency for what the factories take as bare path parameters, which no
     parameter class can bound: ids without NUL bytes, finite coordinates, a tile inside its
-    matrix set, a ``tilesize`` within the limit."""
+    matrix set, a ``tilesize`` within the limit. No I/O: run in the event loop."""
     limits: Limits = request.app.state.limits
     params = request.path_params
     for name, value in params.items():
@@ -131,9 +131,9 @@ def checked_path(request: Request) -> None:
             raise BadRequestError(f"{name}={params[name]} is not a finite number")
     limits.check_side("tilesize", _number(request.query_params.get("tilesize")))
     tms_id = params.get("tileMatrixSetId")
-    if tms_id not in morecantile.tms.list() or not {"z", "x", "y"} <= params.keys():
+    if tms_id not in TILE_MATRIX_SETS.list() or not {"z", "x", "y"} <= params.keys():
         return
-    tms = morecantile.tms.get(tms_id)
+    tms = TILE_MATRIX_SETS.get(tms_id)
     z, x, y = (_number(params[k]) for k in ("z", "x", "y"))
     if z is None or x is None or y is None:
         return

@@ -5,6 +5,7 @@ href with the ``StorageGuard`` before anything is opened; both read through ``Se
 """
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,11 +13,13 @@ from math import ceil, floor
 from typing import Any
 
 import attr
+import numpy as np
 import rasterio
 from cachetools import LRUCache
 from rasterio import windows
 from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
+from rasterio.transform import from_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
@@ -26,6 +29,7 @@ from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
 from tiler.errors import ForbiddenAssetError, UnreadableAssetError
+from tiler.geometry import CachedGeometry, box_in, footprint_in
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
 
@@ -41,8 +45,9 @@ ALLOWED_DRIVER = "GTiff"
 
 
 @attr.s
-class SecureReader(Reader):
-    """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS."""
+class SecureReader(CachedGeometry, Reader):
+    """A GeoTIFF reader: sensor geometry warped in place, crops in the image's own CRS, and
+    images of an area larger than the file's footprint read from the footprint only."""
 
     limits: Limits = attr.ib(kw_only=True)
     item_id: str = attr.ib(default="", kw_only=True)
@@ -114,11 +119,15 @@ class SecureReader(Reader):
         # rio-tiler renders through part(), or a thumbnail of an area) is bounded by its pixels.
         if native:
             self.limits.check_area(bbox, bounds_crs)
-        self._check_part_size(bbox, bounds_crs, max_size, height, width)
+        cols, rows = self._check_part_size(bbox, bounds_crs, max_size, height, width)
         if dst_crs == self.crs and native:
             # Native crop: widen the bbox to whole source pixels, so the GeoTIFF's pixels are
             # the source's own, not resampled ones shifted by a fraction of a pixel.
             bbox, bounds_crs = self._on_pixel_grid(bbox, bounds_crs), self.crs
+        elif not native:
+            image = self._footprint_part(bbox, bounds_crs, dst_crs, ceil(cols), ceil(rows), kwargs)
+            if image is not None:
+                return image
         return super().part(
             bbox,
             dst_crs=dst_crs,
@@ -151,11 +160,97 @@ class SecureReader(Reader):
         max_size: int | None,
         height: int | None,
         width: int | None,
-    ) -> None:
-        left, bottom, right, top = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
-        native = ((right - left) / abs(self.transform.a), (top - bottom) / abs(self.transform.e))
-        cols, rows = _output_size(*native, max_size, height, width)
+    ) -> tuple[float, float]:
+        """The size of the image ``part`` will make, refused past the pixel limit."""
+        if width and height:  # a tile: no reprojection needed to know it
+            cols, rows = float(width), float(height)
+        else:
+            left, bottom, right, top = transform_bounds(bounds_crs, self.crs, *bbox, densify_pts=21)
+            native = (
+                (right - left) / abs(self.transform.a),
+                (top - bottom) / abs(self.transform.e),
+            )
+            cols, rows = _output_size(*native, max_size, height, width)
         self.limits.check_pixels(cols, rows, "crop")
+        return cols, rows
+
+    def _footprint_part(
+        self,
+        bbox: BBox,
+        bounds_crs: CRS,
+        dst_crs: CRS,
+        cols: int,
+        rows: int,
+        options: dict[str, Any],
+    ) -> ImageData | None:
+        """A ``cols`` x ``rows`` image of ``bbox`` read from the file's footprint only, or None
+        when the area is no wider or taller than the footprint (rio-tiler's own read is then
+        bounded by the file's size).
+
+        rio-tiler warps the whole area at the file's resolution, then shrinks it: a zoom-8 tile
+        (150 km) over a 1 km image warps 300,000² pixels from an overview far too fine for
+        it, for minutes. Here only the pixels of the output that the footprint touches are
+        read, through the file's overviews, and placed in an otherwise empty image.
+        """
+        box = footprint_in(self.crs, dst_crs, tuple(self.bounds))
+        area = box_in(bounds_crs, dst_crs, bbox) if bounds_crs != dst_crs else bbox
+        # Odd areas (inverted, not finite, not a rectangle there) are rio-tiler's to refuse.
+        if box is None or area is None or "vrt_options" in options:
+            return None
+        left, bottom, right, top = area
+        if not all(map(math.isfinite, area)) or left >= right or bottom >= top:
+            return None
+        if right - left <= box[2] - box[0] and top - bottom <= box[3] - box[1]:
+            return None
+        options = dict(options)
+        # rio-tiler's buffer: that many more output pixels on each side, over a wider area.
+        if buffer := options.pop("buffer", None):
+            dx, dy = (right - left) / cols * buffer, (top - bottom) / rows * buffer
+            left, bottom, right, top = left - dx, bottom - dy, right + dx, top + dy
+            cols, rows = cols + round(2 * buffer), rows + round(2 * buffer)
+        grid = from_bounds(left, bottom, right, top, cols, rows)
+        overlap = (max(left, box[0]), max(bottom, box[1]), min(right, box[2]), min(top, box[3]))
+        if overlap[0] >= overlap[2] or overlap[1] >= overlap[3]:
+            return None  # outside the footprint: rio-tiler says so its own way
+        seen = windows.from_bounds(*overlap, transform=grid)
+        col0, row0 = max(0, floor(seen.col_off)), max(0, floor(seen.row_off))
+        col1 = min(cols, ceil(seen.col_off + seen.width))
+        row1 = min(rows, ceil(seen.row_off + seen.height))
+        if col1 <= col0 or row1 <= row0:
+            return None
+        window = windows.Window(col0, row0, col1 - col0, row1 - row0)
+        # Whole output pixels, so that the pixels read are the grid's own; unless the footprint
+        # fits in a pixel or two, when whole pixels would cover far more than it (rio-tiler
+        # would warp all of that at the file's resolution) and a fraction of one does not show.
+        read = windows.bounds(window, grid)
+        if window.width > 2 * seen.width or window.height > 2 * seen.height:
+            read = overlap
+        inner = super().part(
+            read,
+            dst_crs=dst_crs,
+            bounds_crs=dst_crs,
+            width=col1 - col0,
+            height=row1 - row0,
+            **options,
+        )
+        fill = inner.nodata if inner.nodata is not None else 0
+        array = np.ma.MaskedArray(
+            np.full((inner.count, rows, cols), fill, dtype=inner.array.dtype), mask=True
+        )
+        array[:, row0:row1, col0:col1] = inner.array
+        return ImageData(
+            array,
+            assets=inner.assets,
+            bounds=(left, bottom, right, top),
+            crs=dst_crs,
+            metadata=inner.metadata,
+            nodata=inner.nodata,
+            scales=inner.scales,
+            offsets=inner.offsets,
+            band_names=inner.band_names,
+            band_descriptions=inner.band_descriptions,
+            dataset_statistics=inner.dataset_statistics,
+        )
 
 
 def _output_size(
@@ -230,7 +325,7 @@ class _GuardedAssets:
 
 
 @attr.s
-class ItemReader(_GuardedAssets, PgSTACReader):
+class ItemReader(_GuardedAssets, CachedGeometry, PgSTACReader):
     """One catalogue item, with its renders for TileJSON and WMTS layers."""
 
     guard: StorageGuard = attr.ib(kw_only=True)
@@ -277,7 +372,7 @@ def _logged_failure(item: dict[str, Any]) -> Iterator[None]:
 
 
 @attr.s
-class MosaicItemReader(_GuardedAssets, SimpleSTACReader):
+class MosaicItemReader(_GuardedAssets, CachedGeometry, SimpleSTACReader):
     """One item of a mosaic, as pgSTAC's search returns it; the mosaic backend skips it when
     it cannot be read (``ITEM_FAILURES``), and this says so in the log."""
 

@@ -6,7 +6,7 @@ the request does set (rescale, colormap, resampling...) wins over the render's v
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from threading import Lock
 from typing import Annotated, Any, TypeVar
 
@@ -17,10 +17,13 @@ from fastapi.dependencies.utils import get_dependant, request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from titiler.extensions.render import _adapt_render_for_v2
 from titiler.pgstac.model import Search
+
+from tiler.inline import inline
 
 DEFAULT_RENDER = "true-color"
 
@@ -48,6 +51,20 @@ def item_renders(pool: ConnectionPool, item: pystac.Item) -> dict[str, dict[str,
     if not renders and item.collection_id:
         renders = collection_renders(pool, item.collection_id)
     return {name: as_params(render) for name, render in (renders or {}).items()}
+
+
+async def item_renders_async(pool: ConnectionPool, item: pystac.Item) -> dict[str, dict[str, Any]]:
+    """``item_renders`` from the event loop: only a collection's renders not cached yet are
+    read, in a worker thread."""
+    with collection_renders.cache_lock:  # type: ignore[attr-defined]
+        known = (
+            bool(item.properties.get("renders"))
+            or not item.collection_id
+            or item.collection_id in collection_renders.cache  # type: ignore[attr-defined]
+        )
+    if known:
+        return item_renders(pool, item)
+    return await run_in_threadpool(item_renders, pool, item)
 
 
 def as_params(render: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +110,7 @@ def wants_default(request: Request) -> bool:
 
 def with_default_render(
     dependency: Callable[..., T], renders: Callable[..., dict[str, dict[str, Any]]]
-) -> Callable[..., T]:
+) -> Callable[..., Awaitable[T]]:
     """``dependency`` resolved from the default render's parameters under the request's own.
 
     The returned dependency still declares ``dependency``'s query parameters (OpenAPI and
@@ -101,9 +118,11 @@ def with_default_render(
     """
     query_fields = get_dependant(path="", call=dependency).query_params
 
-    def resolve(
+    # Both run in the event loop: titiler calls neither itself (this one has no query
+    # parameters of its own for ``check_query_params`` to try).
+    async def resolve(
         request: Request,
-        own: Annotated[Any, Depends(dependency)],
+        own: Annotated[Any, Depends(inline(dependency))],
         available: Annotated[dict[str, dict[str, Any]], Depends(renders)],
     ) -> T:
         render = default_render(available) if wants_default(request) else None

@@ -1,5 +1,6 @@
 """Item tiles, TileJSON, WMTS, previews and points over real HTTP, checked pixel by pixel."""
 
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -140,6 +141,24 @@ def test_low_zoom_tile_over_more_than_the_crop_limit_is_drawn(
     picture = png(get(entitled, f"{tiler_url}{ITEM}/tiles/WebMercatorQuad/8/{tile.x}/{tile.y}"))
     assert picture.shape == (256, 256, 4)
     assert picture[y, x, 3] == 255, "the item's pixel is drawn (opaque) in the low-zoom tile"
+
+
+def test_tile_far_below_the_items_zoom_is_drawn_fast(
+    tiler_url: str, entitled: httpx.Client
+) -> None:
+    """A zoom-5 tile spans 1,250 km, the item 1 km: read at the item's resolution over the
+    whole tile (rio-tiler's way), it warps 600,000 pixels a side through an overview 4 times
+    coarser, holding a worker for minutes. It is drawn from the item's footprint alone."""
+    tile, x, y = tile_and_pixel(*pixel_centre("EPSG:32631", UTM_ORIGIN, 128, 128), 5)
+    started = time.monotonic()
+    response = entitled.get(
+        f"{tiler_url}{ITEM}/tiles/WebMercatorQuad/5/{tile.x}/{tile.y}.png", timeout=30
+    )
+    elapsed = time.monotonic() - started
+    picture = png(response)
+    assert elapsed < 2, f"the zoom-5 tile took {elapsed:.1f} s"
+    assert picture[y, x, 3] == 255, "the item's pixel is drawn (opaque)"
+    assert 1 <= np.count_nonzero(picture[..., 3]) <= 4, "nothing beyond the item's footprint"
 
 
 def test_raw_tile_keeps_native_values(tiler_url: str, entitled: httpx.Client) -> None:
