@@ -204,16 +204,8 @@ def coverage_router() -> APIRouter:
         format: TileFormat,
         render_name: Annotated[RenderName, Query(alias="render")] = None,
     ) -> Response:
-        tms = _tms(tileMatrixSetId)
-        if z > tms.maxzoom:
-            raise HTTPException(400, f"zoom {z} is out of range: from 0 to {tms.maxzoom}")
-        matrix = tms.matrix(z)
-        if x >= matrix.matrixWidth or y >= matrix.matrixHeight:
-            raise HTTPException(
-                400,
-                f"tile {z}/{x}/{y} does not exist: at zoom {z}, x and y go from 0 to "
-                f"{matrix.matrixWidth - 1}",
-            )
+        # The zoom and the tile are within the matrix set: the tiler checks every path.
+        _tms(tileMatrixSetId)
         how = _look(request, coverage, render_name)
         image, source = _image(request, coverage, morecantile.Tile(x, y, z), how)
         if how.rescale:

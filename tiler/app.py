@@ -195,9 +195,10 @@ def create_app(
     ):
         app.include_router(factory.router, tags=["Tiling resources"])
     _add_health(app, db)
-    # Each package's tiler routes (coverages, ...): see dinamis.plugins.
+    # Each package's tiler routes (coverages, ...): see dinamis.plugins. Their path parameters
+    # are checked as the tiler's own are (a NUL byte in an id never reaches the database).
     for router in tiler_routers():
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(checked_path)])
 
     # The web map lives in its own module (tiler/viewer.py), imported last and only here.
     from tiler.viewer import add_viewer
