@@ -15,7 +15,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -65,8 +65,9 @@ class CallbackRefusedError(RefusedError):
     """A callback URL the server will not call."""
 
 
-def check_target(url: str, settings: CallbackSettings) -> None:
-    """Refuse (:class:`CallbackRefusedError`) a URL the server must not call."""
+def check_target(url: str, settings: CallbackSettings) -> str:
+    """The address to call ``url`` at, or :class:`CallbackRefusedError` for a URL the server
+    must not call."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CallbackRefusedError(400, f"{url!r} is not an http or https URL")
@@ -75,14 +76,31 @@ def check_target(url: str, settings: CallbackSettings) -> None:
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as error:
         raise CallbackRefusedError(400, f"{parts.hostname!r} cannot be reached ({error})") from None
-    if settings.private_targets:
-        return
-    for *_, address in found:
-        ip = ipaddress.ip_address(address[0])
+    addresses = [str(address[0]) for *_, address in found]
+    for address in addresses if not settings.private_targets else ():
+        ip = ipaddress.ip_address(address)
         if not ip.is_global or ip.is_multicast:
             raise CallbackRefusedError(
                 400, f"{parts.hostname!r} is a private or local address ({ip}): not called"
             )
+    return addresses[0]
+
+
+def pinned(url: str, address: str, document: dict[str, Any]) -> httpx.Request:
+    """The POST of ``document`` to ``url``, made to the checked ``address``: the name is not
+    resolved again (it could point inside by then: DNS rebinding); the Host header and, for
+    https, the name TLS presents and verifies are the URL's own."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    named = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    return httpx.Request(
+        "POST",
+        urlunsplit(parts._replace(netloc=netloc)),
+        headers={"Host": named or ""},
+        json=document,
+        extensions={"sni_hostname": parts.hostname or ""},
+    )
 
 
 def check_subscriber(subscriber: dict[str, Any], settings: CallbackSettings) -> dict[str, str]:
@@ -109,10 +127,9 @@ _waiting = threading.BoundedSemaphore(CallbackSettings().pending)
 
 def _post(url: str, document: dict[str, Any], settings: CallbackSettings) -> None:
     try:
-        check_target(url, settings)
-        response = httpx.post(
-            url, json=document, timeout=settings.timeout_seconds, follow_redirects=False
-        )
+        request = pinned(url, check_target(url, settings), document)
+        with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False) as client:
+            response = client.send(request)
         log.info("callback %s for job %s: HTTP %d", url, document["jobID"], response.status_code)
     except (CallbackRefusedError, httpx.HTTPError) as error:
         log.warning("callback %s for job %s not made: %s", url, document["jobID"], error)

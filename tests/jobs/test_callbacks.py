@@ -5,6 +5,7 @@ refused at submission."""
 import httpx
 import pytest
 
+from jobs.callbacks import pinned
 from tests.jobs.conftest import TERMINAL, Dems, Receiver, Workers, wait_for
 
 ALLOW_LOOPBACK = {"DINAMIS_JOBS_CALLBACK_PRIVATE_TARGETS": "true"}
@@ -82,3 +83,16 @@ def test_the_requester_is_called_back_when_the_job_runs_and_ends(
         moved.rename(dems.alps)
     assert done["status"] == "failed"
     assert failed["jobID"] == job["jobID"] and "DEM" in failed["message"]
+
+
+def test_a_call_goes_to_the_address_checked_under_the_urls_name() -> None:
+    # DNS rebinding: the name is resolved once, at the check; the call connects to that
+    # address, while the Host header and TLS (name presented and verified) keep the name.
+    request = pinned("https://receiver.example:8443/jobs/done?x=1", "203.0.113.7", {"a": 1})
+    assert str(request.url) == "https://203.0.113.7:8443/jobs/done?x=1"
+    assert request.headers["Host"] == "receiver.example:8443"
+    assert request.extensions["sni_hostname"] == "receiver.example"
+    assert request.read() == b'{"a":1}'
+    request = pinned("http://receiver.example/done", "2001:db8::7", {})
+    assert str(request.url) == "http://[2001:db8::7]/done"
+    assert request.headers["Host"] == "receiver.example"
