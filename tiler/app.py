@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.templating import Jinja2Templates
@@ -76,6 +77,7 @@ from tiler.dependencies import (
     no_environment,
 )
 from tiler.errors import STATUS_CODES, internal_error, validation_error
+from tiler.first_use import FirstUse
 from tiler.gdal import configure_gdal
 from tiler.inline import inline
 from tiler.limits import Limits
@@ -149,8 +151,11 @@ def create_app(
             open=True,
         )
         app.state.dbpool.wait()
+        app.state.first_use = FirstUse(database_url) if settings.cog_on_first_use else None
         async with installed(app, database_url, access, db):
             yield
+        if app.state.first_use is not None:
+            await run_in_threadpool(app.state.first_use.close)
         await close_db_connection(app)
 
     app = FastAPI(

@@ -72,7 +72,10 @@ async def ItemIdParams(  # noqa: N802 (titiler-pgstac's name for the same depend
     the event loop, so that a cached item costs no hop to a worker thread."""
     cache: CatalogueCache = request.app.state.catalogue
     pool = request.app.state.dbpool
-    return await cache.get_async(
+    item = await cache.get_async(
         cache.key("item", collection_id, item_id),
         lambda: uncached_item(pool, collection_id, item_id),
     )
+    if (first_use := getattr(request.app.state, "first_use", None)) is not None:
+        first_use.noticed(item)
+    return item

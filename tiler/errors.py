@@ -21,6 +21,11 @@ class UnreadableAssetError(TilerError):
     """An asset's file that cannot be opened (missing, damaged): the path goes to the log."""
 
 
+class NotGeoreferencedError(TilerError):
+    """An asset's file with no location of its own (a raw scene placed by its metadata's tie
+    points): nothing can be drawn in place until its COG is made."""
+
+
 class LimitExceededError(TilerError):
     """A request asking for more work than the settings allow; the message names the limit."""
 
@@ -31,6 +36,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     ForbiddenAssetError: status.HTTP_403_FORBIDDEN,
     LimitExceededError: status.HTTP_400_BAD_REQUEST,
     UnreadableAssetError: status.HTTP_404_NOT_FOUND,
+    NotGeoreferencedError: status.HTTP_409_CONFLICT,
     # rio-tiler raises these for what a request asks (a point outside the image, an invalid
     # geometry, a buffer that is no multiple of 0.5...): titiler answers them 500. Its own
     # subclasses keep their status (404 for a tile outside the bounds, and so on).

@@ -24,11 +24,12 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
 from rio_tiler.io import Reader
-from rio_tiler.models import ImageData
+from rio_tiler.models import ImageData, Info, PointData
 from rio_tiler.types import AssetInfo, AssetType, BBox
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
-from tiler.errors import ForbiddenAssetError, UnreadableAssetError
+from ingest.item import ORIGINAL
+from tiler.errors import ForbiddenAssetError, NotGeoreferencedError, UnreadableAssetError
 from tiler.geometry import CachedGeometry, box_in, footprint_in
 from tiler.limits import Limits
 from tiler.storage import StorageGuard
@@ -82,9 +83,28 @@ class SecureReader(CachedGeometry, Reader):
             )
         super().__attrs_post_init__()
 
+    def _located(self) -> None:
+        """Refuse to place a file that carries no location (its preview needs none): rio-tiler
+        fails on it without saying why."""
+        if self.crs is None:
+            raise NotGeoreferencedError(
+                f"item '{self.item_id}': its image file carries no location (no georeferencing, "
+                "RPCs or tie points) and cannot be placed; a scene relayed from its metadata is, "
+                "once its COG is made"
+            )
+
+    def info(self) -> Info:
+        self._located()
+        return super().info()
+
+    def point(self, lon: float, lat: float, **kwargs: Any) -> PointData:
+        self._located()
+        return super().point(lon, lat, **kwargs)
+
     def tile(
         self, tile_x: int, tile_y: int, tile_z: int, tilesize: int | None = None, **kwargs: Any
     ) -> ImageData:
+        self._located()
         # Unset, the size comes from the tile matrix set (256 or 512).
         if tilesize:
             self.limits.check_pixels(tilesize, tilesize, "tile")
@@ -111,6 +131,7 @@ class SecureReader(CachedGeometry, Reader):
         width: int | None = None,
         **kwargs: Any,
     ) -> ImageData:
+        self._located()
         # Crops default to the image's CRS (rio-tiler would use the bbox's), so a bbox given
         # in degrees still yields native pixels.
         dst_crs = dst_crs or self.crs
@@ -269,13 +290,20 @@ def _output_size(
     return cols, rows
 
 
-def _data_assets(assets: dict[str, Any], names: list[str]) -> list[AssetType] | None:
-    """Assets with the `data` role: what a request naming no asset reads (point, GeoTIFF crop)."""
+def _served(assets: dict[str, Any], names: list[str]) -> tuple[list[str], list[str] | None]:
+    """The assets served, and those a request naming none reads (point, GeoTIFF crop): those
+    with the `data` role. Once a relayed scene has its COG, the delivered files it keeps
+    (`original`) are downloads, no longer read: the COG is."""
 
-    def roles(asset: Any) -> list[str]:
+    def roles(name: str) -> list[str]:
+        asset = assets[name]
         return (asset.get("roles") if isinstance(asset, dict) else asset.roles) or []
 
-    return [name for name in names if "data" in roles(assets[name])] or None
+    data = [name for name in names if "data" in roles(name)]
+    if any(ORIGINAL not in roles(name) for name in data):
+        names = [name for name in names if ORIGINAL not in roles(name)]
+        data = [name for name in data if name in names]
+    return names, data or None
 
 
 class _GuardedAssets:
@@ -297,7 +325,8 @@ class _GuardedAssets:
         self, item_id: str, collection: str, assets: dict[str, Any], names: list[str]
     ) -> None:
         self._item_id, self._collection = item_id, collection
-        self.default_assets = self.default_assets or _data_assets(assets, names)
+        self.assets, data = _served(assets, names)
+        self.default_assets = self.default_assets or data
         self.reader_options = {**self.reader_options, "limits": self.limits, "item_id": item_id}
 
     def tile(self, *args: Any, **kwargs: Any) -> ImageData:

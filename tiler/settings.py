@@ -85,6 +85,10 @@ class TilerSettings(BaseSettings):
     gdal_cache_mb: int = Field(default=256, ge=16)
     """GDAL's block cache, per server process: what a tiler's memory grows to under load."""
 
+    cog_on_first_use: bool = True
+    """Queue the COG of a catalogue-first item (relayed from its metadata) the first time the
+    tiler serves it (``dinamis worker`` makes it); off: only ``dinamis swh cog`` queues them."""
+
     workers: int = Field(default=0, ge=0, le=64)
     """Tiler processes (`dinamis up`, the container); 0: one per core. Reading a tile and
     encoding its PNG hold the GIL part of the time: one process's threads use one core."""

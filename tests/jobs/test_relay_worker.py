@@ -1,6 +1,6 @@
 """The relay's deferred COGs run by the project's own worker: a raw SWH scene catalogued from
-its metadata, queued by the operator's `dinamis swh cog`, converted by a `dinamis worker`
-process taking jobs from every package's blueprints."""
+its metadata, queued by the operator's `dinamis swh cog` or by the tiler serving it first,
+converted by a `dinamis worker` process taking jobs from every package's blueprints."""
 
 import time
 from pathlib import Path
@@ -11,6 +11,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from access.settings import AccessSettings
+from dinamis.serve import BackgroundServer, free_port
 from dinamis.settings import Settings, get_settings
 from ingest.cli import swh
 from ingest.item import RELAY_PROPERTY
@@ -20,6 +22,8 @@ from ingest.tasks import TASK
 from ingest.testing import make_dimap1_product
 from tests.ingest.helpers import acquisition
 from tests.jobs.conftest import CENTRE, Workers
+from tiler.app import create_app
+from tiler.settings import TilerSettings
 
 COLLECTION = "spot-world-heritage"
 
@@ -73,3 +77,58 @@ def test_the_worker_gives_a_relayed_scene_its_cog(
             (TASK, outcome.item_id),
         ).fetchone()
     assert status == "succeeded"
+
+
+def test_serving_a_relayed_scene_queues_its_cog_once(
+    tmp_path: Path,
+    settings: Settings,
+    database_url: str,
+    access: AccessSettings,
+    workers: Workers,
+) -> None:
+    scene = make_dimap1_product(
+        tmp_path / COLLECTION / "first-use", level="1A", center=CENTRE, acquired=acquisition()
+    )
+    report = relay_paths([scene], settings, database_url, progress=False)
+    (outcome,) = report.ingested
+    # The delivered files where they lie, and the COGs where the worker writes them.
+    roots = [tmp_path, settings.storage]
+    tiler_settings = TilerSettings(storage_roots=roots, catalogue_cache_seconds=0)
+    server = BackgroundServer(create_app(database_url, tiler_settings, access), free_port())
+    server.start()
+    try:
+        info = f"{server.url}/collections/{COLLECTION}/items/{outcome.item_id}/info"
+        # Its delivered file has no location of its own: refused with the reason until the COG
+        # is made; asked for twice, queued once.
+        for _ in range(2):
+            answer = httpx.get(info, timeout=60)
+            assert answer.status_code == 409, answer.text
+            assert "once its COG is made" in answer.json()["detail"]
+        deadline = time.monotonic() + 30
+        while not _cog_jobs(database_url, outcome.item_id):
+            assert time.monotonic() < deadline, "no COG job queued after 30 s"
+            time.sleep(0.2)
+        assert httpx.get(info, timeout=60).status_code == 409
+        time.sleep(1)
+        assert len(_cog_jobs(database_url, outcome.item_id)) == 1
+        workers.start()
+        deadline = time.monotonic() + 240
+        while "data" not in (get_item(database_url, COLLECTION, outcome.item_id) or {})["assets"]:
+            assert time.monotonic() < deadline, "no COG after 240 s"
+            time.sleep(0.5)
+        assert _cog_jobs(database_url, outcome.item_id) == ["succeeded"]
+        # Then served in place, from its COG.
+        answer = httpx.get(info, timeout=60)
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.stop()
+
+
+def _cog_jobs(database_url: str, item_id: str) -> list[str]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT status::text FROM procrastinate_jobs WHERE task_name = %s"
+            " AND args->>'item_id' = %s",
+            (TASK, item_id),
+        ).fetchall()
+    return [status for (status,) in rows]
