@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # What makes one item of a mosaic unreadable, not the request: that item is skipped (and the
 # reason logged), the others still drawn.
-ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError)
+ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError, NotGeoreferencedError)
 
 # GTiff reads COGs too. Restricting the drivers keeps GDAL from following a VRT, or any other
 # format that names further files or URLs, planted under a storage root.
