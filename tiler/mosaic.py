@@ -10,7 +10,7 @@ from typing import Any
 import attr
 from geojson_pydantic.geometries import Geometry
 from morecantile import Tile
-from rio_tiler.errors import InvalidAssetName, PointOutsideBounds, TileOutsideBounds
+from rio_tiler.errors import PointOutsideBounds, TileOutsideBounds
 from rio_tiler.models import ImageData, PointData
 from titiler.pgstac.backend import PGSTACBackend
 from titiler.pgstac.reader import Item
@@ -19,10 +19,6 @@ from access.stac import present_item
 from tiler.catalogue import CatalogueCache, uncached_assets
 from tiler.errors import LimitExceededError
 from tiler.reader import ITEM_FAILURES
-
-# An item of a mosaic without the asset asked for (a scene relayed from its metadata, before
-# its COG) is skipped like an unreadable one: the others are still drawn.
-MOSAIC_ITEM_FAILURES = (*ITEM_FAILURES, InvalidAssetName)
 
 
 @attr.s
@@ -57,11 +53,11 @@ class LimitedPgSTACBackend(PGSTACBackend):
         return items
 
     def tile(self, x: int, y: int, z: int, **kwargs: Any) -> tuple[ImageData, list[str]]:
-        kwargs.setdefault("allowed_exceptions", (TileOutsideBounds, *MOSAIC_ITEM_FAILURES))
+        kwargs.setdefault("allowed_exceptions", (TileOutsideBounds, *ITEM_FAILURES))
         return super().tile(x, y, z, **{**kwargs, "threads": self.threads})
 
     def point(self, lon: float, lat: float, **kwargs: Any) -> list[tuple[str, PointData]]:
-        kwargs.setdefault("allowed_exceptions", (PointOutsideBounds, *MOSAIC_ITEM_FAILURES))
+        kwargs.setdefault("allowed_exceptions", (PointOutsideBounds, *ITEM_FAILURES))
         return super().point(lon, lat, **{**kwargs, "threads": self.threads})
 
     def get_assets(self, geom: Geometry, **kwargs: Any) -> list[Item]:

@@ -23,6 +23,7 @@ from rasterio.transform import from_bounds
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
+from rio_tiler.errors import InvalidAssetName
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData, Info, PointData
 from rio_tiler.types import AssetInfo, AssetType, BBox
@@ -37,8 +38,9 @@ from tiler.storage import StorageGuard
 logger = logging.getLogger(__name__)
 
 # What makes one item of a mosaic unreadable, not the request: that item is skipped (and the
-# reason logged), the others still drawn.
-ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError, NotGeoreferencedError)
+# reason logged), the others still drawn. An item may lack the asset asked for, or a location
+# (a scene relayed from its metadata, before its COG).
+ITEM_FAILURES = (ForbiddenAssetError, UnreadableAssetError, NotGeoreferencedError, InvalidAssetName)
 
 # GTiff reads COGs too. Restricting the drivers keeps GDAL from following a VRT, or any other
 # format that names further files or URLs, planted under a storage root.
