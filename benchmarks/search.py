@@ -236,6 +236,18 @@ def load(url: str, count: int, partition_trunc: str | None) -> None:
     print(f"{count} items, partitioned by {partition_trunc or 'nothing'}")
 
 
+def search_sql(conn: psycopg.Connection, settings: ApiSettings) -> Callable[[dict], dict]:
+    """pgSTAC's search() as the API calls it, on ``conn`` (search_path pgstac): numberMatched
+    counted as the API's settings say, items hydrated where they say."""
+    conf = {**settings.pgstac_conf, "nohydrate": settings.use_api_hydrate}
+
+    def sql(body: dict) -> dict:
+        request = json.dumps({**body, "conf": conf})
+        return conn.execute("SELECT search(%s::text::jsonb)", (request,)).fetchone()[0]
+
+    return sql
+
+
 def measure(
     api: str, url: str, args: argparse.Namespace, api_settings: ApiSettings
 ) -> list[tuple[str, list[float], list[float]]]:
@@ -248,13 +260,7 @@ def measure(
     # Uncompressed, as search() answers: compression is the client's choice (below, its cost).
     client = httpx.Client(timeout=60, headers={"Accept-Encoding": "identity"})
     conn = psycopg.connect(url, autocommit=True, options="-c search_path=pgstac,public")
-    # pgSTAC's search() as the API calls it: numberMatched counted as the API's settings say,
-    # items hydrated where the API's settings say.
-    conf = {**api_settings.pgstac_conf, "nohydrate": api_settings.use_api_hydrate}
-
-    def sql(body: dict) -> dict:
-        request = json.dumps({**body, "conf": conf})
-        return conn.execute("SELECT search(%s::text::jsonb)", (request,)).fetchone()[0]
+    sql = search_sql(conn, api_settings)
 
     rows = []
     for name, body in searches(random.Random(7)).items():

@@ -13,7 +13,6 @@ catalogue: bbox + datetime, cloud cover, processing level.
 """
 
 import argparse
-import json
 import random
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ import httpx
 import psycopg
 
 from benchmarks.harness import served, throwaway_database
-from benchmarks.search import percentile
+from benchmarks.search import percentile, search_sql
 from ingest.relay import relay_paths
 from ingest.swh_archive import FRANCE, generate_archive
 from stac_api.settings import ApiSettings
@@ -82,20 +81,14 @@ def latencies(call: Callable[[dict], object], name: str, repeat: int, seed: int)
 
 
 def measure_search(api: str, url: str, repeat: int) -> None:
-    # search() as the API calls it: numberMatched counted and items hydrated as its settings say.
-    settings = ApiSettings()
-    conf = {**settings.pgstac_conf, "nohydrate": settings.use_api_hydrate}
     with httpx.Client(timeout=120) as client, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET search_path TO pgstac, public")
+        sql = search_sql(conn, ApiSettings())
 
         def http(body: dict) -> object:
             response = client.post(f"{api}/search", json=body)
             response.raise_for_status()
             return response.json()
-
-        def sql(body: dict) -> object:
-            request = json.dumps({**body, "conf": conf})
-            return conn.execute("SELECT search(%s::text::jsonb)", (request,)).fetchone()
 
         print(f"\n{'search':<32}{'HTTP p50':>10}{'p95':>9}{'SQL p50':>10}{'p95':>9}{'ratio':>7}")
         for seed, name in enumerate(searches(random.Random(0))):
