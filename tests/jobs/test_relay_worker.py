@@ -71,13 +71,7 @@ def test_the_worker_gives_a_relayed_scene_its_cog(
     assert RELAY_PROPERTY not in item["properties"]
     assert Path(urlsplit(item["assets"]["data"]["href"]).path).is_file()
     assert item["assets"]["image"]["href"] == catalogued["assets"]["image"]["href"]
-    with psycopg.connect(database_url) as conn:
-        (status,) = conn.execute(
-            "SELECT status::text FROM procrastinate_jobs WHERE task_name = %s"
-            " AND args->>'item_id' = %s",
-            (TASK, outcome.item_id),
-        ).fetchone()
-    assert status == "succeeded"
+    assert _cog_jobs(database_url, outcome.item_id) == ["succeeded"]
 
 
 def test_serving_a_relayed_scene_queues_its_cog_once(
