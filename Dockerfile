@@ -5,8 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1
 
-# gdalwarp ortho-rectifies raw scenes in `dinamis worker` (Debian's GDAL command-line tools).
-RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin \
+# gdalwarp ortho-rectifies raw scenes in `dinamis worker` (Debian's GDAL command-line tools);
+# proj-data holds the EGM96 geoid grid that turns SRTM-like DEM heights into ellipsoidal ones.
+RUN apt-get update && apt-get install -y --no-install-recommends gdal-bin proj-data \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -15,6 +15,7 @@ from jobs.processes import InputError, Process, Submission
 from ortho.scene import Scene, SceneError, dem_heights, read_scene
 from ortho.settings import OrthoSettings
 from ortho.tasks import abandon
+from ortho.vertical import undulation
 
 # "collection/item", or the item's URL (…/collections/{collection}/items/{item}).
 ITEM_REFERENCE = re.compile(r"^(?:.*/collections/)?([^/\s]+)/(?:items/)?([^/\s]+)$")
@@ -90,6 +91,8 @@ def _dem_name(requested: str | None, scene: Scene, settings: OrthoSettings) -> s
         raise InputError(400, f"dem: no elevation model '{name}' (offered: {offered})") from None
     if dem is not None:
         dem_heights(dem, scene.bbox)  # refuses a DEM that does not cover the scene
+        if name in settings.dem_crs:
+            undulation(settings.dem_crs[name], *scene.centre)  # refuses heights GDAL cannot shift
     return name
 
 

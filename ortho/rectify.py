@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ortho.geometry import fit_rpc
 from ortho.scene import Scene, dem_heights
+from ortho.vertical import undulation
 from ortho.warp import WarpOptions, check_cog, gdalwarp_command, run_gdalwarp, with_rpc
 
 # Heights the RPCs must hold beyond the DEM's sampled extremes (m).
@@ -17,6 +18,10 @@ def rectify_command(scene: Scene, options: WarpOptions, target: Path, workdir: P
     """The gdalwarp command rectifying ``scene`` into ``target``, its RPC VRT in ``workdir``."""
     base = float(sum(g.z or 0.0 for g in scene.gcps) / len(scene.gcps))
     low, high = dem_heights(options.dem, scene.bbox) if options.dem else (base, base)
+    if options.dem and options.dem_crs:
+        # The RPCs' heights are above the ellipsoid, as GDAL will make the DEM's.
+        geoid = undulation(options.dem_crs, *scene.centre)
+        low, high = low + geoid, high + geoid
     rpc = fit_rpc(
         scene.gcps,
         scene.view,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RESAMPLINGS = ("nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average")
@@ -14,6 +14,11 @@ class OrthoSettings(BaseSettings):
     dems: dict[str, Path] = {}
     """Digital elevation models by name, each a GDAL raster (a VRT of Copernicus DEM or SRTM
     tiles, typically), as JSON: ``{"copernicus-30": "/data/dem/cop30.vrt"}``."""
+    dem_crs: dict[str, str] = {}
+    """The CRS of a DEM's heights, vertical datum included, where its file does not say it, by
+    DEM name: ``{"srtm-30": "EPSG:4326+5773"}`` for SRTM's heights above the EGM96 geoid
+    (Copernicus DEM: EGM2008, ``EPSG:4326+3855``). A DEM not named here is taken at its file's
+    word, heights above the ellipsoid when it has none."""
     default_dem: str | None = None
     """The DEM used when a request names none; the first of ``dems`` when unset."""
     collection: str = "spot-world-heritage"
@@ -28,6 +33,13 @@ class OrthoSettings(BaseSettings):
     """gdalwarp's working memory (-wm)."""
     queue: str = "ortho"
     """The job queue the ortho-rectifications go to (workers may listen to it alone)."""
+
+    @model_validator(mode="after")
+    def _crs_of_known_dems(self) -> "OrthoSettings":
+        unknown = set(self.dem_crs) - set(self.dems)
+        if unknown:
+            raise ValueError(f"dem_crs names DEMs that dems does not: {', '.join(sorted(unknown))}")
+        return self
 
     def dem(self, name: str | None) -> Path | None:
         """The DEM file of ``name`` (``none``: no DEM), or ``KeyError``."""

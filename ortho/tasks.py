@@ -48,6 +48,7 @@ def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dic
                 resolution=inputs["resolution"],
                 resampling=inputs["resampling"],
                 dem=ortho.dem(inputs["dem"]),
+                dem_crs=ortho.dem_crs.get(inputs["dem"]),
                 nodata=scene.nodata,
                 threads=ortho.threads,
                 memory_mb=ortho.memory_mb,

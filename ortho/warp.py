@@ -41,6 +41,8 @@ class WarpOptions:
     resampling: str
     dem: Path | None
     """A DEM (any GDAL raster, a VRT of tiles typically); ``None``: flat at ``height``."""
+    dem_crs: str | None = None
+    """The CRS of the DEM's heights, vertical datum included, where its file does not say it."""
     height: float = 0.0
     nodata: float | None = None
     threads: int = 2
@@ -52,6 +54,7 @@ class WarpOptions:
         profile = cog_profile("deflate")
         transformer = (
             ["-to", f"RPC_DEM={self.dem}", "-to", "RPC_DEMINTERPOLATION=bilinear"]
+            + (["-to", f"RPC_DEM_SRS={self.dem_crs}"] if self.dem_crs else [])
             if self.dem
             else ["-to", f"RPC_HEIGHT={self.height}"]
         )

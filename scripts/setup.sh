@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian 12: Python, the PostgreSQL server with
 # PostGIS, Chromium for the web-map test, git for the fresh-clone test, Debian's GDAL
-# command-line tools for the STACIT client test, nginx for the reverse-proxy test, and the
+# command-line tools for the STACIT client test and ortho-rectification (with the EGM96 geoid
+# grid of proj-data), nginx for the reverse-proxy test, and the
 # Python package with its dependencies in .venv. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3 python3-venv postgresql-15 postgresql-15-postgis-3 chromium git gdal-bin nginx)
+apt_packages=(python3 python3-venv postgresql-15 postgresql-15-postgis-3 chromium git gdal-bin proj-data nginx)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -1,6 +1,9 @@
 """The OGC API - Processes documents, and requests refused at submission with the reason."""
 
+import json
+
 import httpx
+import pytest
 import rasterio
 
 from dinamis.settings import Settings
@@ -74,6 +77,20 @@ def test_bad_requests_are_refused_with_the_reason(
         assert "licence" in response.json()["detail"]
     malformed = alice.post("/processes/orthorectify/execution", content=b"{not json")
     assert malformed.status_code == 400
+    assert alice.get("/jobs").json()["jobs"] == before, "a refused request made a job"
+
+
+def test_a_dem_whose_heights_cannot_be_made_ellipsoidal_is_refused(
+    alice: httpx.Client, raw_item: str, dems: Dems, monkeypatch: pytest.MonkeyPatch
+):
+    """Heights above EGM2008, whose grid Debian's PROJ data lacks: GDAL would read them as
+    above the ellipsoid without a word, tens of metres off, so the request is refused."""
+    item = f"spot-world-heritage/{raw_item}"
+    before = alice.get("/jobs").json()["jobs"]
+    monkeypatch.setenv("DINAMIS_ORTHO_DEM_CRS", json.dumps({"alps": "EPSG:4326+3855"}))
+    _refused(alice, {"item": item, "dem": "alps"}, 400, "grid is not installed")
+    monkeypatch.setenv("DINAMIS_ORTHO_DEM_CRS", json.dumps({"alps": "EPSG:4326+1"}))
+    _refused(alice, {"item": item, "dem": "alps"}, 400, "not understood")
     assert alice.get("/jobs").json()["jobs"] == before, "a refused request made a job"
 
 

@@ -8,6 +8,7 @@ pixel it was taken from, to compare with the truth.
 """
 
 import math
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,17 +96,37 @@ class Truth:
             dst.write(np.stack([cols, rows]).astype("float32"))
         return path
 
-    def write_dem(self, path: Path, margin: float = 0.05) -> Path:
+    def write_dem(self, path: Path, margin: float = 0.05, crs: str | None = None) -> Path:
+        """The DEM of the truth, its heights above the ellipsoid, or in ``crs`` (a compound
+        CRS with a geoid's heights, converted by PROJ)."""
         lons = [self.ground(c, r)[0] for c in (0, self.width) for r in (0, self.height)]
         lats = [self.ground(c, r)[1] for c in (0, self.width) for r in (0, self.height)]
         west, north = min(lons) - margin, max(lats) + margin
         width = int((max(lons) + margin - west) / DEM_STEP)
         height = int((north - min(lats) + margin) / DEM_STEP)
         rows, cols = np.mgrid[0:height, 0:width] + 0.5
-        data = self.dem(west + cols * DEM_STEP, north - rows * DEM_STEP).astype("float32")
+        lon, lat = west + cols * DEM_STEP, north - rows * DEM_STEP
+        data = self.dem(lon, lat)
+        if crs is not None:
+            data = _heights_in(crs, lon, lat, data)
         with rasterio.open(
             path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
             crs="EPSG:4326", transform=from_origin(west, north, DEM_STEP, DEM_STEP),
         ) as dst:  # fmt: skip
-            dst.write(data, 1)
+            dst.write(data.astype("float32"), 1)
         return path
+
+
+def _heights_in(crs: str, lon: np.ndarray, lat: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """Ellipsoidal heights at (lon, lat) in the heights of ``crs``, by GDAL's command line
+    (whose PROJ finds the system's geoid grids, where the Python wheels' PROJ has none)."""
+    points = "\n".join(
+        f"{x!r} {y!r} {z!r}"
+        for x, y, z in zip(
+            lon.ravel().tolist(), lat.ravel().tolist(), height.ravel().tolist(), strict=True
+        )
+    )
+    done = subprocess.run(["gdaltransform", "-s_srs", "EPSG:4979", "-t_srs", crs],
+                          input=points, capture_output=True, text=True, check=True)  # fmt: skip
+    converted = np.array(done.stdout.split(), dtype="float64").reshape(-1, 3)[:, 2]
+    return converted.reshape(height.shape)

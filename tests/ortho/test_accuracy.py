@@ -1,6 +1,8 @@
 """Control points land where the known sensor model puts them: within a pixel with the DEM,
 tens of pixels off without it (the relief's parallax)."""
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +11,12 @@ import rasterio
 from rasterio.warp import transform
 
 from ortho.rectify import rectify
-from ortho.scene import Scene
+from ortho.scene import Scene, SceneError
+from ortho.vertical import undulation
 from ortho.warp import WarpOptions
 from tests.ortho.scenes import GSD, Truth
+
+EGM96 = "EPSG:4326+5773"
 
 
 def _scene(truth: Truth, image: Path) -> Scene:
@@ -56,3 +61,31 @@ def test_control_points_within_a_pixel_with_the_dem(tmp_path: Path, signed_incid
     # The parallax of the relief: up to 2100 m · tan(incidence) / 20 m.
     assert np.median(without) > 10 * max(np.median(with_dem), 0.1)
     assert without.max() > 20
+
+
+def test_a_dem_above_the_geoid_is_placed_by_its_declared_datum(tmp_path: Path):
+    """SRTM-like heights above EGM96 (about 52 m below the ellipsoid's over the Alps): declared,
+    the scene lands as with ellipsoidal heights; read as ellipsoidal, 52 m · tan(27°) off."""
+    truth = Truth(width=400, height=300, signed_incidence=27.0, mountain=1800.0)
+    scene = _scene(truth, truth.write_scene(tmp_path / "raw.tif"))
+    dem = truth.write_dem(tmp_path / "dem.tif", crs=EGM96)
+    options = WarpOptions(crs="EPSG:32632", resolution=GSD, resampling="bilinear", dem=dem,
+                          dem_crs=EGM96, nodata=-9999)  # fmt: skip
+    rectify(scene, options, tmp_path / "declared.tif")
+    rectify(scene, replace(options, dem_crs=None), tmp_path / "undeclared.tif")
+    declared = _errors(truth, tmp_path / "declared.tif")
+    undeclared = _errors(truth, tmp_path / "undeclared.tif")
+    assert declared.max() < 0.5, f"declared, worst control point off by {declared.max():.2f} px"
+    shift = 52 * math.tan(math.radians(27)) / GSD
+    assert abs(np.median(undeclared) - shift) < 0.25 * shift, np.median(undeclared)
+
+
+def test_the_undulation_is_gdals_or_the_datum_is_refused():
+    assert 45 < undulation(EGM96, 6.2, 45.1) < 60  # EGM96 over the Alps
+    assert undulation("EPSG:4979", 6.2, 45.1) == 0.0  # heights above the ellipsoid already
+    assert undulation("EPSG:4326", 6.2, 45.1) == 0.0  # no vertical datum: GDAL's reading
+    with pytest.raises(SceneError, match="not understood"):
+        undulation("EPSG:4326+999999", 6.2, 45.1)
+    # EGM2008's grid (75 MB) is not in Debian's PROJ data, whose EGM96 grid is.
+    with pytest.raises(SceneError, match="grid is not installed"):
+        undulation("EPSG:4326+3855", 6.2, 45.1)
