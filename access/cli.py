@@ -156,7 +156,7 @@ def key_issue(
 
 @key_app.command("revoke")
 def key_revoke(
-    prefix: Annotated[str, typer.Argument(help="The key's prefix (dnm_<prefix>_…).")],
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (PREFIX in dnm_PREFIX_…).")],
 ) -> None:
     """Revoke a key; it and its access tokens stop working within the cache TTL."""
     with _connection() as conn:

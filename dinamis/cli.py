@@ -22,7 +22,7 @@ console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
     help="DINAMIS catalogue and tiling server for Pléiades, SPOT 6/7 and Spot World Heritage.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 db_app = typer.Typer(help="The PostgreSQL + PostGIS + pgSTAC database.", no_args_is_help=True)
 collections_app = typer.Typer(help="The catalogue's collections.", no_args_is_help=True)
