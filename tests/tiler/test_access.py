@@ -10,6 +10,7 @@ import morecantile
 import psycopg
 import pytest
 
+from access import store
 from tests.entitlements import BOUNDS, Items, People, bearer, events
 
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -149,6 +150,30 @@ def test_a_token_reads_only_its_collections_on_the_tiler(
     pleiades = httpx.post(mint, headers=bearer(people.entitled), json={"collections": ["pleiades"]})
     assert tile(pleiades.json()["access_token"]) == 200
     assert tile(people.entitled) == 401  # a whole key is never accepted in a URL
+
+
+def test_a_token_stops_on_the_tiler_when_its_key_is_revoked_elsewhere(
+    tiler_url: str, api_url: str, access_items: Items, people: People, database_url: str
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        alice = conn.execute(
+            'SELECT id FROM dinamis_access."user" WHERE email = %s', ("alice@ign.test",)
+        ).fetchone()
+        assert alice is not None
+        key = store.issue_key(conn, alice[0])
+    minted = httpx.post(f"{api_url}/auth/token", headers=bearer(key.secret))
+    base = item_url(tiler_url, access_items.licensed)
+    params = {**PICTURE, "access_token": minted.json()["access_token"]}
+    for _ in range(2):  # the second answer comes from the tiler's caches
+        tile = httpx.get(f"{base}/{tile_path()}", params=params)
+        assert tile.status_code == 200
+        assert tile.headers["content-type"] == "image/png"
+    # Revoked by another process (the portal, the CLI): the very next tile is refused.
+    with psycopg.connect(database_url) as conn:
+        store.revoke_key(conn, key.prefix)
+    assert httpx.get(f"{base}/{tile_path()}", params=params).status_code == 401
+    entitled = httpx.get(f"{base}/{tile_path()}", params=PICTURE, headers=bearer(people.entitled))
+    assert entitled.status_code == 200
 
 
 def test_licensed_pictures_are_not_publicly_cacheable(
