@@ -87,8 +87,10 @@ class AccessState:
 
     async def principal_for_key(self, secret: str) -> Principal | None:
         # Cached by hash so the cache never holds usable secrets.
-        return await self._cached(
-            self._principals, ("key", store.hash_secret(secret)), store.resolve_key, secret
+        return _live(
+            await self._cached(
+                self._principals, ("key", store.hash_secret(secret)), store.resolve_key, secret
+            )
         )
 
     async def note_key_use(self, key_id: int) -> None:
@@ -107,7 +109,9 @@ class AccessState:
             raise
 
     async def principal_for_key_id(self, key_id: int) -> Principal | None:
-        return await self._cached(self._principals, ("id", key_id), store.resolve_key_id, key_id)
+        return _live(
+            await self._cached(self._principals, ("id", key_id), store.resolve_key_id, key_id)
+        )
 
     async def principal_for_jwt(self, token: str) -> Principal | None:
         """The registered user an OpenID Connect token names, if the token is genuine and live."""
@@ -192,6 +196,13 @@ class AccessState:
     async def listen(self) -> None:
         """Hear the changes of the access tables until cancelled (see ``access.changes``)."""
         await listen(self.database_url, self.database, self.forget, self._hearing)
+
+
+def _live(principal: Principal | None) -> Principal | None:
+    """``principal``, unless the key they used expired since it was read (no change to the
+    tables announces an expiry)."""
+    expires = principal.key_expires_at if principal else None
+    return None if expires is not None and expires <= datetime.now(UTC) else principal
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ database are emptied when the database announces the change, and not trusted whi
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
@@ -90,3 +91,19 @@ def listening(database_url: str) -> bool:
             (APPLICATION_NAME,),
         ).fetchone()
     return row is not None and row[0] >= 1
+
+
+def test_a_key_is_refused_from_its_expiry_on_though_nothing_announced_it(
+    api_url: str, access_items: Items, people: People, database_url: str
+) -> None:
+    url = download_url(api_url, access_items)
+    user_id, _, _ = new_key(database_url, "expiring@ign.test", people.entity_id)
+    expires = datetime.now(UTC) + timedelta(seconds=2)
+    with psycopg.connect(database_url) as conn:
+        secret = store.issue_key(conn, user_id, expires).secret
+    served = httpx.get(url, headers=bearer(secret))  # read, and cached, before its expiry
+    assert served.content == access_items.cog.read_bytes()
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.1)
+    refused = httpx.get(url, headers=bearer(secret))
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["detail"]
