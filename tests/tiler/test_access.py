@@ -11,7 +11,11 @@ import psycopg
 import pytest
 
 from access import store
+from access.settings import AccessSettings
+from dinamis.serve import BackgroundServer, free_port
 from tests.entitlements import BOUNDS, Items, People, bearer, events
+from tiler.app import create_app
+from tiler.settings import TilerSettings
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = ((BOUNDS[0] + BOUNDS[2]) / 2, (BOUNDS[1] + BOUNDS[3]) / 2)
@@ -188,6 +192,35 @@ def test_licensed_pictures_are_not_publicly_cacheable(
         .headers["cache-control"]
         .startswith("public")
     )
+
+
+def test_licensed_pictures_stay_private_whatever_cache_control_the_operator_sets(
+    database_url: str,
+    tiler_settings: TilerSettings,
+    access: AccessSettings,
+    api_url: str,
+    access_items: Items,
+    people: People,
+) -> None:
+    # Without "public" to narrow, max-age alone let a shared cache keep a tile fetched with
+    # an access_token and serve it to whoever had the URL, after the token's expiry too.
+    settings = tiler_settings.model_copy(update={"cachecontrol": "max-age=600"})
+    server = BackgroundServer(create_app(database_url, settings, access), free_port()).start()
+    try:
+        token = httpx.post(f"{api_url}/auth/token", headers=bearer(people.entitled)).json()
+        licensed = item_url(server.url, access_items.licensed)
+        signed = httpx.get(
+            f"{licensed}/{tile_path()}", params={**PICTURE, "access_token": token["access_token"]}
+        )
+        assert signed.status_code == 200
+        assert signed.headers["content-type"] == "image/png"
+        assert signed.headers["cache-control"] == "private, max-age=600"
+        assert httpx.get(f"{licensed}/{tile_path()}", params=PICTURE).status_code == 401
+        open_item = item_url(server.url, access_items.open)
+        shared = httpx.get(f"{open_item}/{tile_path()}", params=PICTURE)
+        assert shared.headers["cache-control"] == "max-age=600"
+    finally:
+        server.stop()
 
 
 def test_tiler_reads_the_stored_file_the_api_presents_as_a_download(
