@@ -119,7 +119,7 @@ async def prepare(submission: Submission) -> dict[str, Any]:
 
     def check() -> dict[str, Any]:
         check_terms(collection, settings.collection, licences)
-        scene = read_scene(item)
+        scene = read_scene(item, access.settings.storage_roots)
         return {
             "collection": collection,
             "item": item_id,

@@ -45,7 +45,8 @@ def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dic
         report.started()
         try:
             scene = read_scene(
-                _item(database_url, inputs["collection"], inputs["item"], ortho.collection)
+                _item(database_url, inputs["collection"], inputs["item"], ortho.collection),
+                [settings.storage],
             )
             target = target_of(scene.item_id, input_hash, settings.storage, ortho.collection)
             options = WarpOptions(
