@@ -103,6 +103,8 @@ class Principal:
     """Of those, the ones the provider approved for this entity."""
     acknowledged_licences: frozenset[str] = field(default_factory=frozenset)
     """Licences the user personally acknowledged."""
+    key_expires_at: datetime | None = None
+    """When the API key used expires (``None``: never, or an OpenID Connect login)."""
 
 
 @dataclass(frozen=True)

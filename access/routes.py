@@ -226,6 +226,7 @@ async def download(
     principal: OptionalPrincipal,
 ) -> FileResponse:
     path, media_type, public = await _asset_file(access, collection_id, item_id, asset)
+    licensed = not public and collection_id in await access.licences()
     if not public:
         enforce(await decide(request, principal, collection_id))
 
@@ -248,5 +249,9 @@ async def download(
         path,
         media_type=media_type,
         filename=path.name,
+        # The file carries Last-Modified and ETag, from which a shared cache may keep it
+        # without being told: then hand it to whoever asks the same URL, a signed one once
+        # its token expired or its key was revoked included. Licensed files are for one caller.
+        headers={"Cache-Control": "private"} if licensed else None,
         on_sent=record if request.method == "GET" and not public else None,
     )

@@ -25,7 +25,9 @@ class AccessSettings(BaseSettings):
     """Lifetime of access tokens, in seconds."""
     cache_ttl: float = 30
     """Seconds a resolved key, licence table or asset path is reused before asking the database
-    again: the delay before a revocation or a new acceptance takes effect elsewhere."""
+    again. Changes to keys, users and licences are heard from the database and empty the caches
+    at once in every process (``access.changes``): this only bounds what a lost announcement
+    could keep."""
 
     oidc_issuer: str | None = None
     """Issuer (``iss``) of OpenID Connect access tokens accepted as ``Authorization: Bearer``

@@ -14,8 +14,11 @@ PUBLIC_ROLES = frozenset({"thumbnail", "overview"})
 
 
 def is_public(asset: dict[str, Any]) -> bool:
-    """Whether anyone may read ``asset`` (a STAC asset object), whatever its collection."""
-    return bool(PUBLIC_ROLES.intersection(asset.get("roles") or ()))
+    """Whether anyone may read ``asset`` (a STAC asset object), whatever its collection: a
+    browse image, and nothing else. An asset that is also the data (``["data", "overview"]``,
+    as some providers write the roles of a full-resolution image) is licensed."""
+    roles = set(asset.get("roles") or ())
+    return bool(PUBLIC_ROLES & roles) and "data" not in roles
 
 
 # The write routes of stac-fastapi's transaction extensions, for ``StacApi.add_route_dependencies``.

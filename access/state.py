@@ -1,12 +1,15 @@
-"""Per-application access state: a connection pool and the short-lived caches that keep
-authorisation off the database on the hot path (tiles, ranged COG reads)."""
+"""Per-application access state: a connection pool and the caches that keep authorisation off
+the database on the hot path (tiles, ranged COG reads), emptied as soon as any process changes
+what they hold (``access.changes``)."""
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from cachetools import TTLCache
@@ -14,6 +17,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from access import store
+from access.changes import listen
 from access.models import DownloadEvent, Licence, Principal
 from access.oidc import OidcVerifier
 from access.policy import Decision, can_access
@@ -24,11 +28,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _LICENCES = "licences"
+_MISSING = object()
 
 
 class AccessState:
     """Caches are only touched from the event loop (database calls run in worker threads and
-    return their result), so cachetools' unsynchronised caches are safe here."""
+    return their result), so cachetools' unsynchronised caches are safe here.
+
+    Keys, users and licences are cached only while this process hears the database announce
+    their changes (:meth:`listen`); ``cache_ttl`` then only bounds what a lost announcement
+    could keep."""
 
     def __init__(
         self, database_url: str, settings: AccessSettings, database: DatabaseSettings | None = None
@@ -36,10 +45,14 @@ class AccessState:
         if settings.secret_key is None:
             raise ValueError("access settings need a secret_key (see access_settings())")
         self.settings = settings
+        self.database_url = database_url
+        self.database = database or DatabaseSettings()
         self.secret = settings.secret_key.get_secret_value()
-        self.pool = psycopg_pool(
-            database_url, database or DatabaseSettings(), min_size=1, max_size=8, open=False
-        )
+        self.pool = psycopg_pool(database_url, self.database, min_size=1, max_size=8, open=False)
+        # Whether changes are heard, and how many times the caches were emptied: a lookup
+        # started before a change must not store what it read after it.
+        self._listening = False
+        self._generation = 0
         ttl = settings.cache_ttl
         self._principals: TTLCache[tuple[str, str | int], Principal | None] = TTLCache(10_000, ttl)
         self._licences: TTLCache[str, dict[str, Licence]] = TTLCache(1, ttl)
@@ -74,10 +87,11 @@ class AccessState:
 
     async def principal_for_key(self, secret: str) -> Principal | None:
         # Cached by hash so the cache never holds usable secrets.
-        cache_key = ("key", store.hash_secret(secret))
-        if cache_key not in self._principals:
-            self._principals[cache_key] = await self.run(store.resolve_key, secret)
-        return self._principals[cache_key]
+        return _live(
+            await self._cached(
+                self._principals, ("key", store.hash_secret(secret)), store.resolve_key, secret
+            )
+        )
 
     async def note_key_use(self, key_id: int) -> None:
         """Record that key ``key_id`` was used today (UTC), the first time it is today."""
@@ -95,31 +109,30 @@ class AccessState:
             raise
 
     async def principal_for_key_id(self, key_id: int) -> Principal | None:
-        cache_key = ("id", key_id)
-        if cache_key not in self._principals:
-            self._principals[cache_key] = await self.run(store.resolve_key_id, key_id)
-        return self._principals[cache_key]
+        return _live(
+            await self._cached(self._principals, ("id", key_id), store.resolve_key_id, key_id)
+        )
 
     async def principal_for_jwt(self, token: str) -> Principal | None:
         """The registered user an OpenID Connect token names, if the token is genuine and live."""
         if self.oidc is None:
             return None
         cache_key = store.hash_secret(token)
-        cached = self._logins.get(cache_key)
+        cached = self._logins.get(cache_key) if self._listening else None
         if cached is not None and cached[1] > time.time():
             return cached[0]
+        generation = self._generation
         claims = await run_in_threadpool(self.oidc.claims, token)
         email = self.oidc.email(claims) if claims else None
         principal = await self.run(store.resolve_email, email) if email else None
         # A token cannot outlive its own expiry here, whatever the cache's lifetime.
         expires = float(claims["exp"]) if claims else time.time() + self.settings.cache_ttl
-        self._logins[cache_key] = (principal, expires)
+        if self._trusts(generation):
+            self._logins[cache_key] = (principal, expires)
         return principal
 
     async def licences(self) -> Mapping[str, Licence]:
-        if _LICENCES not in self._licences:
-            self._licences[_LICENCES] = await self.run(store.licences_by_collection)
-        return self._licences[_LICENCES]
+        return await self._cached(self._licences, _LICENCES, store.licences_by_collection)
 
     async def decide(self, principal: Principal | None, collection_id: str) -> Decision:
         return can_access(principal, collection_id, await self.licences())
@@ -147,11 +160,49 @@ class AccessState:
         await self.run(store.record_download, event)
 
     def forget(self) -> None:
-        """Drop cached principals, logins and licences after a change made through this process
-        (other processes see it after ``cache_ttl``)."""
+        """Drop cached principals, logins and licences: on a change heard from any process, and
+        at once after one made through this process."""
+        self._generation += 1
         self._principals.clear()
         self._logins.clear()
         self._licences.clear()
+
+    def _trusts(self, generation: int) -> bool:
+        """Whether what was read since ``generation`` may be kept: changes are heard, and none
+        was announced meanwhile."""
+        return self._listening and generation == self._generation
+
+    async def _cached(
+        self,
+        cache: TTLCache[Any, Any],
+        key: Any,
+        function: Callable[Concatenate[psycopg.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``cache[key]``, else ``function(connection, ...)``, kept when :meth:`_trusts` it."""
+        value = cache.get(key, _MISSING) if self._listening else _MISSING
+        if value is not _MISSING:
+            return value  # type: ignore[no-any-return]
+        generation = self._generation
+        value = await self.run(function, *args, **kwargs)
+        if self._trusts(generation):
+            cache[key] = value
+        return value
+
+    def _hearing(self, listening: bool) -> None:
+        self._listening = listening
+
+    async def listen(self) -> None:
+        """Hear the changes of the access tables until cancelled (see ``access.changes``)."""
+        await listen(self.database_url, self.database, self.forget, self._hearing)
+
+
+def _live(principal: Principal | None) -> Principal | None:
+    """``principal``, unless the key they used expired since it was read (no change to the
+    tables announces an expiry)."""
+    expires = principal.key_expires_at if principal else None
+    return None if expires is not None and expires <= datetime.now(UTC) else principal
 
 
 @asynccontextmanager
@@ -169,7 +220,11 @@ async def installed(
     state = AccessState(database_url, settings, database)
     await run_in_threadpool(state.pool.open, True)
     app.state.access = state
+    listener = asyncio.create_task(state.listen())
     try:
         yield state
     finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
         await run_in_threadpool(state.pool.close)

@@ -334,7 +334,7 @@ ARRAY(SELECT licence_code FROM dinamis_access.user_licence_ack
 FROM dinamis_access."user" u JOIN dinamis_access.entity e ON e.id = u.entity_id
 """
 _PRINCIPAL_BY_KEY = f"""
-SELECT k.id AS key_id, {_PRINCIPAL_COLUMNS}
+SELECT k.id AS key_id, k.expires_at AS key_expires_at, {_PRINCIPAL_COLUMNS}
 JOIN dinamis_access.api_key k ON k.user_id = u.id
 WHERE k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
 """

@@ -120,7 +120,7 @@ def main() -> None:
             with psycopg.connect(url) as conn:
                 item = access_store.get_item(conn, "spot-world-heritage", outcome.item_id or "")
             assert item is not None
-            scene = read_scene(item)
+            scene = read_scene(item, [settings.storage])
             inputs = {
                 "collection": "spot-world-heritage", "item": scene.item_id, "crs": TARGETS[0],
                 "dem": "bench", "resampling": "cubic",

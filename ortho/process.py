@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from access import store as access_store
 from access.dependencies import get_access
 from jobs.processes import InputError, Process, Submission
+from ortho.publish import check_terms
 from ortho.scene import Scene, SceneError, dem_heights, read_scene
 from ortho.settings import OrthoSettings
 from ortho.tasks import abandon
@@ -114,12 +115,14 @@ async def prepare(submission: Submission) -> dict[str, Any]:
     decision = await access.decide(submission.principal, collection)
     if not decision.allowed:
         raise InputError(decision.status, decision.reason)
+    licences = await access.licences()
     item = await access.run(access_store.get_item, collection, item_id)
     if item is None:
         raise InputError(404, f"item: no item '{item_id}' in collection '{collection}'")
 
     def check() -> dict[str, Any]:
-        scene = read_scene(item)
+        check_terms(collection, settings.collection, licences)
+        scene = read_scene(item, access.settings.storage_roots)
         return {
             "collection": collection,
             "item": item_id,

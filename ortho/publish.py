@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +15,12 @@ from typing import Any
 
 import rasterio
 
+from access.models import Licence
 from ingest.item import EXTENSIONS
 from ingest.load import upsert_item
 from ingest.storage import multihash
 from ortho.rectify import rectify
-from ortho.scene import Scene
+from ortho.scene import Scene, SceneError
 from ortho.warp import WarpOptions
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,20 @@ class Target:
     @property
     def cog(self) -> Path:
         return self.folder / f"{self.item_id}.tif"
+
+
+def check_terms(source: str, target: str, licences: Mapping[str, Licence]) -> None:
+    """Refuse (``SceneError``) to publish in collection ``target`` the rectified pixels of a
+    scene of ``source`` when ``target`` is not under the same licence: reading a licensed scene
+    is no right to hand its pixels to everyone. ``licences``: ``licences_by_collection``."""
+    licence = licences.get(source)
+    if licence is None or getattr(licences.get(target), "code", None) == licence.code:
+        return
+    raise SceneError(
+        f"{source} is licensed ({licence.code}) and its ortho-rectification would be "
+        f"published in {target}, which others than that licence's holders may read: only "
+        "scenes of open collections are rectified here"
+    )
 
 
 def ortho_item_id(raw_item_id: str, input_hash: str) -> str:

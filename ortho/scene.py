@@ -2,6 +2,7 @@
 and the DEM heights under it."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 from rasterio.windows import from_bounds
 
-from dinamis.storage import local_path
+from access.assets import asset_path
 from ingest.dimapxml import Node
 from ortho.geometry import GeometryError, View, view_from_signed_incidence
 
@@ -57,23 +58,32 @@ class Scene:
         return max(across, north - south) * 111_320
 
 
-def _signed_incidence(item: dict[str, Any]) -> float | None:
+def _file(item: dict[str, Any], asset: str, roots: Sequence[Path]) -> Path | None:
+    """The stored file of ``asset``, when it lies in the item's collection folder (the one rule
+    of ``access.assets``): an href naming another collection's file, or any other file, must
+    not be read, and its pixels published, through a rectification."""
+    href = item.get("assets", {}).get(asset, {}).get("href")
+    return asset_path(href, str(item.get("collection", "")), list(roots)) if href else None
+
+
+def _signed_incidence(item: dict[str, Any], roots: Sequence[Path]) -> float | None:
     """DIMAP v1's signed INCIDENCE_ANGLE (the item keeps its absolute value)."""
-    metadata = item.get("assets", {}).get("metadata", {}).get("href")
-    path = local_path(metadata) if metadata else None
-    if not path or not Path(path).is_file():
+    path = _file(item, "metadata", roots)
+    if path is None:
         return None
-    scene = Node.parse(Path(path)).find("Dataset_Sources/Source_Information/Scene_Source")
+    scene = Node.parse(path).find("Dataset_Sources/Source_Information/Scene_Source")
     return scene.number("INCIDENCE_ANGLE") if scene is not None else None
 
 
-def _view(item: dict[str, Any], gcps: tuple[GroundControlPoint, ...]) -> View:
+def _view(
+    item: dict[str, Any], gcps: tuple[GroundControlPoint, ...], roots: Sequence[Path]
+) -> View:
     properties = item.get("properties", {})
     incidence = properties.get("view:incidence_angle")
     azimuth = properties.get("view:azimuth")
     if incidence is not None and azimuth is not None:
         return View(abs(float(incidence)), float(azimuth))
-    signed = _signed_incidence(item)
+    signed = _signed_incidence(item, roots)
     if signed is None:
         if incidence:
             raise SceneError(
@@ -84,14 +94,14 @@ def _view(item: dict[str, Any], gcps: tuple[GroundControlPoint, ...]) -> View:
     return view_from_signed_incidence(gcps, signed)
 
 
-def read_scene(item: dict[str, Any]) -> Scene:
-    """The raw scene of a level-1A item, or :class:`SceneError` saying what it lacks."""
+def read_scene(item: dict[str, Any], roots: Sequence[Path]) -> Scene:
+    """The raw scene of a level-1A item whose files are stored in its collection's folder of
+    one of ``roots``, or :class:`SceneError` saying what it lacks."""
     name = f"{item.get('collection')}/{item.get('id')}"
     if item.get("properties", {}).get("dinamis:geometry") != "sensor":
         raise SceneError(f"{name} is already map-projected: only raw (1A) scenes are rectified")
-    href = item.get("assets", {}).get("data", {}).get("href")
-    path = local_path(href) if href else None
-    if not path or not Path(path).is_file():
+    path = _file(item, "data", roots)
+    if path is None:
         raise SceneError(f"{name}: its image file is not available on this server")
     try:
         with rasterio.open(path) as src:
@@ -102,7 +112,7 @@ def read_scene(item: dict[str, Any]) -> Scene:
     if len(gcps) < 3:
         raise SceneError(f"{name} has no tie points (GCPs) or RPCs: it cannot be located")
     try:
-        view = _view(item, gcps)
+        view = _view(item, gcps, roots)
     except GeometryError as error:
         raise SceneError(f"{name}: {error}") from None
     lons = [g.x for g in gcps]

@@ -12,7 +12,7 @@ from dinamis.settings import get_settings
 from jobs.reporting import RunReport
 from ortho.geometry import GeometryError
 from ortho.notify import notify
-from ortho.publish import publish, remove_partials, target_of
+from ortho.publish import check_terms, publish, remove_partials, target_of
 from ortho.scene import SceneError, read_scene
 from ortho.settings import OrthoSettings
 from ortho.warp import WarpCancelledError, WarpError, WarpOptions
@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 blueprint = procrastinate.Blueprint()
 
 
-def _item(database_url: str, collection: str, item_id: str) -> dict[str, Any]:
+def _item(database_url: str, collection: str, item_id: str, target: str) -> dict[str, Any]:
+    """The raw item, if its rectified pixels may be published in collection ``target`` (its
+    licence is checked again here: it may have changed since the job was submitted)."""
     with psycopg.connect(database_url) as conn:
         item = access_store.get_item(conn, collection, item_id)
+        check_terms(collection, target, access_store.licences_by_collection(conn))
     if item is None:
         raise SceneError(f"the item {collection}/{item_id} was removed from the catalogue")
     return item
@@ -41,7 +44,10 @@ def orthorectify(context: procrastinate.JobContext, input_hash: str, inputs: dic
     with RunReport(database_url, input_hash, context.job.id) as report:
         report.started()
         try:
-            scene = read_scene(_item(database_url, inputs["collection"], inputs["item"]))
+            scene = read_scene(
+                _item(database_url, inputs["collection"], inputs["item"], ortho.collection),
+                [settings.storage],
+            )
             target = target_of(scene.item_id, input_hash, settings.storage, ortho.collection)
             options = WarpOptions(
                 crs=inputs["crs"],

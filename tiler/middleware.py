@@ -16,6 +16,17 @@ def _credentialed(scope: Scope) -> bool:
     )
 
 
+def private(cache_control: str) -> str:
+    """``cache_control`` for one caller's eyes: ``public`` dropped, ``private`` added unless
+    nothing may be kept at all. Without it, ``max-age`` alone lets a shared cache keep an answer
+    to a URL carrying an access_token (RFC 9111 forbids that only for Authorization)."""
+    directives = [d.strip() for d in cache_control.split(",") if d.strip()]
+    kept = [d for d in directives if d.lower() != "public"]
+    if not {"private", "no-store"} & {d.lower() for d in kept}:
+        kept.insert(0, "private")
+    return ", ".join(kept)
+
+
 class CachePolicyMiddleware:
     """What shared caches may keep. Errors (4xx, 5xx) nothing: a 401 kept by a proxy would
     be served to the next caller even once they are entitled, a 404 after the item is
@@ -38,8 +49,8 @@ class CachePolicyMiddleware:
                 cache_control = headers.get("Cache-Control", "")
                 if message["status"] >= 400:
                     headers["Cache-Control"] = "no-store"
-                elif credentialed and "public" in cache_control:
-                    headers["Cache-Control"] = cache_control.replace("public", "private")
+                elif credentialed:
+                    headers["Cache-Control"] = private(cache_control)
             await send(message)
 
         await self.app(scope, receive, send_with_policy)

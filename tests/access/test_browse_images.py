@@ -4,12 +4,16 @@ Over real HTTP, on an ingested product and the collections' own thumbnails."""
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from pypgstac.load import Loader, Methods
 
+from access import store
+from dinamis.database import pgstac_db
 from dinamis.settings import Settings
 from ingest.pipeline import ingest_paths
 from ingest.testing import make_dimap2_product
-from tests.entitlements import bearer
+from tests.entitlements import Items, People, bearer
 from tests.ingest.helpers import acquisition
 
 BROWSE = ("thumbnail", "overview", "icon")
@@ -53,6 +57,25 @@ def test_licensed_item_browse_images_are_public_and_its_files_are_not(
     assert httpx.get(assets["data"]["href"], headers=headers, timeout=30).status_code == 200
     wrong = bearer("dnm_not_a_key")
     assert httpx.get(assets["thumbnail"]["href"], headers=wrong, timeout=30).status_code == 401
+
+
+def test_an_asset_that_is_also_the_data_is_not_a_public_browse_image(
+    api_url: str, access_items: Items, people: People, database_url: str
+) -> None:
+    # The full-resolution image of a licensed item, its roles written as some providers do.
+    collection, item_id = access_items.licensed
+    with psycopg.connect(database_url) as conn:
+        item = store.get_item(conn, collection, item_id)
+    assert item is not None
+    image = {**item["assets"]["image"], "roles": ["data", "overview"]}
+    item = {**item, "id": "ACCESS-TEST-DATA-OVERVIEW", "assets": {"image": image}}
+    with pgstac_db(database_url) as db:
+        Loader(db).load_items(iter([item]), insert_mode=Methods.upsert)
+    url = f"{api_url}/collections/{collection}/items/{item['id']}/assets/image/download"
+    assert httpx.get(url, timeout=30).status_code == 401
+    served = httpx.get(url, headers=bearer(people.entitled), timeout=30)
+    assert served.status_code == 200
+    assert served.content == access_items.cog.read_bytes()
 
 
 def test_collections_have_public_thumbnails(

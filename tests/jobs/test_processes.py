@@ -1,6 +1,7 @@
 """The OGC API - Processes documents, and requests refused at submission with the reason."""
 
 import json
+import shutil
 
 import httpx
 import pytest
@@ -112,3 +113,45 @@ def test_a_raw_scene_without_tie_points_is_refused(
     item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(bare)}}
     upsert_item(database_url, item)
     _refused(alice, {"item": "spot-world-heritage/NO-GCP"}, 400, "no tie points")
+
+
+def test_a_licensed_scene_is_not_rectified_into_the_open_collection(
+    alice: httpx.Client, raw_item: str, dems: Dems, database_url: str, settings: Settings
+):
+    # A raw scene of a licensed collection, which alice may read: its rectified pixels would be
+    # published in the open collection, for everyone.
+    item = get_item(database_url, "spot-world-heritage", raw_item)
+    assert item is not None
+    licensed = settings.storage / "pleiades" / "RAW-LICENSED" / "image.tif"
+    licensed.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(item["assets"]["data"]["href"], licensed)
+    item = {**item, "id": "RAW-LICENSED", "collection": "pleiades"}
+    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(licensed)}}
+    upsert_item(database_url, item)
+    before = alice.get("/jobs").json()["jobs"]
+    _refused(alice, {"item": "pleiades/RAW-LICENSED"}, 400, "only scenes of open collections")
+    assert alice.get("/jobs").json()["jobs"] == before, "a refused request made a job"
+    # Her right to the scene itself is untouched.
+    download = alice.get("/collections/pleiades/items/RAW-LICENSED/assets/data/download")
+    assert download.status_code == 200
+    assert download.content == licensed.read_bytes()
+
+
+def test_a_scene_naming_another_collections_file_is_not_read(
+    alice: httpx.Client, raw_item: str, dems: Dems, database_url: str, settings: Settings
+):
+    # An open item whose href names a licensed collection's file: rectifying it would publish
+    # that file's pixels in the open collection.
+    item = get_item(database_url, "spot-world-heritage", raw_item)
+    assert item is not None
+    elsewhere = settings.storage / "pleiades" / "RAW-ELSEWHERE" / "image.tif"
+    elsewhere.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(item["assets"]["data"]["href"], elsewhere)
+    item = {**item, "id": "RAW-ELSEWHERE"}
+    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(elsewhere)}}
+    upsert_item(database_url, item)
+    _refused(alice, {"item": "spot-world-heritage/RAW-ELSEWHERE"}, 400, "not available")
+    # Ingested scenes keep their files in their own collection's folder, where they are read.
+    raw = get_item(database_url, "spot-world-heritage", raw_item)
+    assert raw is not None
+    assert raw["assets"]["data"]["href"].startswith(str(settings.storage / "spot-world-heritage"))

@@ -57,6 +57,23 @@ def test_entitled_download_is_served_and_recorded(
     assert recorded[-1] == (*access_items.licensed, "image", access_items.cog.stat().st_size, None)
 
 
+def test_licensed_files_are_kept_by_no_shared_cache(api_url, access_items, people) -> None:
+    # FileResponse's Last-Modified and ETag let a shared cache keep an answer it was told
+    # nothing about, and hand a signed URL's file to the next caller of that URL.
+    licensed = download_url(api_url, *access_items.licensed)
+    token = httpx.post(f"{api_url}/auth/token", headers=bearer(people.entitled)).json()
+    signed = httpx.get(licensed, params={"access_token": token["access_token"]})
+    assert signed.content == access_items.cog.read_bytes()
+    assert signed.headers["cache-control"] == "private"
+    part = httpx.get(licensed, headers={**bearer(people.entitled), "Range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert part.headers["cache-control"] == "private"
+    assert httpx.get(licensed).status_code == 401
+    open_file = httpx.get(download_url(api_url, *access_items.open))
+    assert open_file.status_code == 200
+    assert "cache-control" not in open_file.headers
+
+
 def test_range_request_is_partial(api_url, access_items, people, database_url) -> None:
     before = len(events(database_url, "alice@ign.test", "download"))
     response = httpx.get(

@@ -10,7 +10,12 @@ import morecantile
 import psycopg
 import pytest
 
+from access import store
+from access.settings import AccessSettings
+from dinamis.serve import BackgroundServer, free_port
 from tests.entitlements import BOUNDS, Items, People, bearer, events
+from tiler.app import create_app
+from tiler.settings import TilerSettings
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = ((BOUNDS[0] + BOUNDS[2]) / 2, (BOUNDS[1] + BOUNDS[3]) / 2)
@@ -151,6 +156,30 @@ def test_a_token_reads_only_its_collections_on_the_tiler(
     assert tile(people.entitled) == 401  # a whole key is never accepted in a URL
 
 
+def test_a_token_stops_on_the_tiler_when_its_key_is_revoked_elsewhere(
+    tiler_url: str, api_url: str, access_items: Items, people: People, database_url: str
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        alice = conn.execute(
+            'SELECT id FROM dinamis_access."user" WHERE email = %s', ("alice@ign.test",)
+        ).fetchone()
+        assert alice is not None
+        key = store.issue_key(conn, alice[0])
+    minted = httpx.post(f"{api_url}/auth/token", headers=bearer(key.secret))
+    base = item_url(tiler_url, access_items.licensed)
+    params = {**PICTURE, "access_token": minted.json()["access_token"]}
+    for _ in range(2):  # the second answer comes from the tiler's caches
+        tile = httpx.get(f"{base}/{tile_path()}", params=params)
+        assert tile.status_code == 200
+        assert tile.headers["content-type"] == "image/png"
+    # Revoked by another process (the portal, the CLI): the very next tile is refused.
+    with psycopg.connect(database_url) as conn:
+        store.revoke_key(conn, key.prefix)
+    assert httpx.get(f"{base}/{tile_path()}", params=params).status_code == 401
+    entitled = httpx.get(f"{base}/{tile_path()}", params=PICTURE, headers=bearer(people.entitled))
+    assert entitled.status_code == 200
+
+
 def test_licensed_pictures_are_not_publicly_cacheable(
     tiler_url: str, access_items: Items, people: People
 ) -> None:
@@ -163,6 +192,35 @@ def test_licensed_pictures_are_not_publicly_cacheable(
         .headers["cache-control"]
         .startswith("public")
     )
+
+
+def test_licensed_pictures_stay_private_whatever_cache_control_the_operator_sets(
+    database_url: str,
+    tiler_settings: TilerSettings,
+    access: AccessSettings,
+    api_url: str,
+    access_items: Items,
+    people: People,
+) -> None:
+    # Without "public" to narrow, max-age alone let a shared cache keep a tile fetched with
+    # an access_token and serve it to whoever had the URL, after the token's expiry too.
+    settings = tiler_settings.model_copy(update={"cachecontrol": "max-age=600"})
+    server = BackgroundServer(create_app(database_url, settings, access), free_port()).start()
+    try:
+        token = httpx.post(f"{api_url}/auth/token", headers=bearer(people.entitled)).json()
+        licensed = item_url(server.url, access_items.licensed)
+        signed = httpx.get(
+            f"{licensed}/{tile_path()}", params={**PICTURE, "access_token": token["access_token"]}
+        )
+        assert signed.status_code == 200
+        assert signed.headers["content-type"] == "image/png"
+        assert signed.headers["cache-control"] == "private, max-age=600"
+        assert httpx.get(f"{licensed}/{tile_path()}", params=PICTURE).status_code == 401
+        open_item = item_url(server.url, access_items.open)
+        shared = httpx.get(f"{open_item}/{tile_path()}", params=PICTURE)
+        assert shared.headers["cache-control"] == "max-age=600"
+    finally:
+        server.stop()
 
 
 def test_tiler_reads_the_stored_file_the_api_presents_as_a_download(
