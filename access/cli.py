@@ -124,7 +124,7 @@ def user_activate(email: Email) -> None:
 
 @user_app.command("disable")
 def user_disable(email: Email) -> None:
-    """Shut a user out; their keys stop working within the cache TTL."""
+    """Shut a user out; their keys stop working from the next request, in every server."""
     with _connection() as conn:
         store.disable_user(conn, store.find_user(conn, email).id)
     typer.echo(f"{email} disabled")
@@ -158,7 +158,7 @@ def key_issue(
 def key_revoke(
     prefix: Annotated[str, typer.Argument(help="The key's prefix (PREFIX in dnm_PREFIX_…).")],
 ) -> None:
-    """Revoke a key; it and its access tokens stop working within the cache TTL."""
+    """Revoke a key; it and its access tokens stop working from the next request, everywhere."""
     with _connection() as conn:
         store.revoke_key(conn, prefix)
     typer.echo(f"key {prefix} revoked")
