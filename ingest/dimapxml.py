@@ -1,10 +1,29 @@
 """DIMAP XML lookups whose failures name the file and the tag, for one-line error messages."""
 
+import math
+import re
 from pathlib import Path
 from typing import Self
 from xml.etree import ElementTree
 
+from ingest.limits import ingest_limits
 from ingest.model import IngestError
+
+# A number as producers write it: a decimal point or comma, then maybe its unit ("12,5 deg").
+NUMBER = re.compile(r"([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(?:%|°|[^\W\d_]+)?")
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _same_name(path: Path) -> Path:
+    """``path``, or the one file of its folder whose name differs from it by case only:
+    deliveries made on case-insensitive disks write ``.tif`` for ``.TIF`` files."""
+    if path.exists() or not path.parent.is_dir():
+        return path
+    matches = [p for p in path.parent.iterdir() if p.name.casefold() == path.name.casefold()]
+    return matches[0] if len(matches) == 1 else path
 
 
 class Node:
@@ -15,13 +34,26 @@ class Node:
         self.file = file
 
     @classmethod
-    def parse(cls, file: Path) -> Self:
+    def parse(cls, file: Path, max_bytes: int | None = None) -> Self:
+        limit = max_bytes or ingest_limits().max_metadata_bytes
         try:
-            return cls(ElementTree.parse(file).getroot(), file)
+            # A metadata file is held whole in memory as a tree: one of gigabytes would fill it.
+            if (size := file.stat().st_size) > limit:
+                raise IngestError(
+                    f"{file.name}: {size} bytes of XML, more than {limit} "
+                    "(DINAMIS_INGEST_MAX_METADATA_BYTES)"
+                )
+            root = ElementTree.parse(file).getroot()
         except ElementTree.ParseError as error:
             raise IngestError(f"{file.name}: not well-formed XML ({error})") from error
         except OSError as error:
             raise IngestError(f"{file.name}: cannot read ({error.strerror})") from error
+        # Some producers qualify DIMAP tags with a namespace; the lookups use the bare names.
+        for element in root.iter():
+            element.tag = _local(element.tag)
+            for name in [n for n in element.attrib if n.startswith("{")]:
+                element.attrib[_local(name)] = element.attrib.pop(name)
+        return cls(root, file)
 
     @property
     def tag(self) -> str:
@@ -50,11 +82,12 @@ class Node:
         value = self.text(path)
         if value is None:
             return None
-        try:
-            return float(value)
-        except ValueError:
+        match = NUMBER.fullmatch(value)
+        number = float(match.group(1).replace(",", ".")) if match else math.nan
+        if not math.isfinite(number):
             tag = path.rsplit("/", 1)[-1] if path != "." else self.tag
-            raise IngestError(f"{self.file.name}: {tag} is not a number ({value!r})") from None
+            raise IngestError(f"{self.file.name}: {tag} is not a number ({value!r})")
+        return number
 
     def required_number(self, path: str) -> float:
         value = self.number(path)
@@ -66,10 +99,22 @@ class Node:
         element = self.element.find(path)
         return None if element is None else element.get("href")
 
+    def local(self, href: str) -> Path:
+        """The file ``href`` names in this document's folder or below it.
+
+        A delivery names its own files only: an href leading out of the folder (``../``, an
+        absolute path, a link to elsewhere) would have ingest read and publish any file of
+        the machine, so it refuses the product.
+        """
+        folder = self.file.parent.resolve()
+        if not (folder / href).resolve().is_relative_to(folder):
+            raise IngestError(f"{self.file.name}: {href!r} leads outside the product folder")
+        return _same_name(self.file.parent / href)
+
     def delivered(self, path: str) -> Path | None:
         """The file an optional href points to, when it was delivered next to this one."""
         href = self.href(path)
-        return self.file.parent / href if href and (self.file.parent / href).is_file() else None
+        return file if href and (file := self.local(href)).is_file() else None
 
 
 def numpy_dtype(nbits: int, signed: bool, floating: bool, source: str) -> str:

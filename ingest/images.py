@@ -44,6 +44,12 @@ class Images:
 def _open(tile: Tile) -> Image:
     try:
         with rasterio.open(tile.path) as src:
+            # A VRT (or a TIFF that is one) may read any file of the machine as its pixels.
+            folder = tile.path.parent.resolve()
+            if outside := [f for f in src.files if not Path(f).resolve().is_relative_to(folder)]:
+                raise IngestError(
+                    f"{tile.path.name}: reads {outside[0]}, outside the product folder"
+                )
             nbits = src.tags(1, ns="IMAGE_STRUCTURE").get("NBITS")
             return Image(
                 src.width,

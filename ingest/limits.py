@@ -1,0 +1,34 @@
+"""Bounds on what one delivery may make ingest unpack and parse, from ``DINAMIS_INGEST_*``.
+
+Deliveries come from outside: an archive declaring terabytes, compressing a thousand to one or
+nesting archives in archives, or a metadata file of gigabytes, is refused with the limit it
+breaks instead of filling the disk or the memory.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1 << 20
+
+
+class IngestLimits(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DINAMIS_INGEST_", env_file=".env", extra="ignore")
+
+    max_unpacked_bytes: int = Field(default=200 << 30, gt=0)
+    """Most bytes one archive may unpack to, all its members together."""
+    max_compression_ratio: float = Field(default=200.0, gt=1)
+    """Largest size-to-compressed-size ratio of a zip member over 1 MiB: imagery and XML
+    compress tens of times at most, a zip bomb thousands of times."""
+    max_members: int = Field(default=100_000, gt=0)
+    """Most members one archive may hold."""
+    max_archive_depth: int = Field(default=2, ge=0)
+    """How deep archives may nest in a delivery (a zip of product zips is 1 deep)."""
+    max_metadata_bytes: int = Field(default=64 * MiB, gt=0)
+    """Largest XML file parsed (volume, DIM, RPC); real ones are a few megabytes."""
+
+
+@lru_cache
+def ingest_limits() -> IngestLimits:
+    return IngestLimits()

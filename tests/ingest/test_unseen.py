@@ -1,0 +1,133 @@
+"""Deliveries shaped otherwise than the generators write them, hostile ones included: each is
+read as the plain product, or refused by an IngestError naming the file and the problem."""
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import rasterio.shutil
+
+from ingest import dimap2
+from ingest.images import read_images
+from ingest.model import IngestError, Product
+from ingest.testing import make_dimap2_product
+
+Edit = Callable[[Path], None]
+
+
+def sub(pattern: str, replacement: str) -> Edit:
+    """Rewrite a DIM file's text; fails when ``pattern`` is not in it, so no case is void."""
+
+    def edit(dim: Path) -> None:
+        text, count = re.subn(pattern, replacement, dim.read_text(), flags=re.S)
+        assert count, pattern
+        dim.write_text(text)
+
+    return edit
+
+
+def bom(dim: Path) -> None:
+    dim.write_bytes(b"\xef\xbb\xbf" + dim.read_bytes())
+
+
+def prefixed(dim: Path) -> None:
+    text = re.sub(r"<(/?)([A-Za-z_]+[ />])", r"<\1d:\2", dim.read_text())
+    dim.write_text(text.replace("<d:Dimap_Document ", '<d:Dimap_Document xmlns:d="urn:x" ', 1))
+
+
+def lower_case_files(dim: Path) -> None:
+    for tile in dim.parent.glob("IMG_*.TIF"):
+        tile.rename(tile.with_suffix(".tif"))
+
+
+def image_outside(dim: Path) -> None:
+    """The first tile a VRT (named .TIF) reading a copy of it out of the product folder."""
+    tile = next(dim.parent.glob("IMG_*R1C1.TIF"))
+    outside = dim.parent.parent / "elsewhere.tif"
+    shutil.move(tile, outside)
+    rasterio.shutil.copy(outside, tile.with_suffix(".vrt"), driver="VRT")
+    tile.with_suffix(".vrt").rename(tile)
+
+
+def symlinked_preview(dim: Path) -> None:
+    preview = next(dim.parent.glob("PREVIEW_*.JPG"))
+    preview.unlink()
+    preview.symlink_to("/etc/passwd")
+
+
+def read(tmp_path: Path, edit: Edit | None = None) -> Product:
+    dim = make_dimap2_product(tmp_path, volume=False)
+    if edit is not None:
+        edit(dim)
+    product = dimap2.read_product(dim)
+    read_images(product)
+    return product
+
+
+def essentials(product: Product) -> tuple:
+    return (
+        product.platform,
+        product.processing_level,
+        product.datetime,
+        product.cloud_cover,
+        product.angles,
+        product.footprint,
+        [(b.id, b.source.index, len(b.source.tiles)) for b in product.bands],
+        product.preview_file is not None,
+    )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(bom, id="byte-order-mark"),
+        pytest.param(sub("<Dimap_Document ", '<Dimap_Document xmlns="urn:x" '), id="namespace"),
+        pytest.param(prefixed, id="prefixed-tags"),
+        pytest.param(sub(r"(<CLOUD_COVERAGE[^>]*>\d+)\.", r"\1,"), id="decimal-comma"),
+        pytest.param(sub(r"(<SUN_AZIMUTH[^>]*>[^<]+)<", r"\1 deg<"), id="value-with-unit"),
+        pytest.param(sub(r"(<CLOUD_COVERAGE[^>]*>[^<]+)<", r"\1 %<"), id="percent-sign"),
+        pytest.param(sub(r"<PROCESSING_LEVEL>.*?</PROCESSING_LEVEL>", ""), id="no-level"),
+        pytest.param(sub(r'\.TIF"', '.tif"'), id="href-in-other-case"),
+        pytest.param(lower_case_files, id="files-in-other-case"),
+    ],
+)
+def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
+    assert essentials(read(tmp_path / "edited", edit)) == essentials(read(tmp_path / "plain"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "cause"),
+    [
+        (sub(r'DATASET_QL_PATH href="[^"]*"', 'DATASET_QL_PATH href="/etc/passwd"'), "outside"),
+        (
+            sub(r'DATASET_QL_PATH href="[^"]*"', 'DATASET_QL_PATH href="../../../etc/passwd"'),
+            "outside",
+        ),
+        (symlinked_preview, "outside the product folder"),
+        (
+            sub(r'DATA_FILE_PATH href="[^"]*R1C1[^"]*"', 'DATA_FILE_PATH href="/etc/passwd"'),
+            "outside",
+        ),
+        (image_outside, r"IMG_\S+_R1C1.TIF: reads \S+elsewhere.tif, outside the product folder"),
+        (sub(r"<NCOLS>\d+", "<NCOLS>nan"), r"DIM_\S+: NCOLS is not a number \('nan'\)"),
+        (sub(r"<NROWS>\d+", "<NROWS>1e999"), r"DIM_\S+: NROWS is not a number"),
+        (sub(r'tile_R="1"', 'tile_R="x"'), r"DIM_\S+: IMG_\S+ has tile_R 'x'"),
+        (sub(r"<CLOUD_COVERAGE[^>]*>", r"\g<0>5,0,0"), "CLOUD_COVERAGE is not a number"),
+    ],
+    ids=[
+        "absolute-preview",
+        "preview-up",
+        "symlink-out",
+        "absolute-image",
+        "vrt-reading-out",
+        "nan",
+        "infinite",
+        "tile-position",
+        "two-commas",
+    ],
+)
+def test_bad_metadata_is_refused_naming_the_problem(tmp_path: Path, edit: Edit, cause: str) -> None:
+    with pytest.raises(IngestError, match=cause):
+        read(tmp_path, edit)
