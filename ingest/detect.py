@@ -1,14 +1,17 @@
 """What a PATH given to ``dinamis ingest`` holds: which product files of which format."""
 
 import errno
+import shutil
 import tarfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import NoReturn
 
 from ingest import dimap2
+from ingest.limits import IngestLimits, MiB, ingest_limits
 from ingest.model import IngestError
 
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
@@ -38,10 +41,46 @@ def unsafe(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
 
 
+class _Budget:
+    """What an archive's members may take, checked on each member before it is written."""
+
+    def __init__(self, archive: Path, destination: Path, limits: IngestLimits) -> None:
+        self.archive, self.limits, self.members = archive, limits, 0
+        self.left = min(limits.max_unpacked_bytes, shutil.disk_usage(destination).free)
+        self.full = self.left < limits.max_unpacked_bytes
+
+    def take(self, name: str, size: int, compressed: int | None = None) -> None:
+        limits, self.members = self.limits, self.members + 1
+        if self.members > limits.max_members:
+            self.refuse(f"more than {limits.max_members} members (DINAMIS_INGEST_MAX_MEMBERS)")
+        ratio = limits.max_compression_ratio
+        if compressed is not None and size > MiB and size > compressed * ratio:
+            self.refuse(
+                f"{name!r} unpacks {size // max(compressed, 1)} times its packed size, more "
+                f"than {ratio:g} (DINAMIS_INGEST_MAX_COMPRESSION_RATIO)"
+            )
+        self.left -= size
+        if self.left < 0 and self.full:
+            self.refuse(f"no space left on {self.archive.parent} to unpack it")
+        if self.left < 0:
+            self.refuse(
+                f"unpacks to more than {limits.max_unpacked_bytes} bytes "
+                "(DINAMIS_INGEST_MAX_UNPACKED_BYTES)"
+            )
+
+    def refuse(self, reason: str) -> NoReturn:
+        raise IngestError(f"{self.archive.name}: refused, {reason}")
+
+
 def extract(archive: Path, destination: Path) -> list[str]:
     """Unpack a delivery archive into ``destination``, skipping the members whose names lead
-    outside it (``../``, absolute paths, links out): their names are returned."""
+    outside it (``../``, absolute paths, links out): their names are returned.
+
+    Each member's size counts against the ingest limits before it is written: an archive
+    that breaks one is refused (the caller removes what was unpacked)."""
     skipped: list[str] = []
+    destination.mkdir(parents=True, exist_ok=True)
+    budget = _Budget(archive, destination, ingest_limits())
     try:
         if archive.name.lower().endswith(".zip"):
             with zipfile.ZipFile(archive) as zf:
@@ -49,10 +88,12 @@ def extract(archive: Path, destination: Path) -> list[str]:
                     if unsafe(info.filename):
                         skipped.append(info.filename)
                     else:
+                        budget.take(info.filename, info.file_size, info.compress_size)
                         zf.extract(info, destination)
         else:
             with tarfile.open(archive) as tf:
                 for member in tf:
+                    budget.take(member.name, member.size)
                     try:
                         # The data filter would move absolute names inside: skip them too.
                         if unsafe(member.name):
@@ -92,22 +133,66 @@ def _kind(file: Path) -> Format | None:
 
 
 def find_products(
-    path: Path, scratch: Callable[[], Path], warn: Callable[[str], None] = lambda _: None
+    path: Path,
+    scratch: Callable[[], Path],
+    warn: Callable[[str], None] = lambda _: None,
 ) -> list[Found]:
     """Product files under ``path`` (a file, an archive or a folder of any depth).
 
-    Archives are unpacked into folders that ``scratch`` provides; members with unsafe names
-    are skipped with a ``warn``ing, and an archive whose product needs one is refused. Products
-    a volume lists are taken through the volume so that a DIM file is never ingested twice;
-    those missing from the delivery are reported rather than ignored.
+    Archives are unpacked into folders that ``scratch`` provides, within the ingest limits;
+    members with unsafe names are skipped with a ``warn``ing, and an archive whose product
+    needs one is refused. Products a volume lists are taken through the volume so that a DIM file is
+    never ingested twice; those missing from the delivery are reported rather than ignored.
     """
-    if not path.exists():
-        raise IngestError(f"{path}: no such file or folder")
-    if is_archive(path):
+    limits = ingest_limits()
+
+    def find(path: Path, depth: int) -> list[Found]:
+        if not path.exists():
+            raise IngestError(f"{path}: no such file or folder")
+        if is_archive(path):
+            if depth > limits.max_archive_depth:
+                raise IngestError(
+                    f"{path.name}: refused, archives nested more than "
+                    f"{limits.max_archive_depth} deep (DINAMIS_INGEST_MAX_ARCHIVE_DEPTH)"
+                )
+            return unpacked(path, depth)
+        if path.is_file():
+            if path.name.upper().startswith("VOL_"):
+                return _from_volume(path)
+            if (kind := _kind(path)) is not None:
+                return [Found(path, kind)]
+            raise IngestError(
+                f"{path.name}: unknown format (expected VOL_*.XML, DIM_*.XML, *.DIM or an archive)"
+            )
+        if not (found := walk(path, depth)):
+            raise IngestError(f"{path}: no DIMAP product found (no VOL_*.XML, DIM_*.XML, *.DIM)")
+        return found
+
+    def walk(folder: Path, depth: int) -> list[Found]:
+        found: list[Found] = []
+        listed: set[Path] = set()
+        for volume in sorted(folder.rglob("VOL_*.XML")):
+            from_volume = _from_volume(volume)
+            found.extend(from_volume)
+            listed.update(f.path.resolve() for f in from_volume)
+        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+            kind = _kind(file)
+            if kind is not None and file.resolve() not in listed:
+                found.append(Found(file, kind))
+            elif is_archive(file):
+                found.extend(find(file, depth + 1))
+        return found
+
+    def unpacked(path: Path, depth: int) -> list[Found]:
         folder = scratch()
-        skipped = extract(path, folder)
         try:
-            found = find_products(folder, scratch, warn)
+            skipped = extract(path, folder)
+        except IngestError:
+            # What a refused archive unpacked goes now, not at the end of the batch.
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        try:
+            found = walk(folder, depth)
         except IngestError:
             if not skipped:
                 raise
@@ -126,29 +211,8 @@ def find_products(
         if not found:
             raise IngestError(f"{path.name}: no DIMAP product found in the archive")
         return found
-    if path.is_file():
-        if path.name.upper().startswith("VOL_"):
-            return _from_volume(path)
-        if (kind := _kind(path)) is not None:
-            return [Found(path, kind)]
-        raise IngestError(
-            f"{path.name}: unknown format (expected VOL_*.XML, DIM_*.XML, *.DIM or an archive)"
-        )
-    found: list[Found] = []
-    listed: set[Path] = set()
-    for volume in sorted(path.rglob("VOL_*.XML")):
-        from_volume = _from_volume(volume)
-        found.extend(from_volume)
-        listed.update(f.path.resolve() for f in from_volume)
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        kind = _kind(file)
-        if kind is not None and file.resolve() not in listed:
-            found.append(Found(file, kind))
-        elif is_archive(file):
-            found.extend(find_products(file, scratch, warn))
-    if not found:
-        raise IngestError(f"{path}: no DIMAP product found (no VOL_*.XML, DIM_*.XML, *.DIM)")
-    return found
+
+    return find(path, 0)
 
 
 def _from_volume(volume: Path) -> list[Found]:

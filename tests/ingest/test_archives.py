@@ -1,16 +1,20 @@
 """Delivery archives whose member names lead outside their folder ("zip slip")."""
 
 import io
+import re
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dinamis.settings import Settings
 from ingest.detect import extract, find_products, unsafe
+from ingest.limits import ingest_limits
 from ingest.model import IngestError
 from ingest.pipeline import ingest_paths
+from ingest.storage import PARTIAL
 from ingest.testing import make_dimap2_product
 from tests.ingest.helpers import acquisition
 
@@ -106,3 +110,86 @@ def test_tar_members_outside_are_skipped(tmp_path: Path) -> None:
     assert [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] == [
         "ok/inside.txt"
     ]
+
+
+def zeros_zip(archive: Path, size: int, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(archive, "w", compression) as zf:
+        zf.writestr("DIM_ZEROS.XML", bytes(size))
+    return archive
+
+
+def declaring(archive: Path, size: int) -> Path:
+    """A zip whose one member says it unpacks to ``size`` bytes and holds three."""
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("DIM_X.XML", b"abc")
+    data = bytearray(archive.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = size.to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+    return archive
+
+
+def nested(archive: Path, depth: int) -> Path:
+    inner = archive.with_name("level0.zip")
+    zeros_zip(inner, 10)
+    for level in range(1, depth + 1):
+        outer = archive if level == depth else archive.with_name(f"level{level}.zip")
+        with zipfile.ZipFile(outer, "w") as zf:
+            zf.write(inner, inner.name)
+        inner.unlink()
+        inner = outer
+    return archive
+
+
+def crowded(archive: Path, members: int) -> Path:
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(members):
+            zf.writestr(f"f{i}", b"")
+    return archive
+
+
+def tar_of_zeros(archive: Path, size: int) -> Path:
+    with tarfile.open(archive, "w:gz") as tf:
+        info = tarfile.TarInfo("DIM_ZEROS.XML")
+        info.size = size
+        tf.addfile(info, io.BytesIO(bytes(size)))
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "cause"),
+    [
+        ("ratio.zip", lambda a: zeros_zip(a, 4 << 20), r"'DIM_ZEROS.XML' unpacks \d+ times its"),
+        ("size.zip", lambda a: zeros_zip(a, 3 << 20, zipfile.ZIP_STORED), "unpacks to more than"),
+        ("declared.zip", lambda a: declaring(a, 0xFFFFFFF0), r"'DIM_X.XML' unpacks \d+ times"),
+        ("size.tar.gz", lambda a: tar_of_zeros(a, 3 << 20), "unpacks to more than 2097152 bytes"),
+        ("members.zip", lambda a: crowded(a, 60), "more than 50 members"),
+        ("nested.zip", lambda a: nested(a, 3), "archives nested more than 1 deep"),
+    ],
+)
+def test_archive_beyond_the_limits_is_refused_and_leaves_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ingest_settings: Settings,
+    database_url: str,
+    collection_ids: list[str],
+    name: str,
+    make: Callable[[Path], Path],
+    cause: str,
+) -> None:
+    for limit, value in [("UNPACKED_BYTES", 2 << 20), ("MEMBERS", 50), ("ARCHIVE_DEPTH", 1)]:
+        monkeypatch.setenv(f"DINAMIS_INGEST_MAX_{limit}", str(value))
+    ingest_limits.cache_clear()
+    try:
+        good = make_dimap2_product(tmp_path / "good", acquired=acquisition())
+        hostile = make(tmp_path / name)
+        report = ingest_paths([hostile, good], ingest_settings, database_url, progress=False)
+    finally:
+        ingest_limits.cache_clear()
+    [failure] = report.failed
+    # A nested archive is named by the innermost one refused.
+    assert failure.product == str(hostile)
+    assert re.match(rf"[\w.]+\.(zip|tar\.gz): refused, .*{cause}", failure.message)
+    assert len(report.ingested) == 1
+    assert not [p for p in ingest_settings.storage.rglob("*") if PARTIAL in p.name]
+    assert not any(ingest_settings.storage.rglob("DIM_ZEROS.XML"))
