@@ -7,6 +7,7 @@ upsert the item. The item is written last, so no item ever points at a missing f
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -103,6 +104,27 @@ class _Run:
     force: bool
     dry_run: bool
     progress: Progress | None
+    claims: dict[tuple[str, str], tuple[Found, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def claim(
+        self, collection: str, identifier: str, found: Found, checksum: str
+    ) -> Outcome | None:
+        """None for the first product of the run to make this item; for a later one, what
+        becomes of it: the same delivery again is skipped, another product is refused rather
+        than silently replacing the first one's item."""
+        with self.lock:
+            first, first_checksum = self.claims.setdefault(
+                (collection, identifier), (found, checksum)
+            )
+        if first is found:
+            return None
+        name, said = str(found.path), str(first.path)
+        if first_checksum == checksum:
+            return Outcome(name, Status.skipped, f"the same product as {said}", identifier)
+        return Outcome(
+            name, Status.failed, f"item id {identifier} is already {said}'s in this batch"
+        )
 
     @contextmanager
     def task(self, name: str) -> Iterator[int | None]:
@@ -153,6 +175,8 @@ def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
         bands = canonical_bands(product, collection, run.settings.collections_dir)
         identifier = item_id(product)
         checksum = source_checksum(product.source_files)
+        if (duplicate := run.claim(collection, identifier, found, checksum)) is not None:
+            return duplicate
         existing = run.catalogue.get_item(collection, identifier)
         if not run.force and _unchanged(existing, checksum):
             return Outcome(name, Status.skipped, "unchanged since last ingest", identifier)
