@@ -14,6 +14,7 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import CRSError, RasterioIOError
 
+from ingest.limits import ingest_limits
 from ingest.model import Geometry, Grid, IngestError, Product, Tile
 
 # Producers write ULXMAP/ULYMAP at the upper-left pixel's corner or at its centre: half a
@@ -102,6 +103,9 @@ def _layout(
     """Pixel offset of each tile; IngestError naming the tile whose size its position denies."""
     name = product.metadata_file.name
     grid = {(t.row, t.col): t for t in tiles}
+    if len(grid) < len(tiles):
+        (r, c), _ = Counter((t.row, t.col) for t in tiles).most_common(1)[0]
+        raise IngestError(f"{name}: tile R{r}C{c} is listed more than once")
     rows = sorted({t.row for t in tiles})
     cols = sorted({t.col for t in tiles})
     for r in rows:
@@ -213,6 +217,13 @@ def _check_georeferencing(
 def read_images(product: Product) -> Images:
     """Open every image file of ``product`` and check it against the metadata."""
     name = product.metadata_file.name
+    # A JPEG 2000 header may declare any size in a few bytes: the COG would take days and
+    # the disk, however the tiles agree with the metadata.
+    if product.width * product.height > (most := ingest_limits().max_product_pixels):
+        raise IngestError(
+            f"{name}: {product.width}x{product.height} px, more than {most} "
+            "(DINAMIS_INGEST_MAX_PRODUCT_PIXELS)"
+        )
     files = {tile.path: _open(tile) for tile in product.tiles}
     file_sets: dict[tuple[Tile, ...], int] = Counter(b.source.tiles for b in product.bands)
     if product.declared_bands not in (None, len(product.bands)):

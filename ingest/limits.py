@@ -25,6 +25,9 @@ class IngestLimits(BaseSettings):
     """Most members one archive may hold."""
     max_archive_depth: int = Field(default=2, ge=0)
     """How deep archives may nest in a delivery (a zip of product zips is 1 deep)."""
+    max_product_pixels: int = Field(default=20_000_000_000, gt=0)
+    """Largest product, in pixels per band (width times height): a Pléiades Neo strip of
+    46,000 by 300,000 pixels holds 14 billion."""
     max_metadata_bytes: int = Field(default=64 * MiB, gt=0)
     """Largest XML file parsed (volume, DIM, RPC); real ones are a few megabytes."""
 

@@ -57,8 +57,15 @@ def symlinked_preview(dim: Path) -> None:
     preview.symlink_to("/etc/passwd")
 
 
-def read(tmp_path: Path, edit: Edit | None = None) -> Product:
-    dim = make_dimap2_product(tmp_path, volume=False)
+def tile_twice(dim: Path) -> None:
+    """The R2C2 file listed once more, at R1C1: in sensor geometry no origin tells them apart."""
+    last = next(dim.parent.glob("IMG_*R2C2.TIF")).name
+    extra = f'<Data_File tile_R="1" tile_C="1"><DATA_FILE_PATH href="{last}"/></Data_File>'
+    sub("<Data_File ", f"{extra}<Data_File ")(dim)
+
+
+def read(tmp_path: Path, edit: Edit | None = None, level: str = "ORT") -> Product:
+    dim = make_dimap2_product(tmp_path, volume=False, level=level)
     if edit is not None:
         edit(dim)
     product = dimap2.read_product(dim)
@@ -115,6 +122,11 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         (sub(r"<NROWS>\d+", "<NROWS>1e999"), r"DIM_\S+: NROWS is not a number"),
         (sub(r'tile_R="1"', 'tile_R="x"'), r"DIM_\S+: IMG_\S+ has tile_R 'x'"),
         (sub(r"<CLOUD_COVERAGE[^>]*>", r"\g<0>5,0,0"), "CLOUD_COVERAGE is not a number"),
+        (tile_twice, r"DIM_\S+: tile R1C1 is listed more than once"),
+        (
+            sub(r"<NROWS>\d+</NROWS><NCOLS>\d+", "<NROWS>1000000</NROWS><NCOLS>1000000"),
+            r"DIM_\S+: 1000000x1000000 px, more than \d+ \(DINAMIS_INGEST_MAX_PRODUCT_PIXELS\)",
+        ),
     ],
     ids=[
         "absolute-preview",
@@ -126,8 +138,10 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "infinite",
         "tile-position",
         "two-commas",
+        "tile-twice",
+        "terapixel",
     ],
 )
 def test_bad_metadata_is_refused_naming_the_problem(tmp_path: Path, edit: Edit, cause: str) -> None:
     with pytest.raises(IngestError, match=cause):
-        read(tmp_path, edit)
+        read(tmp_path, edit, level="SEN")
