@@ -123,6 +123,8 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         (sub(r'tile_R="1"', 'tile_R="x"'), r"DIM_\S+: IMG_\S+ has tile_R 'x'"),
         (sub(r"<CLOUD_COVERAGE[^>]*>", r"\g<0>5,0,0"), "CLOUD_COVERAGE is not a number"),
         (tile_twice, r"DIM_\S+: tile R1C1 is listed more than once"),
+        (sub(r"<TIME>[^<]*", "<TIME>0001-01-01T00:00:00+14:00"), "is not a date-time"),
+        (sub(r"<TIME>[^<]*", "<TIME>9999-12-31T00:00:00Z"), "is before 1986 or in the future"),
         (
             sub(r"<NROWS>\d+</NROWS><NCOLS>\d+", "<NROWS>1000000</NROWS><NCOLS>1000000"),
             r"DIM_\S+: 1000000x1000000 px, more than \d+ \(DINAMIS_INGEST_MAX_PRODUCT_PIXELS\)",
@@ -139,6 +141,8 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "tile-position",
         "two-commas",
         "tile-twice",
+        "year-one-east-of-utc",
+        "year-9999",
         "terapixel",
     ],
 )
