@@ -24,11 +24,14 @@ class Format(StrEnum):
 
 @dataclass(frozen=True)
 class Found:
-    """A product metadata file to ingest, or one a volume lists but that was not delivered."""
+    """A product metadata file to ingest, one a volume lists but that was not delivered, or
+    an archive or volume of a folder that was refused (``refused`` says why, ``format`` is
+    None): the folder's other deliveries go on."""
 
     path: Path
-    format: Format
+    format: Format | None
     missing_from: Path | None = None
+    refused: str | None = None
 
 
 def is_archive(path: Path) -> bool:
@@ -172,7 +175,11 @@ def find_products(
         found: list[Found] = []
         listed: set[Path] = set()
         for volume in sorted(folder.rglob("VOL_*.XML")):
-            from_volume = _from_volume(volume)
+            try:
+                from_volume = _from_volume(volume)
+            except IngestError as error:
+                found.append(Found(volume, None, refused=str(error)))
+                continue
             found.extend(from_volume)
             listed.update(f.path.resolve() for f in from_volume)
         for file in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -180,7 +187,10 @@ def find_products(
             if kind is not None and file.resolve() not in listed:
                 found.append(Found(file, kind))
             elif is_archive(file):
-                found.extend(find(file, depth + 1))
+                try:
+                    found.extend(find(file, depth + 1))
+                except IngestError as error:
+                    found.append(Found(file, None, refused=str(error)))
         return found
 
     def unpacked(path: Path, depth: int) -> list[Found]:

@@ -91,6 +91,18 @@ def item_id(product: Product) -> str:
     return re.sub(r"[^a-z0-9-]+", "_", raw.lower()).strip("_")
 
 
+def unread(found: Found) -> Outcome | None:
+    """The outcome of a found file that is no product to read: listed but not delivered, or
+    an archive or volume refused whole."""
+    name = str(found.path)
+    if found.missing_from is not None:
+        reason = f"listed in {found.missing_from.name} but not delivered"
+        return Outcome(name, Status.skipped, reason)
+    if found.refused is not None:
+        return Outcome(name, Status.failed, found.refused.removeprefix(f"{found.path.name}: "))
+    return None
+
+
 def read_product(found: Found) -> Product:
     reader = dimap2.read_product if found.format is Format.dimap2 else dimap1.read_product
     return reader(found.path)
@@ -166,9 +178,8 @@ def _rpc(product: Product, warnings: list[str]) -> RPC | None:
 
 def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
     name = str(found.path)
-    if found.missing_from is not None:
-        reason = f"listed in {found.missing_from.name} but not delivered"
-        return Outcome(name, Status.skipped, reason)
+    if (outcome := unread(found)) is not None:
+        return outcome
     with run.task(found.path.name) as task:
         product = read_product(found)
         collection = run.collection or product.collection

@@ -13,7 +13,8 @@ from dinamis.settings import Settings
 from ingest.detect import extract, find_products, unsafe
 from ingest.limits import ingest_limits
 from ingest.model import IngestError
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import IngestReport, ingest_paths
+from ingest.relay import relay_paths
 from ingest.storage import PARTIAL
 from ingest.testing import make_dimap2_product
 from tests.ingest.helpers import acquisition
@@ -193,3 +194,28 @@ def test_archive_beyond_the_limits_is_refused_and_leaves_nothing(
     assert len(report.ingested) == 1
     assert not [p for p in ingest_settings.storage.rglob("*") if PARTIAL in p.name]
     assert not any(ingest_settings.storage.rglob("DIM_ZEROS.XML"))
+
+
+@pytest.mark.parametrize(
+    ("run", "zip_cause"),
+    [(ingest_paths, "cannot unpack"), (relay_paths, "archives are not catalogued in place")],
+    ids=["ingest", "relay"],
+)
+def test_refused_archive_or_volume_of_a_folder_fails_alone(
+    tmp_path: Path,
+    ingest_settings: Settings,
+    database_url: str,
+    collection_ids: list[str],
+    run: Callable[..., IngestReport],
+    zip_cause: str,
+) -> None:
+    folder = tmp_path / "deliveries"
+    make_dimap2_product(folder / "good", acquired=acquisition())
+    (folder / "broken.zip").write_bytes(b"PK\x03\x04 truncated")
+    (folder / "other").mkdir()
+    (folder / "other" / "VOL_X.XML").write_text("<Dimap_Document/>")
+    report = run([folder], ingest_settings, database_url, progress=False)
+    assert len(report.ingested) == 1
+    causes = {Path(o.product).name: o.message for o in report.failed}
+    assert zip_cause in causes.pop("broken.zip")
+    assert causes == {"VOL_X.XML": "not a DIMAP v2 volume"}
