@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
@@ -214,6 +215,13 @@ def _check_georeferencing(
             )
 
 
+def _holds(dtype: str, value: float) -> bool:
+    if not np.issubdtype(dtype, np.integer):
+        return True
+    bounds = np.iinfo(dtype)
+    return value.is_integer() and bounds.min <= value <= bounds.max
+
+
 def read_images(product: Product) -> Images:
     """Open every image file of ``product`` and check it against the metadata."""
     name = product.metadata_file.name
@@ -224,6 +232,9 @@ def read_images(product: Product) -> Images:
             f"{name}: {product.width}x{product.height} px, more than {most} "
             "(DINAMIS_INGEST_MAX_PRODUCT_PIXELS)"
         )
+    if product.nodata is not None and not _holds(product.dtype, product.nodata):
+        # GDAL would clamp it to another value, and mask the pixels that have that one.
+        raise IngestError(f"{name}: NODATA {product.nodata:g} is not a {product.dtype} value")
     files = {tile.path: _open(tile) for tile in product.tiles}
     file_sets: dict[tuple[Tile, ...], int] = Counter(b.source.tiles for b in product.bands)
     if product.declared_bands not in (None, len(product.bands)):

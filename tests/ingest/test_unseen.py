@@ -125,6 +125,8 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         (tile_twice, r"DIM_\S+: tile R1C1 is listed more than once"),
         (sub(r"<TIME>[^<]*", "<TIME>0001-01-01T00:00:00+14:00"), "is not a date-time"),
         (sub(r"<TIME>[^<]*", "<TIME>9999-12-31T00:00:00Z"), "is before 1986 or in the future"),
+        (sub(r"<SPECIAL_VALUE_COUNT>0", "<SPECIAL_VALUE_COUNT>-5"), "NODATA -5 is not a uint16"),
+        (sub(r"<SPECIAL_VALUE_COUNT>0", "<SPECIAL_VALUE_COUNT>1e300"), "NODATA 1e\\+300 is not"),
         (
             sub(r"<NROWS>\d+</NROWS><NCOLS>\d+", "<NROWS>1000000</NROWS><NCOLS>1000000"),
             r"DIM_\S+: 1000000x1000000 px, more than \d+ \(DINAMIS_INGEST_MAX_PRODUCT_PIXELS\)",
@@ -143,6 +145,8 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "tile-twice",
         "year-one-east-of-utc",
         "year-9999",
+        "negative-nodata",
+        "nodata-beyond-the-type",
         "terapixel",
     ],
 )
