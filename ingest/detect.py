@@ -123,7 +123,13 @@ def _needed(name: str, found: list[Found]) -> bool:
         return False
     if _kind(Path(base)) is not None or base.upper().startswith("VOL_"):
         return True
-    return any(base in f.path.read_text(errors="replace") for f in found if f.path.is_file())
+    # A metadata file over the limit is refused when parsed: not read whole into memory here.
+    most = ingest_limits().max_metadata_bytes
+    return any(
+        base in f.path.read_text(errors="replace")
+        for f in found
+        if f.path.is_file() and f.path.stat().st_size <= most
+    )
 
 
 def _kind(file: Path) -> Format | None:

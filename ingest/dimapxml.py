@@ -9,12 +9,34 @@ from xml.etree import ElementTree
 from ingest.limits import ingest_limits
 from ingest.model import IngestError
 
+CHUNK = 1 << 16
+
 # A number as producers write it: a decimal point or comma, then maybe its unit ("12,5 deg").
 NUMBER = re.compile(r"([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(?:%|°|[^\W\d_]+)?")
 
 
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
+
+
+class _Builder(ElementTree.TreeBuilder):
+    """The tree of at most ``most`` elements, tags and attributes without their namespace:
+    some producers qualify DIMAP tags with one, the lookups use the bare names."""
+
+    def __init__(self, file: Path, most: int) -> None:
+        super().__init__()
+        self.file, self.most, self.left = file, most, most
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ElementTree.Element:
+        self.left -= 1
+        if self.left < 0:
+            raise IngestError(
+                f"{self.file.name}: more than {self.most} XML elements "
+                "(DINAMIS_INGEST_MAX_METADATA_ELEMENTS)"
+            )
+        if any(name.startswith("{") for name in attrs):
+            attrs = {_local(name): value for name, value in attrs.items()}
+        return super().start(_local(tag), attrs)
 
 
 def _same_name(path: Path) -> Path:
@@ -34,26 +56,26 @@ class Node:
         self.file = file
 
     @classmethod
-    def parse(cls, file: Path, max_bytes: int | None = None) -> Self:
-        limit = max_bytes or ingest_limits().max_metadata_bytes
+    def parse(cls, file: Path) -> Self:
+        """The document's root; its bytes and elements within the ingest limits, since the
+        whole tree is held in memory (deeply nested empty elements take 40 times their
+        bytes)."""
+        limits = ingest_limits()
         try:
-            # A metadata file is held whole in memory as a tree: one of gigabytes would fill it.
-            if (size := file.stat().st_size) > limit:
+            if (size := file.stat().st_size) > limits.max_metadata_bytes:
                 raise IngestError(
-                    f"{file.name}: {size} bytes of XML, more than {limit} "
+                    f"{file.name}: {size} bytes of XML, more than {limits.max_metadata_bytes} "
                     "(DINAMIS_INGEST_MAX_METADATA_BYTES)"
                 )
-            root = ElementTree.parse(file).getroot()
+            parser = ElementTree.XMLParser(target=_Builder(file, limits.max_metadata_elements))
+            with file.open("rb") as stream:
+                while chunk := stream.read(CHUNK):
+                    parser.feed(chunk)
+            return cls(parser.close(), file)
         except ElementTree.ParseError as error:
             raise IngestError(f"{file.name}: not well-formed XML ({error})") from error
         except OSError as error:
             raise IngestError(f"{file.name}: cannot read ({error.strerror})") from error
-        # Some producers qualify DIMAP tags with a namespace; the lookups use the bare names.
-        for element in root.iter():
-            element.tag = _local(element.tag)
-            for name in [n for n in element.attrib if n.startswith("{")]:
-                element.attrib[_local(name)] = element.attrib.pop(name)
-        return cls(root, file)
 
     @property
     def tag(self) -> str:

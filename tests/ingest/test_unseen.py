@@ -11,6 +11,7 @@ import rasterio.shutil
 
 from ingest import dimap2
 from ingest.images import read_images
+from ingest.limits import ingest_limits
 from ingest.model import IngestError, Product
 from ingest.testing import make_dimap2_product
 
@@ -153,3 +154,24 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
 def test_bad_metadata_is_refused_naming_the_problem(tmp_path: Path, edit: Edit, cause: str) -> None:
     with pytest.raises(IngestError, match=cause):
         read(tmp_path, edit, level="SEN")
+
+
+@pytest.mark.parametrize(
+    ("limit", "cause"),
+    [
+        ("METADATA_BYTES", r"DIM_\S+: \d+ bytes of XML, more than 1000 \(DINAMIS_INGEST_MAX_M"),
+        ("METADATA_ELEMENTS", r"DIM_\S+: more than 1000 XML elements \(DINAMIS_INGEST_MAX_M"),
+    ],
+)
+def test_metadata_beyond_the_limits_is_refused_before_it_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, cause: str
+) -> None:
+    # A thousand nested elements take a few kilobytes on disk and more in memory.
+    nested = sub('<Dimap_Document version="1.2">', "\\g<0>" + "<x>" * 1000 + "</x>" * 1000)
+    monkeypatch.setenv(f"DINAMIS_INGEST_MAX_{limit}", "1000")
+    ingest_limits.cache_clear()
+    try:
+        with pytest.raises(IngestError, match=cause):
+            read(tmp_path, nested)
+    finally:
+        ingest_limits.cache_clear()
