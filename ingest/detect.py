@@ -5,7 +5,7 @@ import shutil
 import tarfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NoReturn
@@ -32,6 +32,17 @@ class Found:
     format: Format | None
     missing_from: Path | None = None
     refused: str | None = None
+    within: str | None = None
+    """Where the file is as delivered, when it was unpacked from an archive: the archive's
+    path, then the file's path inside it (the unpacked copy goes at the end of the run)."""
+
+    @property
+    def shown(self) -> str:
+        return self.within or str(self.path)
+
+    def unpacked_from(self, archive: Path, folder: Path) -> "Found":
+        inside = self.shown.removeprefix(f"{folder}/")
+        return replace(self, within=f"{archive}/{inside}")
 
 
 def is_archive(path: Path) -> bool:
@@ -226,7 +237,7 @@ def find_products(
             )
         if not found:
             raise IngestError(f"{path.name}: no DIMAP product found in the archive")
-        return found
+        return [f.unpacked_from(path, folder) for f in found]
 
     return find(path, 0)
 

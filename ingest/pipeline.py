@@ -94,7 +94,7 @@ def item_id(product: Product) -> str:
 def unread(found: Found) -> Outcome | None:
     """The outcome of a found file that is no product to read: listed but not delivered, or
     an archive or volume refused whole."""
-    name = str(found.path)
+    name = found.shown
     if found.missing_from is not None:
         reason = f"listed in {found.missing_from.name} but not delivered"
         return Outcome(name, Status.skipped, reason)
@@ -131,7 +131,7 @@ class _Run:
             )
         if first is found:
             return None
-        name, said = str(found.path), str(first.path)
+        name, said = found.shown, first.shown
         if first_checksum == checksum:
             return Outcome(name, Status.skipped, f"the same product as {said}", identifier)
         return Outcome(
@@ -177,7 +177,7 @@ def _rpc(product: Product, warnings: list[str]) -> RPC | None:
 
 
 def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
-    name = str(found.path)
+    name = found.shown
     if (outcome := unread(found)) is not None:
         return outcome
     with run.task(found.path.name) as task:
@@ -259,7 +259,7 @@ def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
                 words = f"{type(error).__name__}: {words}"
         if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
             words = f"no space left on {run.settings.storage}"
-        return Outcome(str(found.path), Status.failed, words)
+        return Outcome(found.shown, Status.failed, words)
 
 
 def progress_bar(enabled: bool) -> Progress | None:

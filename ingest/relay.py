@@ -56,7 +56,7 @@ def _refuse_archives() -> Path:
 
 def _parse(found: Found, settings: Settings, collection: str | None, now: datetime) -> _Parsed:
     """One product's item, or its failure in words: a broken scene never stops the batch."""
-    name = str(found.path)
+    name = found.shown
     if (outcome := unread(found)) is not None:
         return _Parsed(outcome)
     try:

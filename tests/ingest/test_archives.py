@@ -188,9 +188,9 @@ def test_archive_beyond_the_limits_is_refused_and_leaves_nothing(
     finally:
         ingest_limits.cache_clear()
     [failure] = report.failed
-    # A nested archive is named by the innermost one refused.
-    assert failure.product == str(hostile)
-    assert re.match(rf"[\w.]+\.(zip|tar\.gz): refused, .*{cause}", failure.message)
+    # A nested archive is named by the innermost one refused, inside the one given.
+    assert failure.product.startswith(str(hostile))
+    assert re.search(rf"refused, .*{cause}", failure.message)
     assert len(report.ingested) == 1
     assert not [p for p in ingest_settings.storage.rglob("*") if PARTIAL in p.name]
     assert not any(ingest_settings.storage.rglob("DIM_ZEROS.XML"))

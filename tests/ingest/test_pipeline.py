@@ -259,10 +259,12 @@ def test_archive_delivery_and_no_leftovers(
     api_url: str,
 ) -> None:
     folder = tmp_path / "delivery"
-    make_dimap1_product(folder, level="2A", sensor="M", acquired=acquisition())
+    scene = make_dimap1_product(folder, level="2A", sensor="M", acquired=acquisition())
     archive = Path(shutil.make_archive(str(tmp_path / "delivery"), "zip", folder))
     report = ingest([archive], ingest_settings, database_url)
     [done] = report.ingested
+    # Named where it is in the delivery, not in the folder it was unpacked into for the run.
+    assert done.product == f"{archive}/{scene.relative_to(folder)}"
     item = get_item(database_url, "spot-world-heritage", done.item_id)
     validate(as_loaded(database_url, api_url, "spot-world-heritage", done.item_id))
     assert item["assets"]["data"]["proj:code"] == "EPSG:32631"
