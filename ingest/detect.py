@@ -55,11 +55,15 @@ def unsafe(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
 
 
+def _no_space(archive: Path, destination: Path) -> IngestError:
+    return IngestError(f"{archive.name}: no space left on {destination.parent}")
+
+
 class _Budget:
     """What an archive's members may take, checked on each member before it is written."""
 
     def __init__(self, archive: Path, destination: Path, limits: IngestLimits) -> None:
-        self.archive, self.limits, self.members = archive, limits, 0
+        self.archive, self.destination, self.limits, self.members = archive, destination, limits, 0
         self.left = min(limits.max_unpacked_bytes, shutil.disk_usage(destination).free)
         self.full = self.left < limits.max_unpacked_bytes
 
@@ -75,7 +79,7 @@ class _Budget:
             )
         self.left -= size
         if self.left < 0 and self.full:
-            self.refuse(f"no space left on {self.archive.parent} to unpack it")
+            raise _no_space(self.archive, self.destination)
         if self.left < 0:
             self.refuse(
                 f"unpacks to more than {limits.max_unpacked_bytes} bytes "
@@ -119,7 +123,7 @@ def extract(archive: Path, destination: Path) -> list[str]:
                     tf.extract(member, destination, filter="data")
     except OSError as error:
         if error.errno == errno.ENOSPC:
-            raise IngestError(f"{archive.name}: no space left on {destination.parent}") from None
+            raise _no_space(archive, destination) from None
         raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
     except (zipfile.BadZipFile, tarfile.TarError) as error:
         raise IngestError(f"{archive.name}: cannot unpack ({error})") from None
