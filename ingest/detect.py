@@ -157,9 +157,7 @@ def _kind(file: Path) -> Format | None:
 
 
 def find_products(
-    path: Path,
-    scratch: Callable[[], Path],
-    warn: Callable[[str], None] = lambda _: None,
+    path: Path, scratch: Callable[[], Path], warn: Callable[[str], None] = lambda _: None
 ) -> list[Found]:
     """Product files under ``path`` (a file, an archive or a folder of any depth).
 
