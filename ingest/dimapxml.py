@@ -9,7 +9,10 @@ from xml.etree import ElementTree
 from ingest.limits import ingest_limits
 from ingest.model import IngestError
 
-CHUNK = 1 << 16
+# Internal entities are how a few kilobytes of XML expand to gigabytes ("billion laughs"),
+# external ones how they read files of the machine: a DIMAP file declares neither.
+CODECS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+ENTITY_DECLARATIONS = tuple("<!ENTITY".encode(codec) for codec in CODECS)
 
 # A number as producers write it: a decimal point or comma, then maybe its unit ("12,5 deg").
 NUMBER = re.compile(r"([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(?:%|°|[^\W\d_]+)?")
@@ -17,26 +20,6 @@ NUMBER = re.compile(r"([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(?:%
 
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
-
-
-class _Builder(ElementTree.TreeBuilder):
-    """The tree of at most ``most`` elements, tags and attributes without their namespace:
-    some producers qualify DIMAP tags with one, the lookups use the bare names."""
-
-    def __init__(self, file: Path, most: int) -> None:
-        super().__init__()
-        self.file, self.most, self.left = file, most, most
-
-    def start(self, tag: str, attrs: dict[str, str]) -> ElementTree.Element:
-        self.left -= 1
-        if self.left < 0:
-            raise IngestError(
-                f"{self.file.name}: more than {self.most} XML elements "
-                "(DINAMIS_INGEST_MAX_METADATA_ELEMENTS)"
-            )
-        if any(name.startswith("{") for name in attrs):
-            attrs = {_local(name): value for name, value in attrs.items()}
-        return super().start(_local(tag), attrs)
 
 
 def _same_name(path: Path) -> Path:
@@ -57,9 +40,9 @@ class Node:
 
     @classmethod
     def parse(cls, file: Path) -> Self:
-        """The document's root; its bytes and elements within the ingest limits, since the
-        whole tree is held in memory (deeply nested empty elements take 40 times their
-        bytes)."""
+        """The document's root, read within the ingest limits: the whole tree is held in
+        memory, where an empty element takes 40 times its bytes and expat lets an entity
+        expand a hundredfold."""
         limits = ingest_limits()
         try:
             if (size := file.stat().st_size) > limits.max_metadata_bytes:
@@ -67,15 +50,27 @@ class Node:
                     f"{file.name}: {size} bytes of XML, more than {limits.max_metadata_bytes} "
                     "(DINAMIS_INGEST_MAX_METADATA_BYTES)"
                 )
-            parser = ElementTree.XMLParser(target=_Builder(file, limits.max_metadata_elements))
-            with file.open("rb") as stream:
-                while chunk := stream.read(CHUNK):
-                    parser.feed(chunk)
-            return cls(parser.close(), file)
-        except ElementTree.ParseError as error:
-            raise IngestError(f"{file.name}: not well-formed XML ({error})") from error
+            data = file.read_bytes()
         except OSError as error:
             raise IngestError(f"{file.name}: cannot read ({error.strerror})") from error
+        # Every tag opens with a "<" byte in any encoding: counted before a tree is made.
+        if (tags := data.count(b"<")) > limits.max_metadata_tags:
+            raise IngestError(
+                f"{file.name}: {tags} XML tags, more than {limits.max_metadata_tags} "
+                "(DINAMIS_INGEST_MAX_METADATA_TAGS)"
+            )
+        if any(mark in data for mark in ENTITY_DECLARATIONS):
+            raise IngestError(f"{file.name}: declares XML entities, which no DIMAP file does")
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError as error:
+            raise IngestError(f"{file.name}: not well-formed XML ({error})") from error
+        # Some producers qualify DIMAP tags with a namespace; the lookups use the bare names.
+        for element in root.iter():
+            element.tag = _local(element.tag)
+            for name in [n for n in element.attrib if n.startswith("{")]:
+                element.attrib[_local(name)] = element.attrib.pop(name)
+        return cls(root, file)
 
     @property
     def tag(self) -> str:

@@ -30,8 +30,8 @@ class IngestLimits(BaseSettings):
     46,000 by 300,000 pixels holds 14 billion."""
     max_metadata_bytes: int = Field(default=64 * MiB, gt=0)
     """Largest XML file parsed (volume, DIM, RPC); real ones are a few megabytes."""
-    max_metadata_elements: int = Field(default=1_000_000, gt=0)
-    """Most elements of one XML file parsed; real ones hold tens of thousands at most."""
+    max_metadata_tags: int = Field(default=2_000_000, gt=0)
+    """Most tags (``<``) of one XML file parsed; real ones hold a few thousand."""
 
 
 @lru_cache

@@ -58,6 +58,21 @@ def symlinked_preview(dim: Path) -> None:
     preview.symlink_to("/etc/passwd")
 
 
+def with_entities(declarations: str, use: str) -> Edit:
+    """Entities declared in the DIM's document type and one of them used in its text."""
+
+    def edit(dim: Path) -> None:
+        sub(r"<\?xml[^>]*>", rf"\g<0><!DOCTYPE Dimap_Document [{declarations}]>")(dim)
+        sub("Synthetic test product", use)(dim)
+
+    return edit
+
+
+LAUGHS = '<!ENTITY l0 "ha">' + "".join(
+    f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
+)
+
+
 def tile_twice(dim: Path) -> None:
     """The R2C2 file listed once more, at R1C1: in sensor geometry no origin tells them apart."""
     last = next(dim.parent.glob("IMG_*R2C2.TIF")).name
@@ -124,6 +139,11 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         (sub(r'tile_R="1"', 'tile_R="x"'), r"DIM_\S+: IMG_\S+ has tile_R 'x'"),
         (sub(r"<CLOUD_COVERAGE[^>]*>", r"\g<0>5,0,0"), "CLOUD_COVERAGE is not a number"),
         (tile_twice, r"DIM_\S+: tile R1C1 is listed more than once"),
+        (
+            with_entities('<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;"),
+            r"DIM_\S+: declares XML entities, which no DIMAP file does",
+        ),
+        (with_entities(LAUGHS, "&l9;"), r"DIM_\S+: declares XML entities"),
         (sub(r"<TIME>[^<]*", "<TIME>0001-01-01T00:00:00+14:00"), "is not a date-time"),
         (sub(r"<TIME>[^<]*", "<TIME>9999-12-31T00:00:00Z"), "is before 1986 or in the future"),
         (sub(r"<SPECIAL_VALUE_COUNT>0", "<SPECIAL_VALUE_COUNT>-5"), "NODATA -5 is not a uint16"),
@@ -144,6 +164,8 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "tile-position",
         "two-commas",
         "tile-twice",
+        "external-entity",
+        "billion-laughs",
         "year-one-east-of-utc",
         "year-9999",
         "negative-nodata",
@@ -160,7 +182,7 @@ def test_bad_metadata_is_refused_naming_the_problem(tmp_path: Path, edit: Edit, 
     ("limit", "cause"),
     [
         ("METADATA_BYTES", r"DIM_\S+: \d+ bytes of XML, more than 1000 \(DINAMIS_INGEST_MAX_M"),
-        ("METADATA_ELEMENTS", r"DIM_\S+: more than 1000 XML elements \(DINAMIS_INGEST_MAX_M"),
+        ("METADATA_TAGS", r"DIM_\S+: \d+ XML tags, more than 1000 \(DINAMIS_INGEST_MAX_METADATA"),
     ],
 )
 def test_metadata_beyond_the_limits_is_refused_before_it_is_held(
