@@ -138,6 +138,12 @@ class _Run:
             name, Status.failed, f"item id {identifier} is already {said}'s in this batch"
         )
 
+    def release(self, found: Found) -> None:
+        """Give up the item ids ``found`` claimed: it failed, another product may make them."""
+        with self.lock:
+            for key in [k for k, (claimer, _) in self.claims.items() if claimer is found]:
+                del self.claims[key]
+
     @contextmanager
     def task(self, name: str) -> Iterator[int | None]:
         if self.progress is None:
@@ -259,6 +265,7 @@ def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
                 words = f"{type(error).__name__}: {words}"
         if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
             words = f"no space left on {run.settings.storage}"
+        run.release(found)
         return Outcome(found.shown, Status.failed, words)
 
 

@@ -252,6 +252,19 @@ def test_one_item_id_twice_in_a_batch_keeps_the_first_product(
     assert item is not None and item["properties"]["eo:cloud_cover"] == 5.0
 
 
+def test_an_item_id_whose_first_product_failed_is_free_for_the_next(
+    tmp_path: Path, ingest_settings: Settings, database_url: str, collection_ids: list[str]
+) -> None:
+    when = acquisition()
+    broken = make_dimap2_product(tmp_path / "broken", acquired=when, volume=False)
+    broken.write_text(broken.read_text().replace("<NCOLS>200<", "<NCOLS>201<"))
+    fixed = make_dimap2_product(tmp_path / "fixed", acquired=when, cloud_cover=9.0)
+    report = ingest([broken, fixed], ingest_settings, database_url)
+    [failed], [done] = report.failed, report.ingested
+    assert "metadata says 201x160" in failed.message
+    assert done.product.startswith(str(tmp_path / "fixed"))
+
+
 def test_archive_delivery_and_no_leftovers(
     tmp_path: Path,
     ingest_settings: Settings,
