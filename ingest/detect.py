@@ -63,24 +63,25 @@ class _Budget:
     """What an archive's members may take, checked on each member before it is written."""
 
     def __init__(self, archive: Path, destination: Path, limits: IngestLimits) -> None:
-        self.archive, self.destination, self.limits, self.members = archive, destination, limits, 0
-        self.left = min(limits.max_unpacked_bytes, shutil.disk_usage(destination).free)
-        self.full = self.left < limits.max_unpacked_bytes
+        self.archive, self.destination, self.limits = archive, destination, limits
+        self.members, self.unpacked, self.packed = 0, 0, archive.stat().st_size
+        self.room = min(limits.max_unpacked_bytes, shutil.disk_usage(destination).free)
 
-    def take(self, name: str, size: int, compressed: int | None = None) -> None:
-        limits, self.members = self.limits, self.members + 1
+    def take(self, size: int) -> None:
+        limits, self.members, self.unpacked = self.limits, self.members + 1, self.unpacked + size
         if self.members > limits.max_members:
             self.refuse(f"more than {limits.max_members} members (DINAMIS_INGEST_MAX_MEMBERS)")
+        # The whole archive's ratio, not a member's: a tile of nodata compresses like a bomb,
+        # but imagery is most of a delivery and packs two or three times at most.
         ratio = limits.max_compression_ratio
-        if compressed is not None and size > MiB and size > compressed * ratio:
+        if self.unpacked > max(MiB, ratio * self.packed):
             self.refuse(
-                f"{name!r} unpacks {size // max(compressed, 1)} times its packed size, more "
-                f"than {ratio:g} (DINAMIS_INGEST_MAX_COMPRESSION_RATIO)"
+                f"unpacks to more than {ratio:g} times its size "
+                "(DINAMIS_INGEST_MAX_COMPRESSION_RATIO)"
             )
-        self.left -= size
-        if self.left < 0 and self.full:
+        if self.unpacked > self.room and self.room < limits.max_unpacked_bytes:
             raise _no_space(self.archive, self.destination)
-        if self.left < 0:
+        if self.unpacked > self.room:
             self.refuse(
                 f"unpacks to more than {limits.max_unpacked_bytes} bytes "
                 "(DINAMIS_INGEST_MAX_UNPACKED_BYTES)"
@@ -106,12 +107,12 @@ def extract(archive: Path, destination: Path) -> list[str]:
                     if unsafe(info.filename):
                         skipped.append(info.filename)
                     else:
-                        budget.take(info.filename, info.file_size, info.compress_size)
+                        budget.take(info.file_size)
                         zf.extract(info, destination)
         else:
             with tarfile.open(archive) as tf:
                 for member in tf:
-                    budget.take(member.name, member.size)
+                    budget.take(member.size)
                     try:
                         # The data filter would move absolute names inside: skip them too.
                         if unsafe(member.name):

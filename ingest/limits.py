@@ -19,8 +19,8 @@ class IngestLimits(BaseSettings):
     max_unpacked_bytes: int = Field(default=200 << 30, gt=0)
     """Most bytes one archive may unpack to, all its members together."""
     max_compression_ratio: float = Field(default=200.0, gt=1)
-    """Largest size-to-compressed-size ratio of a zip member over 1 MiB: imagery and XML
-    compress tens of times at most, a zip bomb thousands of times."""
+    """Most times its own size an archive may unpack to (past 1 MiB): a delivery is mostly
+    imagery, which packs a few times at most; a zip bomb, a thousand times."""
     max_members: int = Field(default=100_000, gt=0)
     """Most members one archive may hold."""
     max_archive_depth: int = Field(default=2, ge=0)
