@@ -123,10 +123,18 @@ class Node:
         absolute path, a link to elsewhere) would have ingest read and publish any file of
         the machine, so it refuses the product.
         """
+        shown = href if len(href) <= 80 else f"{href[:80]}..."
         folder = self.file.parent.resolve()
-        if not (folder / href).resolve().is_relative_to(folder):
-            raise IngestError(f"{self.file.name}: {href!r} leads outside the product folder")
-        return _same_name(self.file.parent / href)
+        try:
+            inside = (folder / href).resolve().is_relative_to(folder)
+            file = _same_name(self.file.parent / href) if inside else None
+        except RuntimeError:  # pathlib's word for a loop of links
+            raise IngestError(f"{self.file.name}: href {shown!r} is a loop of links") from None
+        except OSError as error:  # a name too long...
+            raise IngestError(f"{self.file.name}: href {shown!r}: {error.strerror}") from None
+        if file is None:
+            raise IngestError(f"{self.file.name}: {shown!r} leads outside the product folder")
+        return file
 
     def delivered(self, path: str) -> Path | None:
         """The file an optional href points to, when it was delivered next to this one."""

@@ -52,6 +52,13 @@ def image_outside(dim: Path) -> None:
     tile.with_suffix(".vrt").rename(tile)
 
 
+def looped_preview(dim: Path) -> None:
+    preview = next(dim.parent.glob("PREVIEW_*.JPG"))
+    preview.unlink()
+    preview.symlink_to(preview.with_suffix(".jpg"))
+    preview.with_suffix(".jpg").symlink_to(preview)
+
+
 def symlinked_preview(dim: Path) -> None:
     preview = next(dim.parent.glob("PREVIEW_*.JPG"))
     preview.unlink()
@@ -129,6 +136,7 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
             "outside",
         ),
         (symlinked_preview, "outside the product folder"),
+        (looped_preview, r"DIM_\S+: href 'PREVIEW_\S+' is a loop of links"),
         (
             sub(r'DATA_FILE_PATH href="[^"]*R1C1[^"]*"', 'DATA_FILE_PATH href="/etc/passwd"'),
             "outside",
@@ -139,6 +147,10 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         (sub(r'tile_R="1"', 'tile_R="x"'), r"DIM_\S+: IMG_\S+ has tile_R 'x'"),
         (sub(r"<CLOUD_COVERAGE[^>]*>", r"\g<0>5,0,0"), "CLOUD_COVERAGE is not a number"),
         (tile_twice, r"DIM_\S+: tile R1C1 is listed more than once"),
+        (
+            sub(r'DATA_FILE_PATH href="[^"]*R1C1[^"]*"', f'DATA_FILE_PATH href="{"a" * 5000}"'),
+            r"DIM_\S+: href 'a{80}\.\.\.': File name too long",
+        ),
         (
             with_entities('<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;"),
             r"DIM_\S+: declares XML entities, which no DIMAP file does",
@@ -157,6 +169,7 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "absolute-preview",
         "preview-up",
         "symlink-out",
+        "symlink-loop",
         "absolute-image",
         "vrt-reading-out",
         "nan",
@@ -164,6 +177,7 @@ def test_variants_read_as_the_plain_product(tmp_path: Path, edit: Edit) -> None:
         "tile-position",
         "two-commas",
         "tile-twice",
+        "href-too-long",
         "external-entity",
         "billion-laughs",
         "year-one-east-of-utc",
