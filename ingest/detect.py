@@ -55,6 +55,35 @@ def unsafe(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
 
 
+# zipfile builds an object of about 560 bytes per member of the central directory before
+# anything can be checked: its size is bounded first, as a number of members of this size.
+MEMBER_RECORD = 256
+END_RECORD, END_SIGNATURE = 22, b"PK\x05\x06"
+ZIP64_LOCATOR, ZIP64_END = b"PK\x06\x07", b"PK\x06\x06"
+
+
+def central_directory_size(archive: Path) -> int:
+    """The bytes of a zip's member list, as its end record says (0 when there is none: then
+    zipfile says what is wrong). Found as zipfile finds it: at the very end of the file, or
+    last in the 64 KiB of comment allowed after it."""
+    with archive.open("rb") as stream:
+        end = stream.seek(0, 2)
+        stream.seek(max(0, end - END_RECORD - 0xFFFF))
+        tail = stream.read()
+        at = len(tail) - END_RECORD
+        if tail[at : at + 4] != END_SIGNATURE or tail[-2:] != b"\0\0":
+            at = tail.rfind(END_SIGNATURE)
+        if at < 0 or len(tail) < at + END_RECORD:
+            return 0
+        size = int.from_bytes(tail[at + 12 : at + 16], "little")
+        if at >= 20 and tail[at - 20 : at - 16] == ZIP64_LOCATOR:
+            stream.seek(int.from_bytes(tail[at - 12 : at - 4], "little"))
+            record = stream.read(56)
+            if record[:4] == ZIP64_END:
+                size = int.from_bytes(record[40:48], "little")
+        return size
+
+
 def _no_space(archive: Path, destination: Path) -> IngestError:
     return IngestError(f"{archive.name}: no space left on {destination.parent}")
 
@@ -87,6 +116,14 @@ class _Budget:
                 "(DINAMIS_INGEST_MAX_UNPACKED_BYTES)"
             )
 
+    def list_of(self, size: int) -> None:
+        most = self.limits.max_members
+        if size > most * MEMBER_RECORD:
+            self.refuse(
+                f"its member list takes {size} bytes, more than {most} members would "
+                "(DINAMIS_INGEST_MAX_MEMBERS)"
+            )
+
     def refuse(self, reason: str) -> NoReturn:
         raise IngestError(f"{self.archive.name}: refused, {reason}")
 
@@ -102,6 +139,7 @@ def extract(archive: Path, destination: Path) -> list[str]:
     budget = _Budget(archive, destination, ingest_limits())
     try:
         if archive.name.lower().endswith(".zip"):
+            budget.list_of(central_directory_size(archive))
             with zipfile.ZipFile(archive) as zf:
                 for info in zf.infolist():
                     if unsafe(info.filename):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dinamis.settings import Settings
-from ingest.detect import extract, find_products, unsafe
+from ingest.detect import central_directory_size, extract, find_products, unsafe
 from ingest.limits import ingest_limits
 from ingest.model import IngestError
 from ingest.pipeline import IngestReport, ingest_paths
@@ -143,10 +143,10 @@ def nested(archive: Path, depth: int) -> Path:
     return archive
 
 
-def crowded(archive: Path, members: int) -> Path:
+def crowded(archive: Path, members: int, folder: str = "") -> Path:
     with zipfile.ZipFile(archive, "w") as zf:
         for i in range(members):
-            zf.writestr(f"f{i}", b"")
+            zf.writestr(f"{folder}f{i}", b"")
     return archive
 
 
@@ -159,6 +159,22 @@ def tar_of_zeros(archive: Path, size: int) -> Path:
         info.size = size
         tf.addfile(info, io.BytesIO(bytes(size)))
     return archive
+
+
+@pytest.mark.parametrize(
+    ("members", "comment"),
+    [(3, b""), (3, b"a comment after the end record"), (70_000, b"")],
+    ids=["plain", "comment", "zip64"],
+)
+def test_central_directory_size_is_read_as_zipfile_reads_it(
+    tmp_path: Path, members: int, comment: bytes
+) -> None:
+    archive = crowded(tmp_path / "a.zip", members)
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.comment = comment
+    with zipfile.ZipFile(archive) as zf:
+        records = sum(46 + len(i.orig_filename.encode()) + len(i.extra) for i in zf.infolist())
+    assert central_directory_size(archive) == records
 
 
 def test_a_delivery_with_a_tile_of_nodata_is_no_bomb(
@@ -182,6 +198,11 @@ def test_a_delivery_with_a_tile_of_nodata_is_no_bomb(
         ("declared.zip", lambda a: declaring(a, 0xFFFFFFF0), RATIO),
         ("size.tar", lambda a: tar_of_zeros(a, 3 << 20), "unpacks to more than 2097152 bytes"),
         ("members.zip", lambda a: crowded(a, 60), "more than 50 members"),
+        (
+            "long-list.zip",
+            lambda a: crowded(a, 40, f"{'d' * 200}/{'e' * 200}/"),
+            r"its member list takes \d+ bytes, more than 50 members would",
+        ),
         ("nested.zip", lambda a: nested(a, 3), "archives nested more than 1 deep"),
     ],
 )
