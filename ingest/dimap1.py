@@ -122,7 +122,7 @@ def _bands(root: Node) -> tuple[Band, ...]:
     href = root.href("Data_Access/Data_File/DATA_FILE_PATH")
     if not href:
         raise IngestError(f"{root.file.name}: no DATA_FILE_PATH, the product holds no imagery")
-    image = root.file.parent / href
+    image = root.local(href)
     if not image.is_file():
         raise IngestError(f"{root.file.name}: missing image file {href}")
     tiles = (Tile(1, 1, image),)

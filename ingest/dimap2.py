@@ -30,7 +30,7 @@ def volume_components(volume: Path) -> list[Path]:
     if not is_dimap2(root):
         raise IngestError(f"{volume.name}: not a DIMAP v2 volume")
     return [
-        volume.parent / href
+        root.local(href)
         for component in root.findall(".//Dataset_Components/Component")
         if component.text("COMPONENT_TYPE") == "DIMAP"
         and (href := component.href("COMPONENT_PATH"))
@@ -49,7 +49,7 @@ def read_product(dim: Path) -> Product:
         raise IngestError(f"{dim.name}: unknown mission {mission!r}")
     collection, constellation, instrument = MISSIONS[mission]
     settings = root.find("Processing_Information/Product_Settings")
-    level = settings.required("PROCESSING_LEVEL") if settings is not None else "SENSOR"
+    level = _level(root, settings)
     raster_geometry = root.text("Geoposition/Raster_CRS/RASTER_GEOMETRY")
     geometry = Geometry.sensor if (raster_geometry or level) == "SENSOR" else Geometry.map
     center = _center_values(root)
@@ -95,6 +95,15 @@ def read_product(dim: Path) -> Product:
         tile_size=_tile_size(root),
         declared_bands=_declared_bands(root),
     )
+
+
+def _level(root: Node, settings: Node | None) -> str:
+    """PROCESSING_LEVEL, or the dataset type's when a delivery leaves it out."""
+    level = settings.text("PROCESSING_LEVEL") if settings is not None else None
+    dataset_type = root.text("Dataset_Identification/DATASET_TYPE")
+    if level is None and dataset_type in ("RASTER_SENSOR", "RASTER_ORTHO"):
+        return dataset_type.removeprefix("RASTER_")
+    return level or (settings.required("PROCESSING_LEVEL") if settings is not None else "SENSOR")
 
 
 def _dtype(root: Node) -> str:
@@ -259,10 +268,12 @@ def _tiles(group: Node) -> tuple[Tile, ...]:
         href = data_file.href("DATA_FILE_PATH")
         if not href:
             raise IngestError(f"{group.file.name}: Data_File without DATA_FILE_PATH")
-        path = group.file.parent / href
+        path = group.local(href)
         if not path.is_file():
             raise IngestError(f"{group.file.name}: missing image file {href}")
         row, col = data_file.element.get("tile_R", "1"), data_file.element.get("tile_C", "1")
+        if not (row.isdecimal() and col.isdecimal()):
+            raise IngestError(f"{group.file.name}: {href} has tile_R {row!r}, tile_C {col!r}")
         tiles.append(Tile(int(row), int(col), path))
     if not tiles:
         raise IngestError(f"{group.file.name}: no image files listed (metadata only)")

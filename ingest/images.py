@@ -9,11 +9,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import CRSError, RasterioIOError
 
+from ingest.limits import ingest_limits
 from ingest.model import Geometry, Grid, IngestError, Product, Tile
 
 # Producers write ULXMAP/ULYMAP at the upper-left pixel's corner or at its centre: half a
@@ -44,6 +46,12 @@ class Images:
 def _open(tile: Tile) -> Image:
     try:
         with rasterio.open(tile.path) as src:
+            # A VRT (or a TIFF that is one) may read any file of the machine as its pixels.
+            folder = tile.path.parent.resolve()
+            if outside := [f for f in src.files if not Path(f).resolve().is_relative_to(folder)]:
+                raise IngestError(
+                    f"{tile.path.name}: reads {outside[0]}, outside the product folder"
+                )
             nbits = src.tags(1, ns="IMAGE_STRUCTURE").get("NBITS")
             return Image(
                 src.width,
@@ -96,6 +104,9 @@ def _layout(
     """Pixel offset of each tile; IngestError naming the tile whose size its position denies."""
     name = product.metadata_file.name
     grid = {(t.row, t.col): t for t in tiles}
+    if len(grid) < len(tiles):
+        (r, c), _ = Counter((t.row, t.col) for t in tiles).most_common(1)[0]
+        raise IngestError(f"{name}: tile R{r}C{c} is listed more than once")
     rows = sorted({t.row for t in tiles})
     cols = sorted({t.col for t in tiles})
     for r in rows:
@@ -204,9 +215,26 @@ def _check_georeferencing(
             )
 
 
+def _holds(dtype: str, value: float) -> bool:
+    if not np.issubdtype(dtype, np.integer):
+        return True
+    bounds = np.iinfo(dtype)
+    return value.is_integer() and bounds.min <= value <= bounds.max
+
+
 def read_images(product: Product) -> Images:
     """Open every image file of ``product`` and check it against the metadata."""
     name = product.metadata_file.name
+    # A JPEG 2000 header may declare any size in a few bytes: the COG would take days and
+    # the disk, however the tiles agree with the metadata.
+    if product.width * product.height > (most := ingest_limits().max_product_pixels):
+        raise IngestError(
+            f"{name}: {product.width}x{product.height} px, more than {most} "
+            "(DINAMIS_INGEST_MAX_PRODUCT_PIXELS)"
+        )
+    if product.nodata is not None and not _holds(product.dtype, product.nodata):
+        # GDAL would clamp it to another value, and mask the pixels that have that one.
+        raise IngestError(f"{name}: NODATA {product.nodata:g} is not a {product.dtype} value")
     files = {tile.path: _open(tile) for tile in product.tiles}
     file_sets: dict[tuple[Tile, ...], int] = Counter(b.source.tiles for b in product.bands)
     if product.declared_bands not in (None, len(product.bands)):

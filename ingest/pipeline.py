@@ -7,6 +7,7 @@ upsert the item. The item is written last, so no item ever points at a missing f
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -90,6 +91,18 @@ def item_id(product: Product) -> str:
     return re.sub(r"[^a-z0-9-]+", "_", raw.lower()).strip("_")
 
 
+def unread(found: Found) -> Outcome | None:
+    """The outcome of a found file that is no product to read: listed but not delivered, or
+    an archive or volume refused whole."""
+    name = found.shown
+    if found.missing_from is not None:
+        reason = f"listed in {found.missing_from.name} but not delivered"
+        return Outcome(name, Status.skipped, reason)
+    if found.refused is not None:
+        return Outcome(name, Status.failed, found.refused.removeprefix(f"{found.path.name}: "))
+    return None
+
+
 def read_product(found: Found) -> Product:
     reader = dimap2.read_product if found.format is Format.dimap2 else dimap1.read_product
     return reader(found.path)
@@ -103,6 +116,33 @@ class _Run:
     force: bool
     dry_run: bool
     progress: Progress | None
+    claims: dict[tuple[str, str], tuple[Found, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def claim(
+        self, collection: str, identifier: str, found: Found, checksum: str
+    ) -> Outcome | None:
+        """None for the first product of the run to make this item; for a later one, what
+        becomes of it: the same delivery again is skipped, another product is refused rather
+        than silently replacing the first one's item."""
+        with self.lock:
+            first, first_checksum = self.claims.setdefault(
+                (collection, identifier), (found, checksum)
+            )
+        if first is found:
+            return None
+        name, said = found.shown, first.shown
+        if first_checksum == checksum:
+            return Outcome(name, Status.skipped, f"the same product as {said}", identifier)
+        return Outcome(
+            name, Status.failed, f"item id {identifier} is already {said}'s in this batch"
+        )
+
+    def release(self, found: Found) -> None:
+        """Give up the item ids ``found`` claimed: it failed, another product may make them."""
+        with self.lock:
+            for key in [k for k, (claimer, _) in self.claims.items() if claimer is found]:
+                del self.claims[key]
 
     @contextmanager
     def task(self, name: str) -> Iterator[int | None]:
@@ -143,16 +183,17 @@ def _rpc(product: Product, warnings: list[str]) -> RPC | None:
 
 
 def _ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
-    name = str(found.path)
-    if found.missing_from is not None:
-        reason = f"listed in {found.missing_from.name} but not delivered"
-        return Outcome(name, Status.skipped, reason)
+    name = found.shown
+    if (outcome := unread(found)) is not None:
+        return outcome
     with run.task(found.path.name) as task:
         product = read_product(found)
         collection = run.collection or product.collection
         bands = canonical_bands(product, collection, run.settings.collections_dir)
         identifier = item_id(product)
         checksum = source_checksum(product.source_files)
+        if (duplicate := run.claim(collection, identifier, found, checksum)) is not None:
+            return duplicate
         existing = run.catalogue.get_item(collection, identifier)
         if not run.force and _unchanged(existing, checksum):
             return Outcome(name, Status.skipped, "unchanged since last ingest", identifier)
@@ -224,7 +265,8 @@ def _safe_ingest_one(found: Found, run: _Run, warnings: list[str]) -> Outcome:
                 words = f"{type(error).__name__}: {words}"
         if any(sign in said for said in [words, *messages] for sign in NO_SPACE):
             words = f"no space left on {run.settings.storage}"
-        return Outcome(str(found.path), Status.failed, words)
+        run.release(found)
+        return Outcome(found.shown, Status.failed, words)
 
 
 def progress_bar(enabled: bool) -> Progress | None:

@@ -26,7 +26,15 @@ from ingest.detect import Found, find_products
 from ingest.item import Sidecars, catalogue_item
 from ingest.load import Catalogue
 from ingest.model import IngestError
-from ingest.pipeline import IngestReport, Outcome, Status, item_id, progress_bar, read_product
+from ingest.pipeline import (
+    IngestReport,
+    Outcome,
+    Status,
+    item_id,
+    progress_bar,
+    read_product,
+    unread,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +56,9 @@ def _refuse_archives() -> Path:
 
 def _parse(found: Found, settings: Settings, collection: str | None, now: datetime) -> _Parsed:
     """One product's item, or its failure in words: a broken scene never stops the batch."""
-    name = str(found.path)
-    if found.missing_from is not None:
-        reason = f"listed in {found.missing_from.name} but not delivered"
-        return _Parsed(Outcome(name, Status.skipped, reason))
+    name = found.shown
+    if (outcome := unread(found)) is not None:
+        return _Parsed(outcome)
     try:
         product = read_product(found)
         target = collection or product.collection

@@ -1,5 +1,6 @@
 """Whole ingests into the real pgSTAC: items, files, search, idempotence and bad input."""
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -235,19 +236,48 @@ def test_bad_inputs_fail_alone_with_one_line_each(
     assert not report.ok
 
 
+def test_one_item_id_twice_in_a_batch_keeps_the_first_product(
+    tmp_path: Path, ingest_settings: Settings, database_url: str, collection_ids: list[str]
+) -> None:
+    when = acquisition()
+    first = make_dimap2_product(tmp_path / "first", acquired=when, cloud_cover=5.0)
+    shutil.copytree(tmp_path / "first", tmp_path / "again")
+    other = make_dimap2_product(tmp_path / "other", acquired=when, cloud_cover=9.0)
+    report = ingest([first, tmp_path / "again" / first.name, other], ingest_settings, database_url)
+    [done], [again], [refused] = report.ingested, report.skipped, report.failed
+    assert again.message == f"the same product as {next(first.parent.glob('PROD_*/DIM_*'))}"
+    assert refused.product.startswith(str(tmp_path / "other"))
+    assert refused.message.startswith(f"item id {done.item_id} is already ")
+    item = get_item(database_url, "pleiades", done.item_id)
+    assert item is not None and item["properties"]["eo:cloud_cover"] == 5.0
+
+
+def test_an_item_id_whose_first_product_failed_is_free_for_the_next(
+    tmp_path: Path, ingest_settings: Settings, database_url: str, collection_ids: list[str]
+) -> None:
+    when = acquisition()
+    broken = make_dimap2_product(tmp_path / "broken", acquired=when, volume=False)
+    broken.write_text(broken.read_text().replace("<NCOLS>200<", "<NCOLS>201<"))
+    fixed = make_dimap2_product(tmp_path / "fixed", acquired=when, cloud_cover=9.0)
+    report = ingest([broken, fixed], ingest_settings, database_url)
+    [failed], [done] = report.failed, report.ingested
+    assert "metadata says 201x160" in failed.message
+    assert done.product.startswith(str(tmp_path / "fixed"))
+
+
 def test_archive_delivery_and_no_leftovers(
     tmp_path: Path,
     ingest_settings: Settings,
     database_url: str,
     api_url: str,
 ) -> None:
-    import shutil
-
     folder = tmp_path / "delivery"
-    make_dimap1_product(folder, level="2A", sensor="M", acquired=acquisition())
+    scene = make_dimap1_product(folder, level="2A", sensor="M", acquired=acquisition())
     archive = Path(shutil.make_archive(str(tmp_path / "delivery"), "zip", folder))
     report = ingest([archive], ingest_settings, database_url)
     [done] = report.ingested
+    # Named where it is in the delivery, not in the folder it was unpacked into for the run.
+    assert done.product == f"{archive}/{scene.relative_to(folder)}"
     item = get_item(database_url, "spot-world-heritage", done.item_id)
     validate(as_loaded(database_url, api_url, "spot-world-heritage", done.item_id))
     assert item["assets"]["data"]["proj:code"] == "EPSG:32631"
