@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -115,19 +116,28 @@ def test_a_raw_scene_without_tie_points_is_refused(
     _refused(alice, {"item": "spot-world-heritage/NO-GCP"}, 400, "no tie points")
 
 
+def _copied(
+    database_url: str, settings: Settings, raw_item: str, item_id: str, collection: str, folder: str
+) -> Path:
+    """The raw scene catalogued again as ``collection``/``item_id``, its image copied into
+    the storage folder of the collection ``folder``; the copy's path."""
+    item = get_item(database_url, "spot-world-heritage", raw_item)
+    assert item is not None
+    image = settings.storage / folder / item_id / "image.tif"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(item["assets"]["data"]["href"], image)
+    item = {**item, "id": item_id, "collection": collection}
+    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(image)}}
+    upsert_item(database_url, item)
+    return image
+
+
 def test_a_licensed_scene_is_not_rectified_into_the_open_collection(
     alice: httpx.Client, raw_item: str, dems: Dems, database_url: str, settings: Settings
 ):
     # A raw scene of a licensed collection, which alice may read: its rectified pixels would be
     # published in the open collection, for everyone.
-    item = get_item(database_url, "spot-world-heritage", raw_item)
-    assert item is not None
-    licensed = settings.storage / "pleiades" / "RAW-LICENSED" / "image.tif"
-    licensed.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(item["assets"]["data"]["href"], licensed)
-    item = {**item, "id": "RAW-LICENSED", "collection": "pleiades"}
-    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(licensed)}}
-    upsert_item(database_url, item)
+    licensed = _copied(database_url, settings, raw_item, "RAW-LICENSED", "pleiades", "pleiades")
     before = alice.get("/jobs").json()["jobs"]
     _refused(alice, {"item": "pleiades/RAW-LICENSED"}, 400, "only scenes of open collections")
     assert alice.get("/jobs").json()["jobs"] == before, "a refused request made a job"
@@ -142,14 +152,7 @@ def test_a_scene_naming_another_collections_file_is_not_read(
 ):
     # An open item whose href names a licensed collection's file: rectifying it would publish
     # that file's pixels in the open collection.
-    item = get_item(database_url, "spot-world-heritage", raw_item)
-    assert item is not None
-    elsewhere = settings.storage / "pleiades" / "RAW-ELSEWHERE" / "image.tif"
-    elsewhere.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(item["assets"]["data"]["href"], elsewhere)
-    item = {**item, "id": "RAW-ELSEWHERE"}
-    item["assets"] = {**item["assets"], "data": {**item["assets"]["data"], "href": str(elsewhere)}}
-    upsert_item(database_url, item)
+    _copied(database_url, settings, raw_item, "RAW-ELSEWHERE", "spot-world-heritage", "pleiades")
     _refused(alice, {"item": "spot-world-heritage/RAW-ELSEWHERE"}, 400, "not available")
     # Ingested scenes keep their files in their own collection's folder, where they are read.
     raw = get_item(database_url, "spot-world-heritage", raw_item)
