@@ -6,7 +6,7 @@ from typing import Any
 import procrastinate
 
 from access.state import AccessState
-from dinamis.refusal import RefusedError
+from dinamis.refusal import N_, RefusedError
 from jobs import store
 from jobs.processes import Process, input_hash
 from jobs.queue import deferrer
@@ -29,7 +29,7 @@ async def _queue_run(queue: procrastinate.App, process: Process, digest: str, in
         for job in queued:
             if job.id is not None:
                 return job.id
-        raise QueueBusyError(503, "the queue is busy with this request: try again.") from None
+        raise QueueBusyError(503, N_("the queue is busy with this request: try again.")) from None
 
 
 async def submit(

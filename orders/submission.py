@@ -8,7 +8,7 @@ from typing import Any
 
 from access.models import EntityCategory, Principal
 from access.policy import Decision
-from dinamis.refusal import RefusedError
+from dinamis.refusal import N_, RefusedError
 from orders.aoi import AoiError, check_aoi
 from orders.rules import Kind, ProductRules, Quote, Rules, View, quote
 from orders.settings import OrdersSettings
@@ -38,17 +38,24 @@ def check_requester(
     """An active user of an active member entity of an eligible category that accepted the
     licence of the collection the product delivers to (the access policy's own rule)."""
     if principal is None:
-        raise RequestError(401, "requests need a DINAMIS API key.")
+        raise RequestError(401, N_("requests need a DINAMIS API key."))
     if not decision.allowed:
         raise RequestError(
-            decision.status, f"you may not request {product.title}: {decision.reason}"
+            decision.status,
+            N_("you may not request %(product)s: %(reason)s"),
+            product=product.title,
+            reason=decision.reason,
         )
     if principal.entity_category not in rules.eligibility.categories:
         eligible = ", ".join(c.value for c in rules.eligibility.categories)
         raise RequestError(
             403,
-            f"entities of category '{principal.entity_category.value}' cannot request imagery "
-            f"(eligible: {eligible}).",
+            N_(
+                "entities of category '%(category)s' cannot request imagery "
+                "(eligible: %(eligible)s)."
+            ),
+            category=principal.entity_category.value,
+            eligible=eligible,
         )
     return principal
 
@@ -56,40 +63,58 @@ def check_requester(
 def _check_window(product: ProductRules, window: tuple[datetime, datetime], now: datetime) -> None:
     start, end = window
     if end <= start:
-        raise RequestError(422, "the window must end after it starts.")
+        raise RequestError(422, N_("the window must end after it starts."))
     if product.kind is Kind.ARCHIVE:
         return
     earliest = now + timedelta(hours=product.min_lead_hours)
     if start < earliest:
         raise RequestError(
             422,
-            f"the acquisition window must start in the future, at least {product.min_lead_hours} h "
-            f"from now (after {earliest.isoformat(timespec='minutes')}).",
+            N_(
+                "the acquisition window must start in the future, at least %(hours)s h from now "
+                "(after %(earliest)s)."
+            ),
+            hours=product.min_lead_hours,
+            earliest=earliest.isoformat(timespec="minutes"),
         )
     if end - start > timedelta(days=product.max_window_days):
         raise RequestError(
-            422, f"the acquisition window may last {product.max_window_days} days at most."
+            422,
+            N_("the acquisition window may last %(days)s days at most."),
+            days=product.max_window_days,
         )
 
 
 def _check_scenes(product: ProductRules, scene_ids: list[str], lookup: ScenesLookup) -> None:
     if len(set(scene_ids)) != len(scene_ids):
-        raise RequestError(422, "a scene is named twice in 'scenes'.")
+        raise RequestError(422, N_("a scene is named twice in 'scenes'."))
     found = lookup(scene_ids)
     for scene_id in scene_ids:
         scene = found.get(scene_id)
         if scene is None:
-            raise RequestError(422, f"no scene '{scene_id}' in the provider's archive.")
+            raise RequestError(
+                422, N_("no scene '%(scene)s' in the provider's archive."), scene=scene_id
+            )
         if scene["platform"] not in product.platforms:
             raise RequestError(
                 422,
-                f"scene '{scene_id}' was acquired by {scene['platform']}; {product.title} "
-                f"orders scenes of {', '.join(product.platforms)}.",
+                N_(
+                    "scene '%(scene)s' was acquired by %(platform)s; %(product)s orders scenes of "
+                    "%(platforms)s."
+                ),
+                scene=scene_id,
+                platform=scene["platform"],
+                product=product.title,
+                platforms=", ".join(product.platforms),
             )
         if not scene["crosses"]:
-            raise RequestError(422, f"scene '{scene_id}' does not cross the area of interest.")
+            raise RequestError(
+                422, N_("scene '%(scene)s' does not cross the area of interest."), scene=scene_id
+            )
         if not scene["in_window"]:
-            raise RequestError(422, f"scene '{scene_id}' was not acquired within the window.")
+            raise RequestError(
+                422, N_("scene '%(scene)s' was not acquired within the window."), scene=scene_id
+            )
 
 
 def prepare(
@@ -112,7 +137,7 @@ def prepare(
             max_vertices=settings.max_vertices,
         )
     except AoiError as error:
-        raise RequestError(422, str(error)) from error
+        raise RequestError.because(422, error) from error
     _check_window(product, window, now)
     if product.kind is Kind.ARCHIVE:
         _check_scenes(product, parameters["scenes"], scenes)

@@ -27,7 +27,7 @@ from orders.notify import notify
 from orders.rules import ProductRules, Rules
 from orders.settings import OrdersSettings
 from orders.store import Actor, OrderRecord, StatusRecord
-from orders.submission import RequestError, check_requester, prepare
+from orders.submission import check_requester, prepare
 
 
 @dataclass
@@ -190,7 +190,5 @@ async def prepare_submission(request: Request, product: ProductRules, payload: O
             scenes,
         )
 
-    try:
-        return principal, await run_in_threadpool(checked)
-    except RequestError as error:
-        raise HTTPException(error.status, error.detail) from error
+    # A RequestError is answered by the API's refusal handler, with its reason for pages.
+    return principal, await run_in_threadpool(checked)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from access import store as access_store
 from access.dependencies import get_access
+from dinamis.refusal import N_
 from jobs.processes import InputError, Process, Submission
 from ortho.publish import check_terms
 from ortho.scene import Scene, SceneError, dem_heights, read_scene
@@ -56,9 +57,13 @@ def _target_crs(requested: str | None, scene: Scene) -> str:
     try:
         crs = CRS.from_user_input(requested)
     except CRSError as error:
-        raise InputError(400, f"crs: unknown coordinate reference system ({error})") from None
+        raise InputError(
+            400, N_("crs: unknown coordinate reference system (%(error)s)"), error=str(error)
+        ) from None
     if not crs.is_projected or (crs.linear_units or "").lower() not in ("metre", "meter"):
-        raise InputError(400, f"crs: {requested} is not a projected CRS in metres")
+        raise InputError(
+            400, N_("crs: %(crs)s is not a projected CRS in metres"), crs=requested[:200]
+        )
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
@@ -68,17 +73,28 @@ def _resolution(requested: float | None, scene: Scene, settings: OrthoSettings) 
     extent = scene.extent_m()
     if resolution < settings.min_resolution:
         raise InputError(
-            400, f"resolution: {resolution:g} m is finer than {settings.min_resolution:g} m"
+            400,
+            N_("resolution: %(asked)s m is finer than %(finest)s m"),
+            asked=f"{resolution:g}",
+            finest=f"{settings.min_resolution:g}",
         )
     if resolution >= extent:
         raise InputError(
-            400, f"resolution: {resolution:g} m is larger than the scene ({extent:,.0f} m)"
+            400,
+            N_("resolution: %(asked)s m is larger than the scene (%(extent)s m)"),
+            asked=f"{resolution:g}",
+            extent=f"{extent:,.0f}",
         )
     if (extent / resolution) ** 2 > settings.max_pixels:
         raise InputError(
             400,
-            f"resolution: {resolution:g} m makes an image of about {(extent / resolution):,.0f}"
-            f" pixels a side, more than this server writes ({settings.max_pixels:,} pixels)",
+            N_(
+                "resolution: %(asked)s m makes an image of about %(side)s pixels a side, more "
+                "than this server writes (%(most)s pixels)"
+            ),
+            asked=f"{resolution:g}",
+            side=f"{(extent / resolution):,.0f}",
+            most=f"{settings.max_pixels:,}",
         )
     return resolution
 
@@ -89,7 +105,12 @@ def _dem_name(requested: str | None, scene: Scene, settings: OrthoSettings) -> s
         dem = settings.dem(name)
     except KeyError:
         offered = ", ".join([*settings.dems, "none"])
-        raise InputError(400, f"dem: no elevation model '{name}' (offered: {offered})") from None
+        raise InputError(
+            400,
+            N_("dem: no elevation model '%(dem)s' (offered: %(offered)s)"),
+            dem=name,
+            offered=offered,
+        ) from None
     if dem is not None:
         dem_heights(dem, scene.bbox)  # refuses a DEM that does not cover the scene
         if name in settings.dem_crs:
@@ -109,7 +130,7 @@ async def prepare(submission: Submission) -> dict[str, Any]:
         ) from None
     match = ITEM_REFERENCE.match(inputs.item)
     if match is None:
-        raise InputError(400, "item: expected 'collection/item' or an item URL")
+        raise InputError(400, N_("item: expected 'collection/item' or an item URL"))
     collection, item_id = match.groups()
     access = get_access(submission.request)
     decision = await access.decide(submission.principal, collection)
@@ -118,7 +139,12 @@ async def prepare(submission: Submission) -> dict[str, Any]:
     licences = await access.licences()
     item = await access.run(access_store.get_item, collection, item_id)
     if item is None:
-        raise InputError(404, f"item: no item '{item_id}' in collection '{collection}'")
+        raise InputError(
+            404,
+            N_("item: no item '%(item)s' in collection '%(collection)s'"),
+            item=item_id,
+            collection=collection,
+        )
 
     def check() -> dict[str, Any]:
         check_terms(collection, settings.collection, licences)
@@ -135,7 +161,7 @@ async def prepare(submission: Submission) -> dict[str, Any]:
     try:
         return await run_in_threadpool(check)
     except SceneError as error:
-        raise InputError(400, str(error)) from None
+        raise InputError.because(400, error) from None
 
 
 def choices() -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from typing import Any
 import rasterio
 
 from access.models import Licence
+from dinamis.refusal import N_
 from ingest.item import EXTENSIONS
 from ingest.load import upsert_item
 from ingest.storage import multihash
@@ -48,9 +49,14 @@ def check_terms(source: str, target: str, licences: Mapping[str, Licence]) -> No
     if licence is None or getattr(licences.get(target), "code", None) == licence.code:
         return
     raise SceneError(
-        f"{source} is licensed ({licence.code}) and its ortho-rectification would be "
-        f"published in {target}, which others than that licence's holders may read: only "
-        "scenes of open collections are rectified here"
+        N_(
+            "%(source)s is licensed (%(licence)s) and its ortho-rectification would be published "
+            "in %(target)s, which others than that licence's holders may read: only scenes of "
+            "open collections are rectified here"
+        ),
+        source=source,
+        licence=licence.code,
+        target=target,
     )
 
 

@@ -17,6 +17,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import from_bounds
 
 from access.assets import asset_path
+from dinamis.refusal import N_, ExplainedError
 from ingest.dimapxml import Node
 from ortho.geometry import GeometryError, View, view_from_signed_incidence
 
@@ -24,7 +25,7 @@ from ortho.geometry import GeometryError, View, view_from_signed_incidence
 DEM_SAMPLES = 512
 
 
-class SceneError(ValueError):
+class SceneError(ExplainedError, ValueError):
     """The item cannot be ortho-rectified; the message says why, for the requester."""
 
 
@@ -87,8 +88,10 @@ def _view(
     if signed is None:
         if incidence:
             raise SceneError(
-                "the scene states its incidence but not the side it was seen from: "
-                "the relief cannot be corrected"
+                N_(
+                    "the scene states its incidence but not the side it was seen from: the "
+                    "relief cannot be corrected"
+                )
             )
         signed = 0.0
     return view_from_signed_incidence(gcps, signed)
@@ -99,22 +102,30 @@ def read_scene(item: dict[str, Any], roots: Sequence[Path]) -> Scene:
     one of ``roots``, or :class:`SceneError` saying what it lacks."""
     name = f"{item.get('collection')}/{item.get('id')}"
     if item.get("properties", {}).get("dinamis:geometry") != "sensor":
-        raise SceneError(f"{name} is already map-projected: only raw (1A) scenes are rectified")
+        raise SceneError(
+            N_("%(scene)s is already map-projected: only raw (1A) scenes are rectified"), scene=name
+        )
     path = _file(item, "data", roots)
     if path is None:
-        raise SceneError(f"{name}: its image file is not available on this server")
+        raise SceneError(
+            N_("%(scene)s: its image file is not available on this server"), scene=name
+        )
     try:
         with rasterio.open(path) as src:
             gcps = tuple(src.gcps[0])
             width, height, nodata = src.width, src.height, src.nodata
     except RasterioError as error:
-        raise SceneError(f"{name}: its image cannot be read ({error})") from None
+        raise SceneError(
+            N_("%(scene)s: its image cannot be read (%(error)s)"), scene=name, error=str(error)
+        ) from None
     if len(gcps) < 3:
-        raise SceneError(f"{name} has no tie points (GCPs) or RPCs: it cannot be located")
+        raise SceneError(
+            N_("%(scene)s has no tie points (GCPs) or RPCs: it cannot be located"), scene=name
+        )
     try:
         view = _view(item, gcps, roots)
     except GeometryError as error:
-        raise SceneError(f"{name}: {error}") from None
+        raise SceneError(N_("%(scene)s: %(error)s"), scene=name, error=str(error)) from None
     lons = [g.x for g in gcps]
     lats = [g.y for g in gcps]
     return Scene(
@@ -144,9 +155,9 @@ def dem_heights(dem: Path, bbox: tuple[float, float, float, float]) -> tuple[flo
                 and covered[3] >= bbox[3]
             ):
                 raise SceneError(
-                    f"the DEM ({covered[0]:.3f}, {covered[1]:.3f}, {covered[2]:.3f}, "
-                    f"{covered[3]:.3f}) does not cover the scene ({bbox[0]:.3f}, {bbox[1]:.3f}, "
-                    f"{bbox[2]:.3f}, {bbox[3]:.3f})"
+                    N_("the DEM (%(dem)s) does not cover the scene (%(scene)s)"),
+                    dem=", ".join(f"{v:.3f}" for v in covered),
+                    scene=", ".join(f"{v:.3f}" for v in bbox),
                 )
             window = from_bounds(*transform_bounds("EPSG:4326", src.crs, *bbox), src.transform)
             data = src.read(
@@ -158,7 +169,7 @@ def dem_heights(dem: Path, bbox: tuple[float, float, float, float]) -> tuple[flo
                 boundless=True,
             )
     except RasterioError as error:
-        raise SceneError(f"the DEM cannot be read ({error})") from None
+        raise SceneError(N_("the DEM cannot be read (%(error)s)"), error=str(error)) from None
     if data.count() == 0:
-        raise SceneError("the DEM has no height under the scene")
+        raise SceneError(N_("the DEM has no height under the scene"))
     return float(np.ma.min(data)), float(np.ma.max(data))

@@ -8,6 +8,7 @@ import psycopg
 
 from access import store as access_store
 from dinamis.mail import MailSettings
+from dinamis.refusal import N_
 from dinamis.settings import get_settings
 from jobs.reporting import RunReport
 from ortho.geometry import GeometryError
@@ -29,7 +30,11 @@ def _item(database_url: str, collection: str, item_id: str, target: str) -> dict
         item = access_store.get_item(conn, collection, item_id)
         check_terms(collection, target, access_store.licences_by_collection(conn))
     if item is None:
-        raise SceneError(f"the item {collection}/{item_id} was removed from the catalogue")
+        raise SceneError(
+            N_("the item %(collection)s/%(item)s was removed from the catalogue"),
+            collection=collection,
+            item=item_id,
+        )
     return item
 
 

@@ -17,6 +17,7 @@ from pyproj import CRS
 from pyproj.crs import CompoundCRS
 from pyproj.exceptions import CRSError
 
+from dinamis.refusal import N_
 from ortho.scene import SceneError
 
 # Heights above the WGS 84 ellipsoid, what the RPCs' heights are.
@@ -37,13 +38,17 @@ def undulation(dem_crs: str, lon: float, lat: float) -> float:
     try:
         vertical = _vertical(CRS.from_user_input(dem_crs))
     except CRSError as error:
-        raise SceneError(f"the DEM's CRS '{dem_crs}' is not understood ({error})") from None
+        raise SceneError(
+            N_("the DEM's CRS '%(crs)s' is not understood (%(error)s)"),
+            crs=dem_crs,
+            error=str(error),
+        ) from None
     if vertical is None:
         return 0.0
     probe = CompoundCRS(name="probe", components=[CRS.from_epsg(4326), vertical]).to_wkt()
     executable = shutil.which("gdaltransform")
     if executable is None:
-        raise SceneError("gdaltransform is not installed (Debian package gdal-bin)")
+        raise SceneError(N_("gdaltransform is not installed (Debian package gdal-bin)"))
     done = subprocess.run(
         [executable, "-s_srs", probe, "-t_srs", ELLIPSOIDAL],
         input=f"{float(lon)!r} {float(lat)!r} 0\n",
@@ -54,12 +59,19 @@ def undulation(dem_crs: str, lon: float, lat: float) -> float:
     fields = done.stdout.split()
     if done.returncode != 0 or len(fields) != 3:
         reason = done.stderr.strip() or "no answer from GDAL"
-        raise SceneError(f"the DEM's heights ({vertical.name}) cannot be converted: {reason}")
+        raise SceneError(
+            N_("the DEM's heights (%(datum)s) cannot be converted: %(reason)s"),
+            datum=vertical.name,
+            reason=reason,
+        )
     height = float(fields[2])
     # No geoid lies exactly on the ellipsoid: 0 is GDAL leaving the height as it was.
     if height == 0.0:
         raise SceneError(
-            f"the DEM's heights ({vertical.name}) cannot be converted to heights above the "
-            "ellipsoid on this server: the geoid model's grid is not installed"
+            N_(
+                "the DEM's heights (%(datum)s) cannot be converted to heights above the "
+                "ellipsoid on this server: the geoid model's grid is not installed"
+            ),
+            datum=vertical.name,
         )
     return height

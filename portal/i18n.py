@@ -12,11 +12,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
 
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
-    """Mark text that comes from data (for the catalogues); translated where it is shown."""
-    return message
-
+from dinamis.refusal import N_
 
 # Licence titles the access schema seeds, said in the reader's language on the pages.
 DATA_TEXT = (N_("DINAMIS licence for Airbus DS imagery (Pléiades, Pléiades Neo, SPOT 6/7)"),)

@@ -3,7 +3,7 @@ CSRF checks, rendering in the reader's language and the pages that say what went
 
 import hmac
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -113,6 +113,14 @@ class Web:
     def gettext(self, message: str, **params: Any) -> str:
         text = i18n.translations(self.language).gettext(message)
         return text % params if params else text
+
+    def reason(self, message: str, params: Mapping[str, Any]) -> str:
+        """A reason given by another part of the system (its English text, a catalogue id, and
+        the values in it) in the reader's language; as given when it cannot be said so."""
+        try:
+            return self.gettext(message, **params)
+        except (KeyError, TypeError, ValueError):
+            return message
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         translations = i18n.translations(self.language)

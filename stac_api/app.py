@@ -34,6 +34,7 @@ from dinamis.outage import (
 )
 from dinamis.plugins import api_routers
 from dinamis.proxy import ForwardedMiddleware
+from dinamis.refusal import RefusedError, refused
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
 from stac_api import item_links, pools
@@ -118,6 +119,7 @@ def create_app(
         },
     )
     add_outage_handlers(api.app, db)
+    api.app.add_exception_handler(RefusedError, refused)
     _tune_compression(api.app, settings)
     # Innermost (CORS and proxy headers still apply to its answers), yet before any parsing.
     api.app.user_middleware.append(

@@ -94,11 +94,10 @@ async def orthorectify(page: WebDep, form: Form) -> RedirectResponse:
             page.request.app.state.jobs.queue, page.access, process, principal.user_id, inputs
         )
     except (InputError, submission.QueueBusyError) as error:
-        # The process says why in English: the page says that it was refused in the
-        # reader's language, with the reason.
+        reason = page.reason(error.message, error.params)
         raise PageError(
             error.status,
-            page.gettext("The ortho-rectification cannot be done: %(reason)s", reason=error.detail),
+            page.gettext("The ortho-rectification cannot be done: %(reason)s", reason=reason),
             refused,
         ) from None
     return page.redirect("/jobs")

@@ -54,8 +54,16 @@ async def _api(page: Web, method: str, path: str, **kwargs: Any) -> tuple[int, A
         ) from error
 
 
-def _reason(body: Any) -> str:
-    """The API's refusal in its words (a validation error names the fields)."""
+def _reason(page: Web, body: Any) -> str:
+    """The API's refusal in the reader's language where it gives its reason so, else in its
+    words (a validation error names the fields)."""
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if (
+        isinstance(reason, dict)
+        and isinstance(reason.get("message"), str)
+        and isinstance(reason.get("params"), dict)
+    ):
+        return page.reason(reason["message"], reason["params"])
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, list):
         return "; ".join(
@@ -72,7 +80,7 @@ def _refusal(page: Web, status: int, body: Any) -> PageError:
         return PageError(404, page.gettext("No such request, or it is not yours to see."))
     return PageError(
         status if 400 <= status < 500 else 502,
-        page.gettext("The request service refused: %(reason)s", reason=_reason(body)),
+        page.gettext("The request service refused: %(reason)s", reason=_reason(page, body)),
         page.gettext("Request refused"),
     )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from portal import i18n
 from tests.orders.conftest import Requesters, mails_to, payload, square, window
 
 TASKING = "/stapi/products/pleiades-tasking/orders"
@@ -198,6 +199,27 @@ def test_bad_requests_are_refused_naming_the_problem_and_record_nothing(
     assert response.headers["content-type"].startswith("application/json")
     assert message in response.text
     assert order_count() == before
+
+
+def test_a_refusal_gives_its_reason_for_pages_in_other_languages(
+    stapi: str, client: httpx.Client, requesters: Requesters
+) -> None:
+    """The English detail, and the text it was made of with its values: what the portal says
+    in French."""
+    response = client.post(
+        f"{stapi}/stapi/products/pleiades-archive/orders",
+        json=payload(square(500), scenes=["NOPE"]),
+        headers=requesters.lab.headers,
+    )
+    assert response.status_code == 422
+    answer = response.json()
+    assert answer["detail"] == "no scene 'NOPE' in the provider's archive."
+    assert answer["reason"] == {
+        "message": "no scene '%(scene)s' in the provider's archive.",
+        "params": {"scene": "NOPE"},
+    }
+    french = i18n.translations("fr").gettext(answer["reason"]["message"])
+    assert (french % answer["reason"]["params"]).startswith("aucune scène « NOPE » dans")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 
 from access.settings import AccessSettings
 from dinamis.serve import BackgroundServer, free_port
+from dinamis.settings import REPO_ROOT
 from portal import i18n
 from portal.app import create_app
 from portal.settings import PortalSettings
@@ -29,7 +30,7 @@ def test_every_string_of_the_sources_is_in_the_catalogues() -> None:
     found = {
         message[2] if isinstance(message[2], str) else message[2][0]
         for message in extract_from_dir(
-            PORTAL,
+            REPO_ROOT,
             method_map,
             options_map,
             keywords={"gettext": None, "_": None, "N_": None, "ngettext": (1, 2)},

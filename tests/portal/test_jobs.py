@@ -152,7 +152,7 @@ def test_bad_ortho_requests_get_a_page_saying_why(
     assert re.search(r"Résolution \(m\).*0,01|Résolution \(m\).*0.01", page.text_content("main"))
     assert ask(browser, portal, raw_item, "far", "30") == 400
     assert "L’ortho-rectification ne peut pas être faite" in page.text_content("main")
-    assert "does not cover the scene" in page.text_content("main")
+    assert "ne couvre pas la scène" in page.text_content("main")  # the reason said in French
     # Nothing was queued; a made-up job is refused, and a form from elsewhere.
     page.goto(f"{portal.url}/jobs")
     assert page.locator("#none").count() == 1

@@ -545,7 +545,9 @@ def test_areas_sent_as_files(portal: Portal, lab: Lab, browser: Browser, tmp_pat
     # Too small for the product: the API's refusal, shown where the quote was.
     upload(browser, "small.geojson", json.dumps(square(40, CENTRE)).encode())
     page.wait_for_selector("#quote-error:not([hidden])")
-    assert "minimum" in page.text_content("#quote-error")
+    # Said in French, as the page is.
+    assert "la zone d’intérêt couvre" in page.text_content("#quote-error")
+    assert "le minimum est de" in page.text_content("#quote-error")
     assert not unexpected(browser), browser.errors
 
 
