@@ -17,11 +17,17 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import NotANumberError, buffered_body, loads_finite, replaying
+from dinamis.asgi import (
+    NotANumberError,
+    NotUnicodeError,
+    buffered_body,
+    loads_finite,
+    replaying,
+)
 
 
 class SearchLimits(BaseSettings):
@@ -49,6 +55,10 @@ class BadRequestError(ValueError):
 
 class LimitExceededError(BadRequestError):
     """The request asks more than a limit allows; the message names the limit."""
+
+
+class NotJsonError(BadRequestError):
+    """A search body sent as another media type than JSON (415)."""
 
 
 # String literals ('it''s') and double-quoted identifiers hide words and brackets.
@@ -207,9 +217,11 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
         value = loads_finite(raw)
     except NotANumberError as error:
         raise BadRequestError(
-            f"{error} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
-            "must be finite."
+            f"{error} is not a finite JSON number (RFC 8259): bbox, coordinates and every other "
+            "number must be finite, within a double's range."
         ) from error
+    except NotUnicodeError as error:
+        raise BadRequestError(f"{what}: {error}.") from error
     except ValueError:
         return None  # malformed: the API's own parser says where
     if what == "filter":
@@ -224,6 +236,18 @@ def check_nul(scope: Scope) -> None:
         raise BadRequestError("NUL character (\\0) in the path.")
     if b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
         raise BadRequestError("NUL character (%00) in the query string.")
+
+
+def check_media_type(scope: Scope) -> None:
+    """A search body is JSON: FastAPI hands any other media type (or none, its content types
+    being strict) to the request model as bytes, which stac-pydantic's validators then failed
+    on (a 500)."""
+    media_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+    if not (media_type == "application/json" or media_type.endswith("+json")):
+        raise NotJsonError(
+            "the body of a search is JSON: send it with Content-Type: application/json, not "
+            f"{repr(media_type) if media_type else 'without a Content-Type'}."
+        )
 
 
 def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
@@ -300,13 +324,15 @@ class SearchLimitsMiddleware:
                     scope = {**scope, "query_string": query.encode("latin-1")}
                     clamped = True
             if self._is_search_body(scope):
+                check_media_type(scope)
                 raw, _ = await buffered_body(receive, self.limits.max_body_bytes)
                 lowered = check_body(raw, self.limits)
                 clamped = clamped or lowered is not None
                 receive = replaying(lowered if lowered is not None else raw, receive)
         except BadRequestError as error:
             code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
-            response = JSONResponse({"code": code, self.message_key: str(error)}, 400)
+            status = 415 if isinstance(error, NotJsonError) else 400
+            response = JSONResponse({"code": code, self.message_key: str(error)}, status)
             await response(scope, receive, send)
             return
         if clamped:

@@ -4,7 +4,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import NotANumberError, buffered_body, loads_finite
+from dinamis.asgi import NotANumberError, NotUnicodeError, buffered_body, loads_finite
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
@@ -48,8 +48,9 @@ class CachePolicyMiddleware:
 class BodyCheckMiddleware:
     """Refuses a request body larger than ``max_bytes`` (413), by its Content-Length or as it
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
-    held in memory whole. Refuses (400) a JSON body holding NaN or Infinity, which are no JSON
-    numbers but which Python's parser accepts and geometry maths then silently mishandle."""
+    held in memory whole. Refuses (400) a JSON body holding NaN, Infinity or 1e400, which are no
+    JSON numbers but which Python's parser accepts and geometry maths then silently mishandle,
+    and one holding a lone surrogate, which no answer echoing it can encode."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -72,8 +73,14 @@ class BodyCheckMiddleware:
             try:
                 loads_finite(raw)
             except NotANumberError as error:
-                detail = f"{error} is not a JSON number: coordinates and values must be finite"
+                detail = (
+                    f"{error} is not a finite JSON number: coordinates and values must be finite, "
+                    "within a double's range"
+                )
                 await JSONResponse({"detail": detail}, 400)(scope, receive, send)
+                return
+            except NotUnicodeError as error:
+                await JSONResponse({"detail": str(error)}, 400)(scope, receive, send)
                 return
             except ValueError:
                 pass  # malformed: the app's own parser says where
