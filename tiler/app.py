@@ -66,6 +66,7 @@ from dinamis.plugins import tiler_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
+from dinamis.validation import validation_handler
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
     MosaicBackendParams,
@@ -76,7 +77,7 @@ from tiler.dependencies import (
     mosaic_renders,
     no_environment,
 )
-from tiler.errors import STATUS_CODES, internal_error, validation_error
+from tiler.errors import STATUS_CODES, internal_error
 from tiler.first_use import FirstUse
 from tiler.gdal import configure_gdal
 from tiler.inline import inline
@@ -187,7 +188,7 @@ def create_app(
     # titiler answers failures with the exception's text: file paths, database messages.
     for failure in (error for error, code in status_codes.items() if code == 500):
         app.add_exception_handler(failure, internal_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RequestValidationError, validation_handler(422))
     add_outage_handlers(app, db)
     _add_middlewares(app, settings)
 

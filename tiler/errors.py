@@ -1,11 +1,7 @@
 """Errors the tiler raises on purpose, and the HTTP status each one is answered with."""
 
 import logging
-import math
-from typing import Any
 
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from rio_tiler.errors import RioTilerError
 from starlette import status
 from starlette.requests import Request
@@ -42,23 +38,6 @@ STATUS_CODES: dict[type[Exception], int] = {
     # subclasses keep their status (404 for a tile outside the bounds, and so on).
     RioTilerError: status.HTTP_400_BAD_REQUEST,
 }
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as text: JSON has no NaN, and echoing one back fails."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
-async def validation_error(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422, whatever the input it echoes (a body with NaN coordinates, say)."""
-    assert isinstance(error, RequestValidationError)
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors()))}, 422)
 
 
 async def internal_error(request: Request, error: Exception) -> JSONResponse:

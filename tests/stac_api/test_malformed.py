@@ -44,6 +44,19 @@ CASES = [
      400, "nosuchfield"),
     ("GET", f"/collections/{COLLECTION}/items", {"sortby": "nosuchfield"}, None, None, 400,
      "nosuchfield"),
+    # Found by probing the running API with generated input: each was a 500.
+    ("POST", "/search", {}, None, '{"ids": ["\\ud800"]}', 400, "lone UTF-16 surrogate"),
+    ("POST", "/search", {}, None, '{"collections": ["a\\udc00b"]}', 400, "lone UTF-16 surrogate"),
+    ("POST", "/search", {}, None, '{"limit": 1e400}', 400, "1e400 is not a finite JSON number"),
+    ("POST", "/search", {}, None, '{"bbox": [1' + "0" * 400 + ', 0, 1, 1]}', 400,
+     "(401 digits) is not a finite JSON number"),
+    ("POST", "/aggregate", {}, {"datetime": "2024"}, None, 400, "syntax for type timestamp"),
+    ("GET", "/collections", {"q": "'"}, None, None, 400, "q cannot be searched"),
+    ("GET", "/collections", {"q": "sea &"}, None, None, 400, "q cannot be searched"),
+    ("POST", "/stapi/products/spot-tasking/orders", {}, None,
+     '{"geometry": {"type": "Point", "coordinates": [NaN, 0]}}', 400, '"nan"'),
+    ("POST", "/stapi/products/spot-tasking/orders", {}, None, '{"properties": {"a": "\\ud800"}}',
+     400, "field required"),
 ]  # fmt: skip
 
 
@@ -70,6 +83,17 @@ def test_malformed_input_is_a_named_4xx(
     assert response.status_code == status, response.text
     answer = response.json()
     assert words.lower() in json.dumps(answer).lower(), answer
+
+
+@pytest.mark.parametrize("path", ["/search", "/aggregate"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_search_body_that_is_not_json_is_a_415(
+    api_url: str, path: str, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = httpx.post(f"{api_url}{path}", content=b'{"limit": 1}', headers=headers)
+    assert response.status_code == 415, response.text
+    assert "Content-Type: application/json" in response.json()["description"], response.text
 
 
 @pytest.mark.parametrize("depth", [200, 300, 400])
