@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
 from titiler.core import __version__ as titiler_version
 from titiler.core.algorithm import algorithms as available_algorithms
-from titiler.core.dependencies import ColorMapParams, DatasetParams, DefaultDependency
+from titiler.core.dependencies import DatasetParams, DefaultDependency
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import (
     AlgorithmFactory,
@@ -85,7 +85,7 @@ from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
-from tiler.parameters import BoundedParams, bounded_params, checked_path
+from tiler.parameters import BoundedParams, bounded_params, checked_colormap, checked_path
 from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
@@ -264,7 +264,7 @@ def _rendering(
         "layer_dependency": with_default_render(params.layer, renders),
         "dataset_dependency": with_default_render(DatasetParams, renders),
         "render_dependency": with_default_render(params.render, renders),
-        "colormap_dependency": with_default_render(ColorMapParams, renders),
+        "colormap_dependency": with_default_render(checked_colormap, renders),
         "tile_dependency": params.tile,
         "stats_dependency": params.statistics,
         "histogram_dependency": params.histogram,
