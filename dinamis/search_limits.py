@@ -217,8 +217,8 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
         value = loads_finite(raw)
     except NotANumberError as error:
         raise BadRequestError(
-            f"{error} is not a finite JSON number (RFC 8259): bbox, coordinates and every other "
-            "number must be finite, within a double's range."
+            f"{error}: bbox, coordinates and every other number must be finite, within a "
+            "double's range (integers within 64 bits)."
         ) from error
     except NotUnicodeError as error:
         raise BadRequestError(f"{what}: {error}.") from error

@@ -112,6 +112,9 @@ class DinamisClient(CoreCrudClient):
         # A blank `query=` means no query, as on /search; stac-fastapi-pgstac would parse it.
         if kwargs.get("query") == "":
             kwargs["query"] = None
+        # A collection's links are made from its id: fields=-id was a KeyError (a 500).
+        if kwargs.get("fields"):
+            kwargs["fields"] = [name for name in kwargs["fields"] if name not in ("", "-id")]
         result = await super().all_collections(request, **kwargs)
         # With the fields extension the answer is already a response.
         body = json.loads(result.body) if isinstance(result, JSONResponse) else result

@@ -50,7 +50,7 @@ class BodyCheckMiddleware:
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
     held in memory whole. Refuses (400) a JSON body holding NaN, Infinity or 1e400, which are no
     JSON numbers but which Python's parser accepts and geometry maths then silently mishandle,
-    and one holding a lone surrogate, which no answer echoing it can encode."""
+    integers past 64 bits and lone surrogates, which no answer echoing them can encode."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -74,8 +74,8 @@ class BodyCheckMiddleware:
                 loads_finite(raw)
             except NotANumberError as error:
                 detail = (
-                    f"{error} is not a finite JSON number: coordinates and values must be finite, "
-                    "within a double's range"
+                    f"{error}: coordinates and values must be finite, within a double's range "
+                    "(integers within 64 bits)"
                 )
                 await JSONResponse({"detail": detail}, 400)(scope, receive, send)
                 return
