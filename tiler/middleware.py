@@ -50,7 +50,8 @@ class BodyCheckMiddleware:
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
     held in memory whole. Refuses (400) a JSON body holding NaN, Infinity or 1e400, which are no
     JSON numbers but which Python's parser accepts and geometry maths then silently mishandle,
-    integers past 64 bits and lone surrogates, which no answer echoing them can encode."""
+    integers past 64 bits and lone surrogates, which no answer echoing them can encode, and one
+    nested past the parser's recursion limit."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -81,6 +82,12 @@ class BodyCheckMiddleware:
                 return
             except NotUnicodeError as error:
                 await JSONResponse({"detail": str(error)}, 400)(scope, receive, send)
+                return
+            except RecursionError:
+                # Counting the depth first would cost more than parsing: the parser's own
+                # recursion limit (about a thousand levels) is the bound, past any GeoJSON.
+                detail = "the JSON body nests too deep (a GeoJSON feature is a few levels)"
+                await JSONResponse({"detail": detail}, 400)(scope, receive, send)
                 return
             except ValueError:
                 pass  # malformed: the app's own parser says where

@@ -128,6 +128,9 @@ def test_bad_geometries_are_a_4xx(bases: dict[str, str], coordinates: list) -> N
          "lone UTF-16 surrogate"),
         ("{item}/statistics?assets=image", '{"type": "Feature", "geometry": {"type": "Point", '
          '"coordinates": [1' + "0" * 400 + ', 0]}}', "digits"),
+        ("/searches/register", "[" * 50_000 + "]" * 50_000, "nests too deep"),
+        ("{item}/feature.tif?assets=image", '{"a": ' * 30_000 + "1" + "}" * 30_000,
+         "nests too deep"),
     ],
 )  # fmt: skip
 def test_bodies_no_answer_can_echo_are_a_400(
