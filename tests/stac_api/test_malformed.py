@@ -59,6 +59,14 @@ CASES = [
     ("GET", "/collections", {"q": "sea &"}, None, None, 400, "q cannot be searched"),
     ("POST", "/stapi/products/spot-tasking/orders", {}, None,
      '{"geometry": {"type": "Point", "coordinates": [NaN, 0]}}', 400, '"nan"'),
+    # An empty 'in' list: pgSTAC wrote SQL's "IN ()", a syntax error.
+    ("POST", "/search", {}, {"query": {"platform": {"in": []}}}, None, 400, "one value or more"),
+    ("GET", "/search", {"query": '{"platform": {"in": []}}'}, None, None, 400, "one value or more"),
+    ("POST", "/search", {}, {"filter": {"op": "in", "args": [{"property": "id"}, []]}}, None, 400,
+     "one value or more"),
+    ("POST", "/aggregate", {}, {"filter": {"op": "and", "args": [
+        {"op": "in", "args": [{"property": "id"}, []]}, {"op": "=", "args": [1, 1]}]}}, None,
+     400, "one value or more"),
     ("POST", "/stapi/products/spot-tasking/orders", {}, None, '{"properties": {"a": "\\ud800"}}',
      400, "field required"),
 ]  # fmt: skip
