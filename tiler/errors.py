@@ -2,6 +2,7 @@
 
 import logging
 
+from psycopg.errors import RaiseException
 from rio_tiler.errors import RioTilerError
 from starlette import status
 from starlette.requests import Request
@@ -37,6 +38,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     # geometry, a buffer that is no multiple of 0.5...): titiler answers them 500. Its own
     # subclasses keep their status (404 for a tile outside the bounds, and so on).
     RioTilerError: status.HTTP_400_BAD_REQUEST,
+    # pgSTAC refuses with RAISE EXCEPTION what it cannot search (query and filter together on a
+    # collection's tiles, an unknown operator): the request was at fault, as the API says too.
+    RaiseException: status.HTTP_400_BAD_REQUEST,
 }
 
 

@@ -77,6 +77,16 @@ def test_bad_item_input_is_a_4xx_naming_it(bases: dict[str, str], path: str, nam
     assert named in response.json()["detail"]
 
 
+def test_a_collection_search_pgstac_refuses_is_a_400(bases: dict[str, str]) -> None:
+    # pgSTAC's RAISE EXCEPTION (query and filter together) was a 500.
+    response = httpx.get(
+        f"{bases['collection']}/info",
+        params={"query": '{"eo:cloud_cover": {"lt": 10}}', "filter": "eo:cloud_cover < 10"},
+    )
+    assert response.status_code == 400, response.text
+    assert "query or filter" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
