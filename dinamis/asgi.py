@@ -75,6 +75,22 @@ def loads_finite(raw: bytes | str) -> Any:
     )
 
 
+def positions(value: Any) -> int:
+    """Arrays of numbers in a parsed JSON document: the positions of its geometries (a bbox
+    counts as one). Counted without recursion, the document's depth being the client's."""
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            if node and isinstance(node[0], int | float) and not isinstance(node[0], bool):
+                count += 1
+            else:
+                stack.extend(node)
+    return count
+
+
 def replaying(raw: bytes, receive: Receive) -> Receive:
     """A ``receive`` giving ``raw`` as the whole body, then what ``receive`` gives."""
     replayed = False

@@ -26,6 +26,7 @@ from dinamis.asgi import (
     NotUnicodeError,
     buffered_body,
     loads_finite,
+    positions,
     replaying,
 )
 
@@ -47,6 +48,9 @@ class SearchLimits(BaseSettings):
     """Largest JSON body of a search (an ``intersects`` polygon included)."""
     max_json_depth: int = Field(default=32, gt=0)
     """Deepest nesting of arrays and objects in a search body."""
+    max_positions: int = Field(default=10_000, gt=0)
+    """Most positions of an ``intersects`` geometry: PostGIS's cost grows faster than their
+    number (a self-intersecting ring of 40,000 took 13 s, of 10,000 under one)."""
 
 
 class BadRequestError(ValueError):
@@ -193,6 +197,8 @@ def check_query(query_string: str, limits: SearchLimits) -> str | None:
             parsed = check_json_text(value.encode(), limits, key)
             if not isinstance(parsed, dict):
                 raise BadRequestError(f"'{key}' must be a JSON object, as sent: {value[:100]!r}.")
+            if key == "intersects":
+                check_positions(parsed, limits)
         elif key == "filter":
             if len(value) > limits.max_filter_chars:
                 check_shape(Shape(len(value), 0, 0), limits)
@@ -227,6 +233,15 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
     if what == "filter":
         check_shape(json_shape(value, len(raw)), limits)
     return value
+
+
+def check_positions(geometry: Any, limits: SearchLimits) -> None:
+    count = positions(geometry)
+    if count > limits.max_positions:
+        raise LimitExceededError(
+            f"intersects has {count:,} positions; the limit (max_positions) is "
+            f"{limits.max_positions:,}: simplify the geometry."
+        )
 
 
 def check_nul(scope: Scope) -> None:
@@ -271,6 +286,8 @@ def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
             "'fields' must be a JSON object with 'include' and 'exclude' lists, not "
             f"{json.dumps(body['fields'])[:100]}."
         )
+    if "intersects" in body:
+        check_positions(body["intersects"], limits)
     search_filter = body.get("filter")
     if isinstance(search_filter, str):  # CQL2 text in a JSON body
         check_shape(text_shape(search_filter), limits)

@@ -228,7 +228,11 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
     app.add_middleware(CachePolicyMiddleware)
-    app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyCheckMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_positions=settings.max_positions,
+    )
     # Inside the body-size check: a registered search's filter is bounded as the API's are.
     app.user_middleware.append(
         Middleware(

@@ -4,7 +4,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import NotANumberError, NotUnicodeError, buffered_body, loads_finite
+from dinamis.asgi import (
+    NotANumberError,
+    NotUnicodeError,
+    buffered_body,
+    loads_finite,
+    positions,
+)
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
@@ -50,12 +56,13 @@ class BodyCheckMiddleware:
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
     held in memory whole. Refuses (400) a JSON body holding NaN, Infinity or 1e400, which are no
     JSON numbers but which Python's parser accepts and geometry maths then silently mishandle,
-    integers past 64 bits and lone surrogates, which no answer echoing them can encode, and one
-    nested past the parser's recursion limit."""
+    integers past 64 bits and lone surrogates, which no answer echoing them can encode, one
+    nested past the parser's recursion limit, and geometries of more than ``max_positions``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_positions: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_positions = max_positions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -72,7 +79,7 @@ class BodyCheckMiddleware:
             return
         if "json" in headers.get("content-type", ""):
             try:
-                loads_finite(raw)
+                count = positions(loads_finite(raw))
             except NotANumberError as error:
                 detail = (
                     f"{error}: coordinates and values must be finite, within a double's range "
@@ -90,5 +97,12 @@ class BodyCheckMiddleware:
                 await JSONResponse({"detail": detail}, 400)(scope, receive, send)
                 return
             except ValueError:
-                pass  # malformed: the app's own parser says where
+                count = 0  # malformed: the app's own parser says where
+            if count > self.max_positions:
+                detail = (
+                    f"the body's geometries have {count:,} positions; the limit "
+                    f"(max_positions) is {self.max_positions:,}: simplify them"
+                )
+                await JSONResponse({"detail": detail}, 400)(scope, receive, send)
+                return
         await self.app(scope, receive, send)

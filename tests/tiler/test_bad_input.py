@@ -16,6 +16,18 @@ OVER = morecantile.tms.get("WebMercatorQuad").tile(
     (BOUNDS[0] + BOUNDS[2]) / 2, (BOUNDS[1] + BOUNDS[3]) / 2, 15
 )
 TILE = f"/tiles/WebMercatorQuad/{OVER.z}/{OVER.x}/{OVER.y}.png"
+# A self-intersecting ring over the image, one position more than the tiler's default limit.
+ZIGZAG = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [[BOUNDS[0] + i * 1e-6, BOUNDS[1] + i % 2 * 0.01] for i in range(10_000)]
+            + [[BOUNDS[0], BOUNDS[1]]]
+        ],
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +153,11 @@ def test_bad_geometries_are_a_4xx(bases: dict[str, str], coordinates: list) -> N
         ("/searches/register", "[" * 50_000 + "]" * 50_000, "nests too deep"),
         ("{item}/feature.tif?assets=image", '{"a": ' * 30_000 + "1" + "}" * 30_000,
          "nests too deep"),
+        # Statistics in a zigzag ring of 40,000 positions took 10 s.
+        ("{item}/statistics?assets=image", json.dumps(ZIGZAG), "max_positions"),
     ],
 )  # fmt: skip
-def test_bodies_no_answer_can_echo_are_a_400(
+def test_bad_bodies_are_a_400_naming_them(
     tiler_url: str, bases: dict[str, str], route: str, body: str, named: str
 ) -> None:
     url = route.format(item=bases["item"]) if route.startswith("{") else f"{tiler_url}{route}"
