@@ -97,9 +97,10 @@ class SecureReader(CachedGeometry, Reader):
                 "once its COG is made"
             )
 
-    def _check_bands(self, options: dict[str, Any]) -> None:
-        """Refuse band indexes the file has not (``image|bidx=0``, ``image_b9``): rasterio
-        fails on them with an IndexError, which said nothing to the client (a 500)."""
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Refuse band indexes the file has not (``image|bidx=0``, ``image_b9``), and a nodata
+        value its data type cannot hold (``nodata=inf`` or ``256`` on bytes): rasterio and
+        numpy failed on them with errors that said nothing to the client (500s)."""
         indexes = options.get("indexes")
         wanted = [indexes] if isinstance(indexes, int) else list(indexes or [])
         if options.get("expression"):
@@ -110,6 +111,14 @@ class SecureReader(CachedGeometry, Reader):
                 f"item '{self.item_id}': band {', '.join(map(str, outside))} out of range: the "
                 f"asset has {count} band(s), numbered from 1 to {count}"
             )
+        nodata, dtype = options.get("nodata"), np.dtype(self.dataset.dtypes[0])
+        if nodata is not None and dtype.kind in "iu":
+            bounds = np.iinfo(dtype)
+            if not (math.isfinite(nodata) and bounds.min <= nodata <= bounds.max):
+                raise BadRequestError(
+                    f"item '{self.item_id}': nodata={nodata:g} does not fit the asset's {dtype} "
+                    f"values ({bounds.min} to {bounds.max})"
+                )
 
     def info(self, **options: Any) -> Info:
         if options:  # an asset's options (``image|bidx=1``) given to a route describing it
@@ -122,7 +131,7 @@ class SecureReader(CachedGeometry, Reader):
 
     def point(self, lon: float, lat: float, **kwargs: Any) -> PointData:
         self._located()
-        self._check_bands(kwargs)
+        self._check_options(kwargs)
         return super().point(lon, lat, **kwargs)
 
     def tile(
@@ -143,7 +152,7 @@ class SecureReader(CachedGeometry, Reader):
     ) -> ImageData:
         cols, rows = _output_size(self.width, self.height, max_size, height, width)
         self.limits.check_pixels(cols, rows, "preview")
-        self._check_bands(kwargs)
+        self._check_options(kwargs)
         return super().preview(max_size=max_size, height=height, width=width, **kwargs)
 
     def part(
@@ -157,7 +166,7 @@ class SecureReader(CachedGeometry, Reader):
         **kwargs: Any,
     ) -> ImageData:
         self._located()
-        self._check_bands(kwargs)
+        self._check_options(kwargs)
         # Crops default to the image's CRS (rio-tiler would use the bbox's), so a bbox given
         # in degrees still yields native pixels.
         dst_crs = dst_crs or self.crs

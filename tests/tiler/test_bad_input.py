@@ -59,6 +59,8 @@ def bases(tiler_url: str, access_items: Items) -> dict[str, str]:
         (f"/point/{CENTRE}?assets=image|bidx=-1", "band -1 out of range"),
         (f'{TILE}?assets=image&colormap={{"a": [0, 0, 0]}}', "colormap"),
         (f"{TILE}?assets=image&colormap=[1]", "colormap"),
+        (f"{TILE}?assets=image&nodata=inf", "nodata=inf does not fit"),
+        (f"/point/{CENTRE}?assets=image&nodata=256", "nodata=256 does not fit"),
         (f'{TILE}?assets=image&colormap={{"1": [999, 0, 0]}}', "colormap"),
     ],
 )
