@@ -102,6 +102,8 @@ def test_malformed_input_is_a_named_4xx(
     [
         ("/collections?fields=-id", None, "collections"),  # links need the id (was a KeyError)
         ("/collections?fields=-properties,-id,", None, "collections"),
+        # A 6-number bbox: pgSTAC made a solid of it, which PostGIS could not compare.
+        ("/collections?bbox=-5,42,0,8,51,100", None, "collections"),
     ],
 )
 def test_odd_requests_found_failing_are_served(
