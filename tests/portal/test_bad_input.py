@@ -1,5 +1,5 @@
-"""Odd URLs the portal once answered 500 to (found by probing it over HTTP with generated
-input): each is a page in the reader's language saying what is wrong."""
+"""Odd URLs and files the portal once answered 500 to (found by probing it over HTTP with
+generated input): each is a page, or a message, in the reader's language saying what is wrong."""
 
 import re
 
@@ -44,3 +44,30 @@ def test_odd_urls_are_a_page_saying_why(
     response = operator_session.get(path, headers={"Accept-Language": language})
     assert response.status_code == status, response.text[:500]
     assert message[language] in response.text
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "message"),
+    [
+        # GEOS refused the unclosed ring GDAL read; NaN and 1e400 made an answer JSON cannot
+        # write: all three were 500s.
+        ("[[1, 43], [2, 43], [2, 44], [1.5, 43.5]]", "ne peut pas être lu comme GeoJSON"),
+        ("[[NaN, 43], [2, 43], [2, 44], [NaN, 43]]", "ne peut pas être lu comme GeoJSON"),
+        ("[[1e400, 43], [2, 43], [2, 44], [1e400, 43]]", "Les polygones du fichier ne sont pas"),
+    ],
+)
+def test_area_files_that_give_no_area_say_why(
+    operator_session: httpx.Client, coordinates: str, message: str
+) -> None:
+    page = operator_session.get("/requests/new", headers={"Accept-Language": "fr"})
+    csrf = CSRF.search(page.text)
+    assert csrf, page.text[:300]
+    content = f'{{"type": "Polygon", "coordinates": [{coordinates}]}}'.encode()
+    response = operator_session.post(
+        "/requests/aoi",
+        data={"csrf": csrf[1]},
+        files={"file": ("zone.geojson", content, "application/geo+json")},
+        headers={"Accept-Language": "fr"},
+    )
+    assert response.status_code == 400, response.text
+    assert message in response.json()["error"]
