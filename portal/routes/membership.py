@@ -206,6 +206,9 @@ async def _managed_entity(page: Web, entity_id: str) -> int:
 
 async def _entity(page: Web, entity_id: int) -> Entity:
     try:
+        # Past 64 bits no entity has the id: the database would say "out of range".
+        if not 0 < entity_id < 2**63:
+            raise access_store.NotFoundError(f"entity {entity_id}")
         return await page.access.run(access_store.get_entity, entity_id)
     except access_store.NotFoundError as error:  # an operator manages any id, even unknown
         raise PageError(404, page.gettext("There is no page at this address.")) from error

@@ -36,6 +36,7 @@ def operator_session(portal: Portal) -> httpx.Client:
         # An entity id no entity has, asked by one who may manage any.
         ("/entities/0/users", 404, NO_PAGE),
         ("/entities/999999999/users", 404, NO_PAGE),
+        ("/entities/99999999999999999999/users", 404, NO_PAGE),
     ],
 )
 def test_odd_urls_are_a_page_saying_why(
