@@ -108,6 +108,45 @@ def test_abusive_searches_are_refused_at_once_without_memory(server: Served) -> 
     assert growth < RSS_GROWTH_MB, f"RSS grew by {growth:.0f} MiB"
 
 
+# Ill-typed filters whose validation by cql2 grew exponentially: 18 s and 5.8 GB for the first,
+# more than 2 GB for the second (450 characters, eight operators).
+POINT, BOX = {"type": "Point", "coordinates": [0, 0]}, {"bbox": [0, 0, 1, 1]}
+COSTLY_FILTERS = [
+    "id = 'x' ---- y",
+    {"op": "t_intersects", "args": [
+        {"op": "casei", "args": [None, {"op": "*", "args": [None, -1.5]}, BOX]},
+        {"op": "between", "args": [{"op": "and", "args": [1, {"property": "p"}]}, BOX,
+                                   {"op": "/", "args": [{"date": "2024-01-01"}, True, POINT]}]},
+        {"op": "accenti", "args": [POINT, POINT, {"op": "a_contains", "args": [1, BOX, None]}]},
+    ]},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("costly", COSTLY_FILTERS, ids=["text", "json"])
+def test_filters_costly_to_validate_are_refused_within_the_limits(
+    server: Served, method: str, costly: str | dict
+) -> None:
+    lang = "cql2-text" if isinstance(costly, str) else "cql2-json"
+    before = server.rss_mb()
+    started = time.monotonic()
+    if method == "GET":
+        text = costly if isinstance(costly, str) else json.dumps(costly)
+        response = httpx.get(
+            f"{server.url}/search", params={"filter-lang": lang, "filter": text}, timeout=60
+        )
+    else:
+        response = httpx.post(
+            f"{server.url}/search", json={"filter-lang": lang, "filter": costly}, timeout=60
+        )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400, response.text
+    assert "max_filter_check_seconds" in response.json()["description"], response.text
+    # The limit (1 s), the worker's start and the machine's load; before, 18 s.
+    assert elapsed < LIMITS.max_filter_check_seconds + 5, elapsed
+    assert server.rss_mb() - before < RSS_GROWTH_MB
+
+
 def test_filters_within_the_limits_still_work(server: Served) -> None:
     depth = LIMITS.max_filter_depth
     text = "NOT " * depth + "platform='x'"
