@@ -41,7 +41,7 @@ from titiler.mosaic.extensions.wmts import wmtsExtension as wmtsExtensionMosaic
 from titiler.pgstac import __version__ as titiler_pgstac_version
 from titiler.pgstac.db import close_db_connection
 from titiler.pgstac.dependencies import CollectionIdParams, SearchIdParams
-from titiler.pgstac.errors import PGSTAC_STATUS_CODES
+from titiler.pgstac.errors import PGSTAC_STATUS_CODES, BackendError
 from titiler.pgstac.extensions import searchInfoExtension
 from titiler.pgstac.factory import (
     MosaicTilerFactory,
@@ -77,7 +77,7 @@ from tiler.dependencies import (
     mosaic_renders,
     no_environment,
 )
-from tiler.errors import STATUS_CODES, internal_error
+from tiler.errors import STATUS_CODES, backend_error, internal_error
 from tiler.first_use import FirstUse
 from tiler.gdal import configure_gdal
 from tiler.inline import inline
@@ -188,6 +188,7 @@ def create_app(
     # titiler answers failures with the exception's text: file paths, database messages.
     for failure in (error for error, code in status_codes.items() if code == 500):
         app.add_exception_handler(failure, internal_error)
+    app.add_exception_handler(BackendError, backend_error)
     app.add_exception_handler(RequestValidationError, validation_handler(422))
     add_outage_handlers(app, db)
     _add_middlewares(app, settings)

@@ -2,12 +2,13 @@
 
 import logging
 
-from psycopg.errors import RaiseException
+from psycopg.errors import DataError, RaiseException
 from rio_tiler.errors import RioTilerError
 from starlette import status
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from titiler.core.errors import TilerError
+from titiler.pgstac.errors import BackendError
 
 
 class ForbiddenAssetError(TilerError):
@@ -48,3 +49,15 @@ async def internal_error(request: Request, error: Exception) -> JSONResponse:
     """What nothing else answered: logged whole, answered without its internal message."""
     logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "internal error: the failure is logged"}, 500)
+
+
+async def backend_error(request: Request, error: Exception) -> JSONResponse:
+    """titiler-pgstac's failure to register a collection's search: the request's fault (400)
+    when pgSTAC could not read its filter (a DataError: an operator without its operands, say),
+    else as any other failure."""
+    assert isinstance(error, BackendError)
+    cause = error.__cause__
+    if isinstance(cause, DataError):
+        reason = cause.diag.message_primary or type(cause).__name__
+        return JSONResponse({"detail": f"search refused by the catalogue: {reason}"}, 400)
+    return await internal_error(request, error)
