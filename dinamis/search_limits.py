@@ -52,7 +52,7 @@ class SearchLimits(BaseSettings):
     max_json_depth: int = Field(default=32, gt=0)
     """Deepest nesting of arrays and objects in a search body."""
     max_filter_check_seconds: float = Field(default=1.0, gt=0)
-    max_filter_check_mb: int = Field(default=512, gt=128)
+    max_filter_check_mb: int = Field(default=256, gt=128)
     """Time and address space cql2 may take to validate a filter, in a worker process: past
     them the filter is refused (its validation grows exponentially on ill-typed filters)."""
     max_positions: int = Field(default=10_000, gt=0)
