@@ -377,6 +377,12 @@ class _GuardedAssets:
         return super().point(*args, threads=self.threads, **kwargs)  # type: ignore[misc]
 
     def _get_asset_info(self, asset: AssetType) -> AssetInfo:
+        # Options with no asset before them ("|bidx=1"): rio-tiler's ValueError was a 500.
+        if isinstance(asset, dict) and not asset.get("name"):
+            raise InvalidAssetName(
+                f"item '{self._item_id}': asset options without an asset name; name it first, "
+                "as in 'image|bidx=1'"
+            )
         info = super()._get_asset_info(asset)  # type: ignore[misc]
         try:
             info["url"] = self.guard.check(info["url"], self._collection)

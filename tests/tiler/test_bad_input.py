@@ -83,6 +83,8 @@ def test_bad_input_is_a_4xx_naming_it(
         ("/statistics?assets=image|expression=b1*b7", "band 7 out of range"),
         ("/info?assets=image|bidx=1", "band options"),
         ("/info.geojson?assets=image|expression=b1", "band options"),
+        ("/info?assets=|bidx=1", "without an asset name"),
+        ("/preview.png?assets=|bidx=1", "without an asset name"),
     ],
 )
 def test_bad_item_input_is_a_4xx_naming_it(bases: dict[str, str], path: str, named: str) -> None:
