@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Header, HTTPException, Query, Request
+from fastapi import BackgroundTasks, Depends, Header, HTTPException, Path, Query, Request
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
 
@@ -93,6 +93,9 @@ async def _token_principal(request: Request, token: str) -> Principal:
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(principal_dependency)]
+# Ids in paths are the database's 64-bit keys: a larger number was its "out of range" (a 500).
+EntityId = Annotated[int, Path(gt=0, lt=2**63, description="An entity's id.")]
+UserId = Annotated[int, Path(gt=0, lt=2**63, description="A user's id.")]
 
 
 async def authenticated(request: Request, principal: OptionalPrincipal) -> Principal:

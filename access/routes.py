@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from access import store
 from access.assets import asset_path
 from access.dependencies import (
+    EntityId,
     OptionalPrincipal,
+    UserId,
     active,
     authenticated,
     decide,
@@ -148,7 +150,7 @@ async def acknowledge(code: str, principal: Active, access: Access) -> dict[str,
 
 @router.get("/entities/{entity_id}/users", summary="Users of an entity (its referent or admins)")
 async def entity_users(
-    entity_id: int, principal: Authenticated, access: Access
+    entity_id: EntityId, principal: Authenticated, access: Access
 ) -> list[dict[str, Any]]:
     try:
         store.check_manages(require_active(principal), entity_id)
@@ -161,7 +163,9 @@ async def entity_users(
 
 
 @router.post("/users/{user_id}/activate", summary="Activate a user (their referent or admins)")
-async def activate_user(user_id: int, principal: Authenticated, access: Access) -> dict[str, Any]:
+async def activate_user(
+    user_id: UserId, principal: Authenticated, access: Access
+) -> dict[str, Any]:
     try:
         user = await access.run(store.activate_user, user_id, require_active(principal))
     except store.NotFoundError as error:

@@ -4,11 +4,13 @@ A CQL2 text filter of a few hundred ``NOT`` took gigabytes in the CQL2 parser, a
 ten thousand items seconds and tens of megabytes: so the size, depth and number of terms of
 every filter (query string or JSON body, text or JSON), the body itself and the page ``limit``
 are bounded here, as an ASGI middleware in front of stac-fastapi, which answers 400 naming the
-limit instead. The same middleware refuses what PostgreSQL cannot hold (NUL characters) and
-search bodies that are not JSON objects, which stac-fastapi turned into 500s.
+limit instead; so is the cost of validating a filter (:mod:`dinamis.cql2_guard`). The same
+middleware refuses what PostgreSQL cannot hold (NUL characters) and search bodies that are not
+JSON objects, which stac-fastapi turned into 500s.
 """
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,11 +19,19 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import NotANumberError, buffered_body, loads_finite, replaying
+from dinamis.asgi import (
+    NotANumberError,
+    NotUnicodeError,
+    buffered_body,
+    loads_finite,
+    positions,
+    replaying,
+)
+from dinamis.cql2_guard import Cql2Guard
 
 
 class SearchLimits(BaseSettings):
@@ -41,6 +51,13 @@ class SearchLimits(BaseSettings):
     """Largest JSON body of a search (an ``intersects`` polygon included)."""
     max_json_depth: int = Field(default=32, gt=0)
     """Deepest nesting of arrays and objects in a search body."""
+    max_filter_check_seconds: float = Field(default=1.0, gt=0)
+    max_filter_check_mb: int = Field(default=256, gt=128)
+    """Time and address space cql2 may take to validate a filter, in a worker process: past
+    them the filter is refused (its validation grows exponentially on ill-typed filters)."""
+    max_positions: int = Field(default=10_000, gt=0)
+    """Most positions of an ``intersects`` geometry: PostGIS's cost grows faster than their
+    number (a self-intersecting ring of 40,000 took 13 s, of 10,000 under one)."""
 
 
 class BadRequestError(ValueError):
@@ -49,6 +66,10 @@ class BadRequestError(ValueError):
 
 class LimitExceededError(BadRequestError):
     """The request asks more than a limit allows; the message names the limit."""
+
+
+class NotJsonError(BadRequestError):
+    """A search body sent as another media type than JSON (415)."""
 
 
 # String literals ('it''s') and double-quoted identifiers hide words and brackets.
@@ -114,6 +135,23 @@ def json_shape(value: Any, chars: int | None = None) -> Shape:
     depths = list(_operators(value))
     size = chars if chars is not None else len(json.dumps(value))
     return Shape(size, max(depths, default=0), len(depths))
+
+
+logger = logging.getLogger(__name__)
+_guards: dict[tuple[float, int], Cql2Guard] = {}
+
+
+def check_validation_cost(source: str, is_json: bool, limits: SearchLimits) -> None:
+    """Refuse a filter whose validation by cql2 would take more than the limits allow."""
+    key = (limits.max_filter_check_seconds, limits.max_filter_check_mb)
+    guard = _guards.setdefault(key, Cql2Guard(*key))
+    if not guard.within_limits(source, is_json):
+        logger.warning("filter refused, its validation past the limits: %.200s", source)
+        raise LimitExceededError(
+            f"filter cannot be validated within {limits.max_filter_check_seconds:g} s and "
+            f"{limits.max_filter_check_mb} MB (max_filter_check_seconds, max_filter_check_mb): "
+            "check the kinds of its operands (numbers for arithmetic, text for LIKE...)."
+        )
 
 
 def check_shape(shape: Shape, limits: SearchLimits) -> None:
@@ -183,16 +221,36 @@ def check_query(query_string: str, limits: SearchLimits) -> str | None:
             parsed = check_json_text(value.encode(), limits, key)
             if not isinstance(parsed, dict):
                 raise BadRequestError(f"'{key}' must be a JSON object, as sent: {value[:100]!r}.")
+            if key == "intersects":
+                check_positions(parsed, limits)
         elif key == "filter":
-            if len(value) > limits.max_filter_chars:
-                check_shape(Shape(len(value), 0, 0), limits)
-            if lang == "cql2-json" or value.lstrip().startswith(("{", "[")):
-                check_json_text(value.encode(), limits, "filter")
-            else:
-                check_shape(text_shape(value), limits)
+            check_filter_param(value, lang, limits)
     if not clamped:
         return None
     return urlencode([(k, str(limits.max_limit) if k == "limit" else v) for k, v in params])
+
+
+def check_filter_param(value: str, lang: str | None, limits: SearchLimits) -> None:
+    """A filter of a query string: its shape, then what validating it costs."""
+    if len(value) > limits.max_filter_chars:
+        check_shape(Shape(len(value), 0, 0), limits)
+    is_json = lang == "cql2-json" or value.lstrip().startswith(("{", "["))
+    if is_json:
+        check_json_text(value.encode(), limits, "filter")
+    else:
+        check_shape(text_shape(value), limits)
+    check_validation_cost(value, is_json, limits)
+
+
+def check_query_filters(query_string: str, limits: SearchLimits) -> None:
+    """The filters of a query string alone (an app checking the rest itself)."""
+    if b"filter" not in query_string.encode("latin-1"):
+        return
+    params = parse_qsl(query_string, keep_blank_values=True)
+    lang = next((v for k, v in params if k in ("filter-lang", "filter_lang")), None)
+    for key, value in params:
+        if key == "filter" and value:
+            check_filter_param(value, lang, limits)
 
 
 def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
@@ -207,14 +265,25 @@ def check_json_text(raw: bytes, limits: SearchLimits, what: str) -> Any:
         value = loads_finite(raw)
     except NotANumberError as error:
         raise BadRequestError(
-            f"{error} is not a JSON number (RFC 8259): bbox, coordinates and every other number "
-            "must be finite."
+            f"{error}: bbox, coordinates and every other number must be finite, within a "
+            "double's range (integers within 64 bits)."
         ) from error
+    except NotUnicodeError as error:
+        raise BadRequestError(f"{what}: {error}.") from error
     except ValueError:
         return None  # malformed: the API's own parser says where
     if what == "filter":
         check_shape(json_shape(value, len(raw)), limits)
     return value
+
+
+def check_positions(geometry: Any, limits: SearchLimits) -> None:
+    count = positions(geometry)
+    if count > limits.max_positions:
+        raise LimitExceededError(
+            f"intersects has {count:,} positions; the limit (max_positions) is "
+            f"{limits.max_positions:,}: simplify the geometry."
+        )
 
 
 def check_nul(scope: Scope) -> None:
@@ -224,6 +293,18 @@ def check_nul(scope: Scope) -> None:
         raise BadRequestError("NUL character (\\0) in the path.")
     if b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
         raise BadRequestError("NUL character (%00) in the query string.")
+
+
+def check_media_type(scope: Scope) -> None:
+    """A search body is JSON: FastAPI hands any other media type (or none, its content types
+    being strict) to the request model as bytes, which stac-pydantic's validators then failed
+    on (a 500)."""
+    media_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+    if not (media_type == "application/json" or media_type.endswith("+json")):
+        raise NotJsonError(
+            "the body of a search is JSON: send it with Content-Type: application/json, not "
+            f"{repr(media_type) if media_type else 'without a Content-Type'}."
+        )
 
 
 def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
@@ -247,11 +328,15 @@ def check_body(raw: bytes, limits: SearchLimits) -> bytes | None:
             "'fields' must be a JSON object with 'include' and 'exclude' lists, not "
             f"{json.dumps(body['fields'])[:100]}."
         )
+    if "intersects" in body:
+        check_positions(body["intersects"], limits)
     search_filter = body.get("filter")
     if isinstance(search_filter, str):  # CQL2 text in a JSON body
         check_shape(text_shape(search_filter), limits)
+        check_validation_cost(search_filter, False, limits)
     elif search_filter is not None:
         check_shape(json_shape(search_filter), limits)
+        check_validation_cost(json.dumps(search_filter), True, limits)
     if not over_limit(body.get("limit"), limits):
         return None
     return json.dumps({**body, "limit": limits.max_limit}).encode()
@@ -293,20 +378,25 @@ class SearchLimitsMiddleware:
             return
         clamped = False
         try:
-            if not self.bodies_only:
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            if self.bodies_only:
+                check_query_filters(query_string, self.limits)
+            else:
                 check_nul(scope)
-                query = check_query(scope.get("query_string", b"").decode("latin-1"), self.limits)
+                query = check_query(query_string, self.limits)
                 if query is not None:
                     scope = {**scope, "query_string": query.encode("latin-1")}
                     clamped = True
             if self._is_search_body(scope):
+                check_media_type(scope)
                 raw, _ = await buffered_body(receive, self.limits.max_body_bytes)
                 lowered = check_body(raw, self.limits)
                 clamped = clamped or lowered is not None
                 receive = replaying(lowered if lowered is not None else raw, receive)
         except BadRequestError as error:
             code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
-            response = JSONResponse({"code": code, self.message_key: str(error)}, 400)
+            status = 415 if isinstance(error, NotJsonError) else 400
+            response = JSONResponse({"code": code, self.message_key: str(error)}, status)
             await response(scope, receive, send)
             return
         if clamped:

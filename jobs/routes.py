@@ -226,7 +226,7 @@ def processes_router(settings: JobsSettings | None = None) -> APIRouter:
         request: Request,
         principal: Caller,
         limit: Annotated[int, Query(ge=1, le=settings.page_limit)] = 20,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=settings.max_offset)] = 0,
     ) -> JobList:
         """The caller's jobs, newest first."""
         jobs = await get_access(request).run(store.list_jobs, principal.user_id, limit + 1, offset)

@@ -24,6 +24,8 @@ class JobsSettings(BaseSettings):
     """Runs a job gets when its worker dies under it; then it fails, saying so."""
     page_limit: int = Field(default=100, gt=0, le=1000)
     """Jobs per page of ``GET /jobs``, at most."""
+    max_offset: int = Field(default=1_000_000, gt=0, le=2**62)
+    """Jobs ``GET /jobs`` may skip, at most (the database's offset is a 64-bit integer)."""
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     """Size of an execution request, at most."""
     shutdown_seconds: float = Field(default=30, ge=0)

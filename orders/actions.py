@@ -9,14 +9,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from stapi_pydantic import (
     OrderPayload,
 )
 
-from access.dependencies import get_access
+from access.dependencies import EntityId, get_access
 from access.models import Principal, Role
 from access.policy import is_operator
 from access.state import AccessState
@@ -61,7 +61,6 @@ class TrancheBody(BaseModel):
 
 
 Access = Annotated[AccessState, Depends(get_access)]
-EntityId = Annotated[int, Path(gt=0, lt=2**63, description="An entity's id.")]
 
 
 async def _operator(request: Request) -> Principal:

@@ -35,7 +35,7 @@ from orders.products import (
 )
 from orders.rules import Kind, ProductRules, load_rules
 from orders.settings import OrdersSettings
-from orders.web import OrdersState, remember_principal
+from orders.web import OrdersState, refuse_cql2_filter, remember_principal
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,9 @@ def orders_router(
         yield
 
     router = APIRouter(
-        prefix=settings.prefix, lifespan=lifespan, dependencies=[Depends(remember_principal)]
+        prefix=settings.prefix,
+        lifespan=lifespan,
+        dependencies=[Depends(remember_principal), Depends(refuse_cql2_filter)],
     )
     root = RootRouter(
         get_orders=get_orders,

@@ -46,6 +46,20 @@ async def remember_principal(request: Request, principal: OptionalPrincipal) -> 
     request.state.principal = principal
 
 
+async def refuse_cql2_filter(request: Request) -> None:
+    """Orders, quotes and opportunities take no CQL2 filter (constraints are order parameters):
+    refused before the body is validated, where stapi-pydantic's check of a filter it cannot
+    read (``"x = "``, a number past 64 bits) fails with a bare exception, a 500."""
+    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # malformed: FastAPI's own parser says where
+    if isinstance(body, dict) and body.get("filter"):
+        raise HTTPException(422, "requests take no CQL2 filter: constraints are order parameters.")
+
+
 def caller(request: Request, changes: bool = False) -> Principal:
     """The caller; for a change (an order, an action), one using their API key or OpenID
     Connect login: short-lived access tokens travel in URLs and only ever read."""
@@ -161,8 +175,6 @@ async def prepare_submission(request: Request, product: ProductRules, payload: O
     """The checked and priced submission (with the principal), or the refusal as HTTP."""
     principal = caller(request)
     state, access = orders_state(request), get_access(request)
-    if payload.filter:
-        raise HTTPException(422, "orders take no CQL2 filter: constraints are order parameters.")
     decision = await access.decide(principal, product.collection)
     parameters = payload.order_parameters.model_dump(mode="json")
     geometry = payload.geometry.model_dump(mode="json", exclude_none=True)

@@ -60,7 +60,8 @@ def read_aoi(name: str, content: bytes, limits: Limits) -> dict[str, Any]:
             geometries, crs = _shapefile(content, limits)
         else:
             geometries, crs = _layers(content, limits)
-    except (DataSourceError, DataLayerError) as error:
+    # GEOS refuses what GDAL read (an unclosed ring): the file is as damaged.
+    except (DataSourceError, DataLayerError, GEOSException) as error:
         raise AoiFileError(
             N_("The file cannot be read as %(format)s: it is damaged or in another format."),
             format=kind,
@@ -74,6 +75,9 @@ def read_aoi(name: str, content: bytes, limits: Limits) -> dict[str, Any]:
         merged = shapely.union_all(polygons)
     except GEOSException as error:
         raise AoiFileError(N_("The polygons of the file are not valid.")) from error
+    # NaN or infinite coordinates (which a GeoJSON may hold) make no area, nor any JSON answer.
+    if not np.isfinite(shapely.get_coordinates(merged)).all():
+        raise AoiFileError(N_("The polygons of the file are not valid."))
     if crs is None:
         raise AoiFileError(
             N_("The file does not say its coordinate system (a shapefile needs its .prj).")

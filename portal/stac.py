@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -79,9 +80,12 @@ class StacClient:
         except ValueError:
             return response.status_code, {"detail": response.text[:300]}
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    async def _json(
+        self, method: str, path: str, missing: tuple[int, ...] = (404,), **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """The answer, or ``None`` when its status is one of ``missing``."""
         status, body = await self.call(method, path, **kwargs)
-        if status == 404:
+        if status in missing:
             return None
         if status >= 400:
             raise CatalogueError(str(body)[:300])
@@ -91,7 +95,10 @@ class StacClient:
         return await self._json("POST", "/search", json=query.body(limit)) or {}
 
     async def item(self, collection_id: str, item_id: str) -> dict[str, Any] | None:
-        return await self._json("GET", f"/collections/{collection_id}/items/{item_id}")
+        """The item, or ``None`` when there is none; ids are whatever a URL held (a NUL, a
+        slash): quoted, and an id the API refuses outright (400) names no item either."""
+        path = f"/collections/{quote(collection_id, safe='')}/items/{quote(item_id, safe='')}"
+        return await self._json("GET", path, missing=(400, 404))
 
     async def collections(self) -> list[dict[str, Any]]:
         found = await self._json("GET", "/collections") or {}

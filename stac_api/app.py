@@ -8,16 +8,20 @@ from contextlib import asynccontextmanager
 
 from asyncpg.exceptions import (
     CharacterNotInRepertoireError,
+    DataError,
+    PostgresSyntaxError,
     RaiseError,
     UntranslatableCharacterError,
 )
 from brotli_asgi import BrotliMiddleware
-from fastapi import Depends, FastAPI, status
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from stac_fastapi.api.errors import add_exception_handlers
 from stac_fastapi.pgstac.app import instantiate_api
 from stac_fastapi.pgstac.config import PostgresSettings, ServerSettings
 from stac_fastapi.pgstac.db import close_db_connection
 from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
 
 from access.dependencies import require_admin
 from access.logs import install_secret_filter
@@ -37,6 +41,7 @@ from dinamis.proxy import ForwardedMiddleware
 from dinamis.refusal import RefusedError, refused
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
+from dinamis.validation import validation_handler
 from stac_api import item_links, pools
 from stac_api.client import DinamisClient
 from stac_api.collection_assets import router as collection_assets_router
@@ -109,15 +114,22 @@ def create_app(
     )
     # pgSTAC rejects what it cannot search (an unknown CQL2 operator, a bad property) with
     # RAISE EXCEPTION: the request was at fault, not the server.
-    # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same.
+    # Text PostgreSQL cannot store (NUL where the guard did not look, say) is the same, and so
+    # is a value it cannot read as its type (a datetime of "2024", a number past a double's).
     add_exception_handlers(
         api.app,
         {
             RaiseError: status.HTTP_400_BAD_REQUEST,
             UntranslatableCharacterError: status.HTTP_400_BAD_REQUEST,
             CharacterNotInRepertoireError: status.HTTP_400_BAD_REQUEST,
+            DataError: status.HTTP_400_BAD_REQUEST,
         },
     )
+    # stac-fastapi's own 400, which failed to encode an echoed NaN or lone surrogate.
+    api.app.add_exception_handler(
+        RequestValidationError, validation_handler(status.HTTP_400_BAD_REQUEST, with_body=True)
+    )
+    api.app.add_exception_handler(PostgresSyntaxError, _free_text_error)
     add_outage_handlers(api.app, db)
     api.app.add_exception_handler(RefusedError, refused)
     _tune_compression(api.app, settings)
@@ -126,6 +138,18 @@ def create_app(
         Middleware(SearchLimitsMiddleware, limits=limits or SearchLimits())
     )
     return api.app
+
+
+async def _free_text_error(request: Request, error: Exception) -> JSONResponse:
+    """pgSTAC turns a collection search's ``q`` into a PostgreSQL text query, which refuses
+    what it cannot parse (a lone quote, a trailing ``&``): the request's fault. Any other
+    syntax error is the server's own, and stays a 500."""
+    if "tsquery" not in str(error):
+        raise error
+    return JSONResponse(
+        {"code": "InvalidQueryParameter", "description": f"q cannot be searched: {error}."},
+        status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def _tune_compression(app: FastAPI, settings: ApiSettings) -> None:

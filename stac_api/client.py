@@ -112,6 +112,13 @@ class DinamisClient(CoreCrudClient):
         # A blank `query=` means no query, as on /search; stac-fastapi-pgstac would parse it.
         if kwargs.get("query") == "":
             kwargs["query"] = None
+        # pgSTAC makes a solid of a 6-number bbox, which PostGIS cannot compare (a 500):
+        # collections are searched by their 2D extent, so the elevations are dropped.
+        if (bbox := kwargs.get("bbox")) and len(bbox) == 6:
+            kwargs["bbox"] = [bbox[0], bbox[1], bbox[3], bbox[4]]
+        # A collection's links are made from its id: fields=-id was a KeyError (a 500).
+        if kwargs.get("fields"):
+            kwargs["fields"] = [name for name in kwargs["fields"] if name not in ("", "-id")]
         result = await super().all_collections(request, **kwargs)
         # With the fields extension the answer is already a response.
         body = json.loads(result.body) if isinstance(result, JSONResponse) else result

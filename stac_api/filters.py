@@ -41,8 +41,8 @@ class Operator(StrEnum):
 def _checked_query(query: dict[str, dict["Operator", Any]] | None) -> Any:
     for name, ops in (query or {}).items():
         for op, value in ops.items():
-            if op is Operator.in_ and not isinstance(value, list):
-                raise ValueError(f"query: '{name}' 'in' takes a list of values.")
+            if op is Operator.in_ and not (isinstance(value, list) and value):
+                raise ValueError(f"query: '{name}' 'in' takes a list of one value or more.")
             if op in _TEXT_OPS and not isinstance(value, str):
                 raise ValueError(f"query: '{name}' '{op.value}' takes a string.")
     return query
@@ -92,10 +92,28 @@ def _checked(value: str | Cql2, language: str) -> None:
 def _cql2_error(source: str, is_text: bool) -> str | None:
     """Why ``source`` (CQL2 text, or CQL2-JSON as JSON text) is no valid CQL2, or ``None``."""
     try:
-        Expr(source if is_text else json.loads(source)).validate()
+        expression = Expr(source if is_text else json.loads(source))
+        expression.validate()
     except Exception as error:  # cql2 raises bare Exceptions, with the parser's message
         return str(error)
+    if _has_empty_list(expression.to_json()):
+        # Valid CQL2, but pgSTAC writes it as SQL's "IN ()", a syntax error (a 500).
+        return "'in' takes a list of one value or more"
     return None
+
+
+def _has_empty_list(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            args = value.get("args")
+            if value.get("op") == "in" and isinstance(args, list) and [] in args[1:]:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def cql2_json(text: str) -> Cql2:

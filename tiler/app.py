@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from starlette_cramjam.middleware import CompressionMiddleware
 from titiler.core import __version__ as titiler_version
 from titiler.core.algorithm import algorithms as available_algorithms
-from titiler.core.dependencies import ColorMapParams, DatasetParams, DefaultDependency
+from titiler.core.dependencies import DatasetParams, DefaultDependency
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from titiler.core.factory import (
     AlgorithmFactory,
@@ -41,7 +41,7 @@ from titiler.mosaic.extensions.wmts import wmtsExtension as wmtsExtensionMosaic
 from titiler.pgstac import __version__ as titiler_pgstac_version
 from titiler.pgstac.db import close_db_connection
 from titiler.pgstac.dependencies import CollectionIdParams, SearchIdParams
-from titiler.pgstac.errors import PGSTAC_STATUS_CODES
+from titiler.pgstac.errors import PGSTAC_STATUS_CODES, BackendError
 from titiler.pgstac.extensions import searchInfoExtension
 from titiler.pgstac.factory import (
     MosaicTilerFactory,
@@ -66,6 +66,7 @@ from dinamis.plugins import tiler_routers
 from dinamis.proxy import ForwardedMiddleware
 from dinamis.search_limits import SearchLimits, SearchLimitsMiddleware
 from dinamis.settings import get_settings
+from dinamis.validation import validation_handler
 from tiler.catalogue import CatalogueCache, ItemIdParams
 from tiler.dependencies import (
     MosaicBackendParams,
@@ -76,7 +77,7 @@ from tiler.dependencies import (
     mosaic_renders,
     no_environment,
 )
-from tiler.errors import STATUS_CODES, internal_error, validation_error
+from tiler.errors import STATUS_CODES, backend_error, internal_error
 from tiler.first_use import FirstUse
 from tiler.gdal import configure_gdal
 from tiler.inline import inline
@@ -84,7 +85,7 @@ from tiler.limits import Limits
 from tiler.middleware import BodyCheckMiddleware, CachePolicyMiddleware
 from tiler.mosaic import LimitedPgSTACBackend
 from tiler.output import render
-from tiler.parameters import BoundedParams, bounded_params, checked_path
+from tiler.parameters import BoundedParams, bounded_params, checked_colormap, checked_path
 from tiler.reader import ItemReader, MosaicItemReader
 from tiler.renders import search_renders, with_default_render
 from tiler.settings import TilerSettings
@@ -187,7 +188,8 @@ def create_app(
     # titiler answers failures with the exception's text: file paths, database messages.
     for failure in (error for error, code in status_codes.items() if code == 500):
         app.add_exception_handler(failure, internal_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(BackendError, backend_error)
+    app.add_exception_handler(RequestValidationError, validation_handler(422))
     add_outage_handlers(app, db)
     _add_middlewares(app, settings)
 
@@ -227,7 +229,11 @@ def _add_middlewares(app: FastAPI, settings: TilerSettings) -> None:
     )
     # Outside the one above, so that it sees (and narrows) the header that one sets.
     app.add_middleware(CachePolicyMiddleware)
-    app.add_middleware(BodyCheckMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyCheckMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_positions=settings.max_positions,
+    )
     # Inside the body-size check: a registered search's filter is bounded as the API's are.
     app.user_middleware.append(
         Middleware(
@@ -263,7 +269,7 @@ def _rendering(
         "layer_dependency": with_default_render(params.layer, renders),
         "dataset_dependency": with_default_render(DatasetParams, renders),
         "render_dependency": with_default_render(params.render, renders),
-        "colormap_dependency": with_default_render(ColorMapParams, renders),
+        "colormap_dependency": with_default_render(checked_colormap, renders),
         "tile_dependency": params.tile,
         "stats_dependency": params.statistics,
         "histogram_dependency": params.histogram,

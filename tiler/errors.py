@@ -1,16 +1,14 @@
 """Errors the tiler raises on purpose, and the HTTP status each one is answered with."""
 
 import logging
-import math
-from typing import Any
 
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from psycopg.errors import DataError, RaiseException
 from rio_tiler.errors import RioTilerError
 from starlette import status
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from titiler.core.errors import TilerError
+from titiler.pgstac.errors import BackendError
 
 
 class ForbiddenAssetError(TilerError):
@@ -41,27 +39,25 @@ STATUS_CODES: dict[type[Exception], int] = {
     # geometry, a buffer that is no multiple of 0.5...): titiler answers them 500. Its own
     # subclasses keep their status (404 for a tile outside the bounds, and so on).
     RioTilerError: status.HTTP_400_BAD_REQUEST,
+    # pgSTAC refuses with RAISE EXCEPTION what it cannot search (query and filter together on a
+    # collection's tiles, an unknown operator): the request was at fault, as the API says too.
+    RaiseException: status.HTTP_400_BAD_REQUEST,
 }
-
-
-def _json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as text: JSON has no NaN, and echoing one back fails."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
-async def validation_error(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422, whatever the input it echoes (a body with NaN coordinates, say)."""
-    assert isinstance(error, RequestValidationError)
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors()))}, 422)
 
 
 async def internal_error(request: Request, error: Exception) -> JSONResponse:
     """What nothing else answered: logged whole, answered without its internal message."""
     logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "internal error: the failure is logged"}, 500)
+
+
+async def backend_error(request: Request, error: Exception) -> JSONResponse:
+    """titiler-pgstac's failure to register a collection's search: the request's fault (400)
+    when pgSTAC could not read its filter (a DataError: an operator without its operands, say),
+    else as any other failure."""
+    assert isinstance(error, BackendError)
+    cause = error.__cause__
+    if isinstance(cause, DataError):
+        reason = cause.diag.message_primary or type(cause).__name__
+        return JSONResponse({"detail": f"search refused by the catalogue: {reason}"}, 400)
+    return await internal_error(request, error)

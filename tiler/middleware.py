@@ -4,7 +4,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinamis.asgi import NotANumberError, buffered_body, loads_finite
+from dinamis.asgi import (
+    NotANumberError,
+    NotUnicodeError,
+    buffered_body,
+    loads_finite,
+    positions,
+)
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
@@ -59,12 +65,15 @@ class CachePolicyMiddleware:
 class BodyCheckMiddleware:
     """Refuses a request body larger than ``max_bytes`` (413), by its Content-Length or as it
     streams in, before more of it is read: a GeoJSON or a search of any size would otherwise be
-    held in memory whole. Refuses (400) a JSON body holding NaN or Infinity, which are no JSON
-    numbers but which Python's parser accepts and geometry maths then silently mishandle."""
+    held in memory whole. Refuses (400) a JSON body holding NaN, Infinity or 1e400, which are no
+    JSON numbers but which Python's parser accepts and geometry maths then silently mishandle,
+    integers past 64 bits and lone surrogates, which no answer echoing them can encode, one
+    nested past the parser's recursion limit, and geometries of more than ``max_positions``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_positions: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_positions = max_positions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -81,11 +90,30 @@ class BodyCheckMiddleware:
             return
         if "json" in headers.get("content-type", ""):
             try:
-                loads_finite(raw)
+                count = positions(loads_finite(raw))
             except NotANumberError as error:
-                detail = f"{error} is not a JSON number: coordinates and values must be finite"
+                detail = (
+                    f"{error}: coordinates and values must be finite, within a double's range "
+                    "(integers within 64 bits)"
+                )
+                await JSONResponse({"detail": detail}, 400)(scope, receive, send)
+                return
+            except NotUnicodeError as error:
+                await JSONResponse({"detail": str(error)}, 400)(scope, receive, send)
+                return
+            except RecursionError:
+                # Counting the depth first would cost more than parsing: the parser's own
+                # recursion limit (about a thousand levels) is the bound, past any GeoJSON.
+                detail = "the JSON body nests too deep (a GeoJSON feature is a few levels)"
                 await JSONResponse({"detail": detail}, 400)(scope, receive, send)
                 return
             except ValueError:
-                pass  # malformed: the app's own parser says where
+                count = 0  # malformed: the app's own parser says where
+            if count > self.max_positions:
+                detail = (
+                    f"the body's geometries have {count:,} positions; the limit "
+                    f"(max_positions) is {self.max_positions:,}: simplify them"
+                )
+                await JSONResponse({"detail": detail}, 400)(scope, receive, send)
+                return
         await self.app(scope, receive, send)

@@ -5,11 +5,15 @@ checks them once parsed; a value past a limit is a 400 naming it (``LimitExceede
 The factories take these in place of titiler's own.
 """
 
+import inspect
 import math
 from dataclasses import dataclass
+from typing import Any
 
+from rio_tiler.types import ColorMapType
 from starlette.requests import Request
 from titiler.core.dependencies import (
+    ColorMapParams,
     DefaultDependency,
     HistogramParams,
     ImageRenderingParams,
@@ -100,6 +104,58 @@ def bounded_params(limits: Limits) -> BoundedParams:
         part=BoundedPart,
         render=BoundedRendering,
     )
+
+
+def _is_colour(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) in (3, 4)
+        and all(isinstance(c, int) and 0 <= c <= 255 for c in value)
+    )
+
+
+def _is_interval(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and math.isfinite(v) for v in value)
+        and value[0] <= value[1]
+    )
+
+
+def checked_colormap(**values: Any) -> ColorMapType | None:
+    """titiler's colour map parameters (``colormap_name``, ``colormap``), refused with a 400
+    saying the expected form unless they make a colour map: titiler reads
+    ``{"a": [0, 0, 0]}``, ``[1]`` or ``5`` with errors it does not catch (500s), or not at all."""
+    try:
+        colormap = ColorMapParams(**values)
+    except (ValueError, TypeError) as error:
+        colormap, reason = None, str(error)
+    else:
+        # A named map comes from the library (its name checked by titiler): only a client's own
+        # JSON is checked.
+        if (
+            colormap is None
+            or values.get("colormap_name")
+            or (
+                isinstance(colormap, dict)
+                and all(isinstance(k, int) and _is_colour(v) for k, v in colormap.items())
+            )
+        ):
+            return colormap
+        if isinstance(colormap, list) and all(
+            isinstance(entry, tuple) and _is_interval(entry[0]) and _is_colour(entry[1])
+            for entry in colormap
+        ):
+            return colormap
+        reason = "not a colour map"
+    raise BadRequestError(
+        f'colormap: {reason}. Send {{"value": [r, g, b, a], ...}} with integer values, or '
+        "[[[min, max], [r, g, b, a]], ...] with finite min <= max; colours are 0 to 255."
+    )
+
+
+checked_colormap.__signature__ = inspect.signature(ColorMapParams)  # type: ignore[attr-defined]
 
 
 COORDINATES = ("lon", "lat", "minx", "miny", "maxx", "maxy")

@@ -24,9 +24,11 @@ from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import InvalidAssetName
+from rio_tiler.expression import parse_expression
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData, Info, PointData
 from rio_tiler.types import AssetInfo, AssetType, BBox
+from titiler.core.errors import BadRequestError
 from titiler.pgstac.reader import PgSTACReader, SimpleSTACReader
 
 from ingest.item import ORIGINAL
@@ -95,12 +97,41 @@ class SecureReader(CachedGeometry, Reader):
                 "once its COG is made"
             )
 
-    def info(self) -> Info:
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Refuse band indexes the file has not (``image|bidx=0``, ``image_b9``), and a nodata
+        value its data type cannot hold (``nodata=inf`` or ``256`` on bytes): rasterio and
+        numpy failed on them with errors that said nothing to the client (500s)."""
+        indexes = options.get("indexes")
+        wanted = [indexes] if isinstance(indexes, int) else list(indexes or [])
+        if options.get("expression"):
+            wanted += parse_expression(options["expression"])
+        count = self.dataset.count
+        if outside := sorted({index for index in wanted if not 1 <= index <= count}):
+            raise BadRequestError(
+                f"item '{self.item_id}': band {', '.join(map(str, outside))} out of range: the "
+                f"asset has {count} band(s), numbered from 1 to {count}"
+            )
+        nodata, dtype = options.get("nodata"), np.dtype(self.dataset.dtypes[0])
+        if nodata is not None and dtype.kind in "iu":
+            bounds = np.iinfo(dtype)
+            if not (math.isfinite(nodata) and bounds.min <= nodata <= bounds.max):
+                raise BadRequestError(
+                    f"item '{self.item_id}': nodata={nodata:g} does not fit the asset's {dtype} "
+                    f"values ({bounds.min} to {bounds.max})"
+                )
+
+    def info(self, **options: Any) -> Info:
+        if options:  # an asset's options (``image|bidx=1``) given to a route describing it
+            raise BadRequestError(
+                f"item '{self.item_id}': info describes every band of an asset; band options "
+                f"({', '.join(options)}) apply to pictures and values only"
+            )
         self._located()
         return super().info()
 
     def point(self, lon: float, lat: float, **kwargs: Any) -> PointData:
         self._located()
+        self._check_options(kwargs)
         return super().point(lon, lat, **kwargs)
 
     def tile(
@@ -121,6 +152,7 @@ class SecureReader(CachedGeometry, Reader):
     ) -> ImageData:
         cols, rows = _output_size(self.width, self.height, max_size, height, width)
         self.limits.check_pixels(cols, rows, "preview")
+        self._check_options(kwargs)
         return super().preview(max_size=max_size, height=height, width=width, **kwargs)
 
     def part(
@@ -134,6 +166,7 @@ class SecureReader(CachedGeometry, Reader):
         **kwargs: Any,
     ) -> ImageData:
         self._located()
+        self._check_options(kwargs)
         # Crops default to the image's CRS (rio-tiler would use the bbox's), so a bbox given
         # in degrees still yields native pixels.
         dst_crs = dst_crs or self.crs
@@ -344,6 +377,12 @@ class _GuardedAssets:
         return super().point(*args, threads=self.threads, **kwargs)  # type: ignore[misc]
 
     def _get_asset_info(self, asset: AssetType) -> AssetInfo:
+        # Options with no asset before them ("|bidx=1"): rio-tiler's ValueError was a 500.
+        if isinstance(asset, dict) and not asset.get("name"):
+            raise InvalidAssetName(
+                f"item '{self._item_id}': asset options without an asset name; name it first, "
+                "as in 'image|bidx=1'"
+            )
         info = super()._get_asset_info(asset)  # type: ignore[misc]
         try:
             info["url"] = self.guard.check(info["url"], self._collection)

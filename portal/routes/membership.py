@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from access import store as access_store
-from access.models import EntityCategory, UserStatus
+from access.models import Entity, EntityCategory, UserStatus
 from portal import store
 from portal.validation import COUNTRY, valid_email, valid_siret
 from portal.web import Form, PageError, Web, WebDep, field, signed_in, valid_link
@@ -204,10 +204,20 @@ async def _managed_entity(page: Web, entity_id: str) -> int:
     return wanted
 
 
+async def _entity(page: Web, entity_id: int) -> Entity:
+    try:
+        # Past 64 bits no entity has the id: the database would say "out of range".
+        if not 0 < entity_id < 2**63:
+            raise access_store.NotFoundError(f"entity {entity_id}")
+        return await page.access.run(access_store.get_entity, entity_id)
+    except access_store.NotFoundError as error:  # an operator manages any id, even unknown
+        raise PageError(404, page.gettext("There is no page at this address.")) from error
+
+
 @router.get("/entities/{entity_id}/users", response_class=HTMLResponse)
 async def entity_users(entity_id: str, page: WebDep) -> HTMLResponse:
     wanted = await _managed_entity(page, entity_id)
-    entity = await page.access.run(access_store.get_entity, wanted)
+    entity = await _entity(page, wanted)
     users = await page.access.run(access_store.list_users, wanted)
     return page.render("entity_users.html", entity=entity, users=users, errors={}, values={})
 
@@ -215,7 +225,7 @@ async def entity_users(entity_id: str, page: WebDep) -> HTMLResponse:
 @router.post("/entities/{entity_id}/users", response_class=HTMLResponse)
 async def invite(entity_id: str, page: WebDep, form: Form) -> Response:
     wanted = await _managed_entity(page, entity_id)
-    entity = await page.access.run(access_store.get_entity, wanted)
+    entity = await _entity(page, wanted)
     values = {"email": field(form, "email", 320), "name": field(form, "name", 200)}
     errors = {}
     if not valid_email(values["email"]):

@@ -11,6 +11,7 @@ import rasterio
 from dinamis.settings import Settings
 from ingest.load import get_item, upsert_item
 from jobs.models import CONFORMANCE
+from jobs.settings import JobsSettings
 from tests.entitlements import People, bearer
 from tests.jobs.conftest import Dems, submit
 
@@ -44,6 +45,14 @@ def test_only_signed_in_users_with_their_key_submit(api_url: str, raw_item: str,
     )
     assert with_token.status_code == 401
     assert httpx.get(f"{api_url}/jobs").status_code == 401
+
+
+def test_a_job_page_past_the_offset_limit_is_refused(alice: httpx.Client) -> None:
+    # Past 64 bits the database refused the offset (found by probing the API: a 500).
+    for offset in (JobsSettings().max_offset + 1, 2**63):
+        response = alice.get("/jobs", params={"offset": offset})
+        assert response.status_code == 400, response.text
+        assert "offset" in response.text and "less than or equal" in response.text
 
 
 def _refused(client: httpx.Client, inputs: dict, status: int, words: str) -> None:

@@ -179,6 +179,20 @@ BAD = {
         400,
         "attempts",
     ),
+    # stapi-pydantic's check of a filter it cannot read failed with a bare exception (a 500).
+    "unreadable CQL2 filter": (TASKING, {**payload(square(500)), "filter": "x = "}, 422, "CQL2"),
+    "filter with a number past 64 bits": (
+        "/stapi/products/pleiades-archive/orders",
+        {**payload(square(500)), "filter": {"op": "=", "args": [{"property": "x"}, 10**30]}},
+        422,
+        "CQL2",
+    ),
+    "filter on opportunities": (
+        "/stapi/products/pleiades-tasking/opportunities",
+        {**payload(square(500)), "filter": "x = "},
+        422,
+        "CQL2",
+    ),
     "unknown archive scene": (
         "/stapi/products/pleiades-archive/orders",
         payload(square(500), scenes=["NOPE"]),

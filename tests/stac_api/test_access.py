@@ -166,6 +166,21 @@ def test_referent_manages_own_entity_only(api_url, people) -> None:
     assert plain.status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/entities/99999999999999999999/users"),
+        ("GET", "/entities/0/users"),
+        ("POST", "/users/99999999999999999999/activate"),
+    ],
+)
+def test_ids_past_the_database_keys_are_a_400_naming_them(api_url, people, method, path) -> None:
+    # Found by probing the API as an admin: the database's "out of range" was a 500.
+    response = httpx.request(method, f"{api_url}{path}", headers=bearer(people.admin))
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"][0]["loc"][-1] in ("entity_id", "user_id"), response.text
+
+
 def test_me_explains_each_licensed_collection(api_url, people) -> None:
     me = httpx.get(f"{api_url}/auth/me", headers=bearer(people.no_licence)).json()
     assert me["user"]["email"] == "bob@lab.test"

@@ -30,6 +30,13 @@ def deep_array(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
+def ring(positions: int) -> dict:
+    """A polygon of ``positions`` zigzagging (self-intersecting) over France: its cost in PostGIS
+    grew faster than its size (40,000 positions took 13 s)."""
+    points = [[-5 + 13 * i / positions, 42 + 9 * (i % 2)] for i in range(positions - 1)]
+    return {"type": "Polygon", "coordinates": [[*points, points[0]]]}
+
+
 ABUSES = [
     # (method, path, params, json body, raw body, the limit named)
     ("GET", "/search", {"filter-lang": "cql2-text", "filter": "NOT " * 1000 + "platform='x'"},
@@ -55,6 +62,8 @@ ABUSES = [
                              "filter-lang": "cql2-text"}, None, "max_filter_depth"),
     ("POST", "/search", {}, None, deep_array(100_000), "max_json_depth"),
     ("POST", "/search", {}, None, json.dumps({"ids": ["x" * 100] * 20_000}), "max_body_bytes"),
+    ("POST", "/search", {}, {"intersects": ring(LIMITS.max_positions + 1)}, None,
+     "max_positions"),
 ]  # fmt: skip
 
 
@@ -97,6 +106,45 @@ def test_abusive_searches_are_refused_at_once_without_memory(server: Served) -> 
         assert elapsed < 1.0, (limit, elapsed)
     growth = server.rss_mb() - before
     assert growth < RSS_GROWTH_MB, f"RSS grew by {growth:.0f} MiB"
+
+
+# Ill-typed filters whose validation by cql2 grew exponentially: 18 s and 5.8 GB for the first,
+# more than 2 GB for the second (450 characters, eight operators).
+POINT, BOX = {"type": "Point", "coordinates": [0, 0]}, {"bbox": [0, 0, 1, 1]}
+COSTLY_FILTERS = [
+    "id = 'x' ---- y",
+    {"op": "t_intersects", "args": [
+        {"op": "casei", "args": [None, {"op": "*", "args": [None, -1.5]}, BOX]},
+        {"op": "between", "args": [{"op": "and", "args": [1, {"property": "p"}]}, BOX,
+                                   {"op": "/", "args": [{"date": "2024-01-01"}, True, POINT]}]},
+        {"op": "accenti", "args": [POINT, POINT, {"op": "a_contains", "args": [1, BOX, None]}]},
+    ]},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("costly", COSTLY_FILTERS, ids=["text", "json"])
+def test_filters_costly_to_validate_are_refused_within_the_limits(
+    server: Served, method: str, costly: str | dict
+) -> None:
+    lang = "cql2-text" if isinstance(costly, str) else "cql2-json"
+    before = server.rss_mb()
+    started = time.monotonic()
+    if method == "GET":
+        text = costly if isinstance(costly, str) else json.dumps(costly)
+        response = httpx.get(
+            f"{server.url}/search", params={"filter-lang": lang, "filter": text}, timeout=60
+        )
+    else:
+        response = httpx.post(
+            f"{server.url}/search", json={"filter-lang": lang, "filter": costly}, timeout=60
+        )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400, response.text
+    assert "max_filter_check_seconds" in response.json()["description"], response.text
+    # The limit (1 s), the worker's start and the machine's load; before, 18 s.
+    assert elapsed < LIMITS.max_filter_check_seconds + 5, elapsed
+    assert server.rss_mb() - before < RSS_GROWTH_MB
 
 
 def test_filters_within_the_limits_still_work(server: Served) -> None:

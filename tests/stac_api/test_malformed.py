@@ -44,6 +44,31 @@ CASES = [
      400, "nosuchfield"),
     ("GET", f"/collections/{COLLECTION}/items", {"sortby": "nosuchfield"}, None, None, 400,
      "nosuchfield"),
+    # Found by probing the running API with generated input: each was a 500.
+    ("POST", "/search", {}, None, '{"ids": ["\\ud800"]}', 400, "lone UTF-16 surrogate"),
+    ("POST", "/search", {}, None, '{"collections": ["a\\udc00b"]}', 400, "lone UTF-16 surrogate"),
+    ("POST", "/search", {}, None, '{"limit": 1e400}', 400, "1e400 is past a double's range"),
+    ("POST", "/search", {}, None, '{"bbox": [1' + "0" * 400 + ', 0, 1, 1]}', 400,
+     "(401 digits) is an integer past 64 bits"),
+    # Past 64 bits: the answer's encoder (orjson) holds no more, and a search echoes its body in
+    # its links (it was a 500).
+    ("POST", "/search", {}, None, '{"limit": 2, "x": 1' + "0" * 30 + "}", 400,
+     "integer past 64 bits"),
+    ("POST", "/aggregate", {}, {"datetime": "2024"}, None, 400, "syntax for type timestamp"),
+    ("GET", "/collections", {"q": "'"}, None, None, 400, "q cannot be searched"),
+    ("GET", "/collections", {"q": "sea &"}, None, None, 400, "q cannot be searched"),
+    ("POST", "/stapi/products/spot-tasking/orders", {}, None,
+     '{"geometry": {"type": "Point", "coordinates": [NaN, 0]}}', 400, '"nan"'),
+    # An empty 'in' list: pgSTAC wrote SQL's "IN ()", a syntax error.
+    ("POST", "/search", {}, {"query": {"platform": {"in": []}}}, None, 400, "one value or more"),
+    ("GET", "/search", {"query": '{"platform": {"in": []}}'}, None, None, 400, "one value or more"),
+    ("POST", "/search", {}, {"filter": {"op": "in", "args": [{"property": "id"}, []]}}, None, 400,
+     "one value or more"),
+    ("POST", "/aggregate", {}, {"filter": {"op": "and", "args": [
+        {"op": "in", "args": [{"property": "id"}, []]}, {"op": "=", "args": [1, 1]}]}}, None,
+     400, "one value or more"),
+    ("POST", "/stapi/products/spot-tasking/orders", {}, None, '{"properties": {"a": "\\ud800"}}',
+     400, "field required"),
 ]  # fmt: skip
 
 
@@ -70,6 +95,40 @@ def test_malformed_input_is_a_named_4xx(
     assert response.status_code == status, response.text
     answer = response.json()
     assert words.lower() in json.dumps(answer).lower(), answer
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "key"),
+    [
+        ("/collections?fields=-id", None, "collections"),  # links need the id (was a KeyError)
+        ("/collections?fields=-properties,-id,", None, "collections"),
+        # A 6-number bbox: pgSTAC made a solid of it, which PostGIS could not compare.
+        ("/collections?bbox=-5,42,0,8,51,100", None, "collections"),
+    ],
+)
+def test_odd_requests_found_failing_are_served(
+    api_url: str, search_items: list[dict], path: str, body: str | None, key: str
+) -> None:
+    if body is None:
+        response = httpx.get(f"{api_url}{path}")
+    else:
+        response = httpx.post(
+            f"{api_url}{path}", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()[key], response.text
+    assert all(entry["id"] for entry in response.json()[key])
+
+
+@pytest.mark.parametrize("path", ["/search", "/aggregate"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_search_body_that_is_not_json_is_a_415(
+    api_url: str, path: str, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = httpx.post(f"{api_url}{path}", content=b'{"limit": 1}', headers=headers)
+    assert response.status_code == 415, response.text
+    assert "Content-Type: application/json" in response.json()["description"], response.text
 
 
 @pytest.mark.parametrize("depth", [200, 300, 400])
