@@ -20,7 +20,8 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
 class ExplainedError(Exception):
     """``detail``, the reason in English: ``message`` with ``params`` put in it."""
 
-    def __init__(self, message: str, **params: Any) -> None:
+    # Positional-only: a reason's values may be called anything (``status``, ``message``).
+    def __init__(self, message: str, /, **params: Any) -> None:
         self.message = message
         self.params = params
         self.detail = message % params if params else message
@@ -34,7 +35,7 @@ class ExplainedError(Exception):
 class RefusedError(ExplainedError):
     """``status`` (4xx) and the reason the caller reads."""
 
-    def __init__(self, status: int, message: str, **params: Any) -> None:
+    def __init__(self, status: int, message: str, /, **params: Any) -> None:
         super().__init__(message, **params)
         self.status = status
 

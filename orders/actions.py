@@ -20,6 +20,7 @@ from access.dependencies import EntityId, get_access
 from access.models import Principal, Role
 from access.policy import is_operator
 from access.state import AccessState
+from dinamis.refusal import RefusedError
 from orders import store
 from orders.products import (
     parameters_model,
@@ -79,9 +80,9 @@ async def _apply(request: Request, order_id: str, change: Any) -> dict[str, Any]
     try:
         changed: OrderRecord = await get_access(request).run(change)
     except TransitionError as error:
-        raise HTTPException(409, str(error)) from error
+        raise RefusedError.because(409, error) from error
     except ForbiddenError as error:
-        raise HTTPException(403, str(error)) from error
+        raise RefusedError.because(403, error) from error
     except store.NotFoundError as error:
         raise HTTPException(404, f"no {error}.") from error
     log.info(

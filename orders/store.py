@@ -16,6 +16,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 from stapi_pydantic import OrderStatusCode as Status
 
+from dinamis.refusal import N_
 from orders.rules import Kind, Quote, Rules, rules_from_json
 from orders.workflow import Action, ForbiddenError, TransitionError, next_status, refunds_tranche
 
@@ -362,7 +363,9 @@ def act(
     with who and why; :class:`TransitionError` when it does not apply."""
     order = get_order(conn, order_id, lock=True)
     if not actor.operator and actor.user_id != order.user_id:
-        raise ForbiddenError(f"only the requester or DINAMIS operators may {action.value} it.")
+        raise ForbiddenError(
+            N_("only the requester or DINAMIS operators may %(action)s it."), action=action.value
+        )
     status = next_status(
         action,
         order.status,
@@ -446,13 +449,16 @@ def deliver(
     order = get_order(conn, order_id, lock=True)
     if order.status is not Status.processing:
         raise TransitionError(
-            f"cannot deliver an order that is {order.status.value} (only when processing)."
+            N_("cannot deliver an order that is %(status)s (only when processing)."),
+            status=order.status.value,
         )
     for item_collection, item_id in items:
         if item_collection != collection:
             raise TransitionError(
-                f"item '{item_id}' is in '{item_collection}'; "
-                f"this order delivers to '{collection}'."
+                N_("item '%(item)s' is in '%(collection)s'; this order delivers to '%(target)s'."),
+                item=item_id,
+                collection=item_collection,
+                target=collection,
             )
         row = conn.execute("SELECT pgstac.get_item(%s, %s)", (item_id, item_collection)).fetchone()
         if row is None or row[0] is None:

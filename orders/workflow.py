@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from stapi_pydantic import OrderStatusCode as Status
 
+from dinamis.refusal import N_, ExplainedError
+
 
 class Action(StrEnum):
     ACCEPT = "accept"
@@ -20,11 +22,11 @@ class Action(StrEnum):
     CANCEL = "cancel"
 
 
-class TransitionError(ValueError):
+class TransitionError(ExplainedError, ValueError):
     """The action does not apply to the order as it stands; the message says why."""
 
 
-class ForbiddenError(PermissionError):
+class ForbiddenError(ExplainedError, PermissionError):
     """The actor may see the order but not take this action on it."""
 
 
@@ -85,14 +87,19 @@ def next_status(
     """
     step = STEPS[action]
     if step.operator_only and not by_operator:
-        raise ForbiddenError(f"only DINAMIS operators may {action.value} an order.")
+        raise ForbiddenError(
+            N_("only DINAMIS operators may %(action)s an order."), action=action.value
+        )
     if current not in step.sources:
         allowed = ", ".join(sorted(s.value for s in step.sources))
         raise TransitionError(
-            f"cannot {action.value} an order that is {current.value} (only when {allowed})."
+            N_("cannot %(action)s an order that is %(status)s (only when %(allowed)s)."),
+            action=action.value,
+            status=current.value,
+            allowed=allowed,
         )
     if step.needs_reason and not (reason and reason.strip()):
-        raise TransitionError(f"say why: '{action.value}' needs a reason.")
+        raise TransitionError(N_("say why: '%(action)s' needs a reason."), action=action.value)
     match action:
         case Action.ACCEPT | Action.AGREE:
             return Status.accepted
@@ -100,14 +107,14 @@ def next_status(
             return Status.rejected
         case Action.QUOTE:
             if not due:
-                raise TransitionError("nothing to quote: the request is within the free quota.")
+                raise TransitionError(N_("nothing to quote: the request is within the free quota."))
             if agreed:
-                raise TransitionError("the requester already agreed to the quote.")
+                raise TransitionError(N_("the requester already agreed to the quote."))
             return Status.reserved
         case Action.FORWARD:
             if due and not agreed:
                 raise TransitionError(
-                    "the quote awaits the requester's agreement: send it first (quote)."
+                    N_("the quote awaits the requester's agreement: send it first (quote).")
                 )
             return Status.processing if archive else Status.tasked
         case Action.ATTEMPT:
@@ -123,6 +130,6 @@ def next_status(
                 return Status.cancelled
             if current not in _BEFORE_PROVIDER:
                 raise TransitionError(
-                    "the provider already has this order: ask DINAMIS to cancel it."
+                    N_("the provider already has this order: ask DINAMIS to cancel it.")
                 )
             return Status.user_cancelled

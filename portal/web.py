@@ -110,7 +110,7 @@ class Web:
         """Signed in as programme staff: the back-office is theirs."""
         return self.principal is not None and is_operator(self.principal)
 
-    def gettext(self, message: str, **params: Any) -> str:
+    def gettext(self, message: str, /, **params: Any) -> str:
         text = i18n.translations(self.language).gettext(message)
         return text % params if params else text
 

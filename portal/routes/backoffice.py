@@ -507,11 +507,13 @@ async def _change(
         return await _request_page(page, order, 400, _invalid(page, error), values=values)
     try:
         changed = await page.access.run(change, checked)
-    except (TransitionError, ForbiddenError, orders_store.NotFoundError) as error:
-        status = 404 if isinstance(error, orders_store.NotFoundError) else 409
-        reason = f"no {error}." if status == 404 else str(error)
+    except orders_store.NotFoundError as error:
         current = await _order(page, str(order.id))
-        return await _request_page(page, current, status, reason, values=values)
+        return await _request_page(page, current, 404, f"no {error}.", values=values)
+    except (TransitionError, ForbiddenError) as error:
+        current = await _order(page, str(order.id))
+        reason = page.reason(error.message, error.params)
+        return await _request_page(page, current, 409, reason, values=values)
     log.info(
         "order %s is %s (%s) by %s",
         changed.id,

@@ -254,7 +254,7 @@ def test_tasking_journey_from_drawing_to_download(
     assert "C’est fait" in office.text_content("#done")
     # Forwarding before the requester agreed to the quote: the API's reason, nothing changed.
     act(operator_browser, "forward")
-    assert "the quote awaits the requester's agreement" in office.text_content("#refusal")
+    assert "le devis attend l’accord du demandeur" in office.text_content("#refusal")
     assert status_shown(operator_browser) == "accepted"
     operator_browser.shot("backoffice-refused")
     act(operator_browser, "quote", "Devis DSP 2026")
