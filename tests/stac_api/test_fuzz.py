@@ -83,16 +83,20 @@ def operations(api_url: str, access_items) -> list[tuple[str, list[str], list[st
     return found
 
 
-def check(response: httpx.Response, what: Any) -> None:
-    assert response.status_code < 500, (what, response.status_code, response.text[:500])
-
-
-@settings(
+# Each test draws 150 requests against the live API; no example database between runs.
+PROBING = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
 )
+
+
+def check(response: httpx.Response, what: Any) -> None:
+    assert response.status_code < 500, (what, response.status_code, response.text[:500])
+
+
+@PROBING
 @given(data=st.data())
 def test_no_read_route_answers_5xx(api_url: str, operations, data: st.DataObject) -> None:
     path, path_params, query_params = data.draw(st.sampled_from(operations))
@@ -117,12 +121,7 @@ def test_read_routes_found_failing(api_url: str, access_items, query: str) -> No
         assert response.json()["type"] == "FeatureCollection"
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    database=None,
-)
+@PROBING
 @given(body=search_bodies)
 # Found by this test: pgSTAC read a non-expression filter as a boolean literal.
 @example(body={"filter": {"filter": -1}})
@@ -145,12 +144,7 @@ def post_operations(api_url: str, access_items) -> list[tuple[str, list[str], li
     return found
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    database=None,
-)
+@PROBING
 @given(data=st.data())
 def test_no_post_route_answers_5xx(
     api_url: str, post_operations, people: People, data: st.DataObject
