@@ -19,13 +19,34 @@ import multiprocessing
 import os
 import resource
 import threading
-from functools import lru_cache
+from collections.abc import Iterator
+from contextvars import ContextVar
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from cachetools import LRUCache
+
 # A new worker imports cql2 before it says it is ready.
 STARTUP_SECONDS = 30
+VERDICTS = 1024
+
+# Whether this caller may wait for the worker (up to the time limit): not an event loop.
+_may_wait: ContextVar[bool] = ContextVar("cql2_guard_may_wait", default=False)
+
+
+class WouldWaitError(Exception):
+    """A new filter's verdict needs the worker, and this caller may not wait for it."""
+
+
+@contextlib.contextmanager
+def waiting_allowed() -> Iterator[None]:
+    """Within it, a new filter is sent to the worker and waited for (in a thread, say)."""
+    token = _may_wait.set(True)
+    try:
+        yield
+    finally:
+        _may_wait.reset(token)
 
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
@@ -51,7 +72,24 @@ class Cql2Guard:
         self.memory_mb = memory_mb
         self._lock = threading.Lock()
         self._worker: tuple[BaseProcess, Connection] | None = None
-        self.within_limits = lru_cache(maxsize=1024)(self._within_limits)
+        # Kept per filter, which clients repeat on every page and every pan of a map.
+        self._verdicts: LRUCache[tuple[str, bool], bool] = LRUCache(VERDICTS)
+        self._verdicts_lock = threading.Lock()
+
+    def within_limits(self, source: str, is_json: bool) -> bool:
+        """Whether cql2 validates ``source`` (CQL2 JSON text when ``is_json``, else CQL2 text)
+        within the time and memory limits: known at once for a filter seen before; else
+        :class:`WouldWaitError` unless the caller may wait (:func:`waiting_allowed`)."""
+        key = (source, is_json)
+        with self._verdicts_lock:  # held for the lookup alone: the event loop takes it too
+            verdict = self._verdicts.get(key)
+        if verdict is None:
+            if not _may_wait.get():
+                raise WouldWaitError
+            verdict = self._within_limits(source, is_json)
+            with self._verdicts_lock:
+                self._verdicts[key] = verdict
+        return verdict
 
     def _start(self) -> tuple[BaseProcess, Connection]:
         # spawn, not fork: the servers' processes hold threads and connections.
@@ -77,8 +115,6 @@ class Cql2Guard:
             self._worker = None
 
     def _within_limits(self, source: str, is_json: bool) -> bool:
-        """Whether cql2 validates ``source`` (CQL2 JSON text when ``is_json``, else CQL2 text)
-        within the time and memory limits."""
         with self._lock:
             if self._worker is None or not self._worker[0].is_alive():
                 self._stop()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import anyio
+import anyio.to_thread
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import Headers, MutableHeaders
@@ -31,7 +33,7 @@ from dinamis.asgi import (
     positions,
     replaying,
 )
-from dinamis.cql2_guard import Cql2Guard
+from dinamis.cql2_guard import Cql2Guard, WouldWaitError, waiting_allowed
 
 
 class SearchLimits(BaseSettings):
@@ -139,6 +141,8 @@ def json_shape(value: Any, chars: int | None = None) -> Shape:
 
 logger = logging.getLogger(__name__)
 _guards: dict[tuple[float, int], Cql2Guard] = {}
+# Threads checking requests with a new filter at once: each waits for the one worker in turn.
+FILTER_CHECKS_AT_ONCE = 4
 
 
 def check_validation_cost(source: str, is_json: bool, limits: SearchLimits) -> None:
@@ -367,6 +371,44 @@ class SearchLimitsMiddleware:
         self.search_paths = search_paths
         self.bodies_only = bodies_only
         self.message_key = message_key
+        self._validating: anyio.CapacityLimiter | None = None
+
+    def _check(
+        self, scope: Scope, query_string: str, raw: bytes | None
+    ) -> tuple[str | None, bytes | None]:
+        """The query string and body checked: each as lowered to the maximum ``limit``, or
+        ``None`` when unchanged."""
+        query = None
+        if self.bodies_only:
+            check_query_filters(query_string, self.limits)
+        else:
+            check_nul(scope)
+            query = check_query(query_string, self.limits)
+        return query, check_body(raw, self.limits) if raw is not None else None
+
+    def _check_waiting(
+        self, scope: Scope, query_string: str, raw: bytes | None
+    ) -> tuple[str | None, bytes | None]:
+        with waiting_allowed():
+            return self._check(scope, query_string, raw)
+
+    async def _checked(
+        self, scope: Scope, query_string: str, raw: bytes | None
+    ) -> tuple[str | None, bytes | None]:
+        """:meth:`_check`, in the event loop while every filter's verdict is known; else again
+        in a thread, since a new filter waits for cql2's worker process, up to
+        ``max_filter_check_seconds``, and the other requests must not wait with it. The
+        waiting for a thread happens in the loop, not in the threads other requests need: a
+        few new filters are checked at once, the rest queue."""
+        try:
+            return self._check(scope, query_string, raw)
+        except WouldWaitError:
+            pass
+        if self._validating is None:  # made in the loop that uses it
+            self._validating = anyio.CapacityLimiter(FILTER_CHECKS_AT_ONCE)
+        return await anyio.to_thread.run_sync(
+            self._check_waiting, scope, query_string, raw, limiter=self._validating
+        )
 
     def _is_search_body(self, scope: Scope) -> bool:
         path: str = scope["path"]
@@ -376,23 +418,18 @@ class SearchLimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        clamped = False
         try:
             query_string = scope.get("query_string", b"").decode("latin-1")
-            if self.bodies_only:
-                check_query_filters(query_string, self.limits)
-            else:
-                check_nul(scope)
-                query = check_query(query_string, self.limits)
-                if query is not None:
-                    scope = {**scope, "query_string": query.encode("latin-1")}
-                    clamped = True
+            raw = None
             if self._is_search_body(scope):
                 check_media_type(scope)
                 raw, _ = await buffered_body(receive, self.limits.max_body_bytes)
-                lowered = check_body(raw, self.limits)
-                clamped = clamped or lowered is not None
+            query, lowered = await self._checked(scope, query_string, raw)
+            if query is not None:
+                scope = {**scope, "query_string": query.encode("latin-1")}
+            if raw is not None:
                 receive = replaying(lowered if lowered is not None else raw, receive)
+            clamped = query is not None or lowered is not None
         except BadRequestError as error:
             code = "LimitExceeded" if isinstance(error, LimitExceededError) else "BadRequest"
             status = 415 if isinstance(error, NotJsonError) else 400
