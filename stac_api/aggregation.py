@@ -27,7 +27,7 @@ from stac_fastapi.pgstac.core import clean_search_args
 from stac_fastapi.types.extension import ApiExtension
 from stac_fastapi.types.requests import get_base_url
 
-from stac_api.filters import as_one_filter
+from stac_api.filters import as_one_filter, get_filter_args
 
 Interval = Literal["month", "year"]
 # The cloud cover bins (as stac-fastapi's Elasticsearch backend offers them), in percent.
@@ -168,12 +168,14 @@ class AggregationClient(AsyncBaseAggregationClient):
         }
         if params.get("query"):
             base["query"] = orjson.loads(params["query"])
+        try:
+            base.update(get_filter_args(params.get("filter_expr"), params.get("filter_lang")))
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
         clean = clean_search_args(
             base,
             intersects=params.get("intersects"),
             datetime=params.get("datetime"),
-            filter_query=params.get("filter_expr"),
-            filter_lang=params.get("filter_lang"),
             q=params.get("q"),
         )
         try:

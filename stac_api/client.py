@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import attr
+from fastapi import HTTPException
 from stac_fastapi.pgstac.core import CoreCrudClient
 from stac_fastapi.pgstac.utils import filter_fields
 from stac_fastapi.types.requests import get_base_url
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse
 from access.stac import Presenter
 from stac_api.collection_assets import present_collection
 from stac_api.encoding import ORJSONGeoJSONResponse
-from stac_api.filters import as_one_filter
+from stac_api.filters import as_one_filter, get_filter_args
 from stac_api.validation import check_search
 from tiler.links import item_links, public_tiler_url
 
@@ -91,6 +92,21 @@ class DinamisClient(CoreCrudClient):
                 filter_fields(feature, keep, exclude - ALWAYS) for feature in collection["features"]
             ]
         return collection
+
+    def _clean_search_args(
+        self,
+        base_args: dict[str, Any],
+        *args: Any,
+        filter_query: str | None = None,
+        filter_lang: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        # The GET filter checked once per filter (see get_filter_args), not on every request.
+        try:
+            base_args = {**base_args, **get_filter_args(filter_query, filter_lang)}
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+        return super()._clean_search_args(base_args, *args, **kwargs)
 
     # The three item pages, answered as responses so that FastAPI does not re-encode them.
     async def post_search(self, *args: Any, **kwargs: Any) -> ORJSONGeoJSONResponse:

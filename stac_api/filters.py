@@ -121,6 +121,26 @@ def cql2_json(text: str) -> Cql2:
     return Expr(text).to_json()
 
 
+def get_filter_args(text: str | None, language: str | None) -> dict[str, Any]:
+    """A GET request's filter as pgSTAC takes it (CQL2 JSON), checked once per filter, or
+    ``ValueError`` saying why not; nothing without a filter.
+
+    Workaround (upstream: stac-fastapi-pgstac 7.2's ``clean_search_args`` validates a GET
+    filter with cql2's uncached ``Expr.validate()`` on every request, 15-20 ms of CPU: a GET
+    search with a filter took 30 ms where the same POST took 7): the filter arrives converted,
+    and upstream finds none left to validate."""
+    if not text:
+        return {}
+    if language == "cql2-text":
+        return {"filter": cql2_json(text), "filter_lang": "cql2-json"}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"filter: not valid CQL2-JSON: {error}") from None
+    _checked(value, "CQL2-JSON")
+    return {"filter": value, "filter_lang": "cql2-json"}
+
+
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
