@@ -69,6 +69,15 @@ CASES = [
      400, "one value or more"),
     ("POST", "/stapi/products/spot-tasking/orders", {}, None, '{"properties": {"a": "\\ud800"}}',
      400, "field required"),
+    # GET filters, checked by the API's own (cached) check, on every GET route that takes one.
+    ("GET", "/search", {"filter-lang": "cql2-text", "filter": "platform = "}, None, None, 400,
+     "filter: not valid CQL2 text"),
+    ("GET", "/search", {"filter-lang": "cql2-json", "filter": "{nope"}, None, None, 400,
+     "filter: not valid CQL2-JSON"),
+    ("GET", f"/collections/{COLLECTION}/items", {"filter": "platform"}, None, None, 400,
+     "filter: not valid CQL2 text"),
+    ("GET", "/aggregate", {"aggregations": "total_count", "filter": "platform ="}, None, None,
+     400, "filter: not valid CQL2 text"),
 ]  # fmt: skip
 
 
