@@ -268,6 +268,21 @@ def measure(
             lambda b=body: client.post(f"{api}/search", json=b).raise_for_status(), args.repeat
         )
         rows.append((name, http, timed(lambda b=body: sql(b), args.repeat)))
+    # The same filter as CQL2 text in a GET, as STAC Browser, QGIS and pystac-client send it.
+    cloud = searches(random.Random(7))["CQL2 cloud cover"]
+    as_text = {"collections": "pleiades", "filter-lang": "cql2-text", "limit": 10}
+    rows.append(
+        (
+            "CQL2 cloud cover, GET cql2-text",
+            timed(
+                lambda: client.get(
+                    f"{api}/search", params={**as_text, "filter": "eo:cloud_cover < 10"}
+                ).raise_for_status(),
+                args.repeat,
+            ),
+            timed(lambda: sql(cloud), args.repeat),
+        )
+    )
     # What a client asking for Brotli (httpx's and requests' default) adds at 100 items a page.
     brotli = searches(random.Random(7))["bbox + datetime, limit 100"]
     compressed = httpx.Client(timeout=60, headers={"Accept-Encoding": "br"})
