@@ -148,7 +148,8 @@ FILTER_CHECKS_AT_ONCE = 4
 def check_validation_cost(source: str, is_json: bool, limits: SearchLimits) -> None:
     """Refuse a filter whose validation by cql2 would take more than the limits allow."""
     key = (limits.max_filter_check_seconds, limits.max_filter_check_mb)
-    guard = _guards.setdefault(key, Cql2Guard(*key))
+    # A guard (a worker, a cache of verdicts) is made once per pair of limits, not per call.
+    guard = _guards.get(key) or _guards.setdefault(key, Cql2Guard(*key))
     if not guard.within_limits(source, is_json):
         logger.warning("filter refused, its validation past the limits: %.200s", source)
         raise LimitExceededError(
